@@ -1,0 +1,761 @@
+#include "bdb/ownership_group.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <db_cxx.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "bdb/db_error.h"
+#include "bdb/group_committer.h"
+#include "idl/records.capnp.h"
+
+namespace triad::bdb {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+
+constexpr std::string_view kMetaTable = "_meta";
+constexpr std::string_view kCommitMarkKey = "commit";
+
+// Set by the committing thread around a commit; Berkeley DB fires
+// DB_EVENT_REP_PERM_FAILED on that same thread when the commit was not
+// acknowledged in time (repmgr's send path runs in the committer).
+thread_local bool* tPermFailed = nullptr;
+
+uint32_t toMicros(std::chrono::milliseconds ms) {
+  return static_cast<uint32_t>(duration_cast<microseconds>(ms).count());
+}
+
+int64_t nowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int toDbAckPolicy(AckPolicy policy) {
+  switch (policy) {
+    case AckPolicy::kOne:
+      return DB_REPMGR_ACKS_ONE;
+    case AckPolicy::kAllAvailable:
+      return DB_REPMGR_ACKS_ALL_AVAILABLE;
+    case AckPolicy::kNone:
+      return DB_REPMGR_ACKS_NONE;
+  }
+  return DB_REPMGR_ACKS_ONE;
+}
+
+struct DbEnvCloser {
+  void operator()(DbEnv* env) const {
+    env->close(0);
+    delete env;
+  }
+};
+
+struct DbCloser {
+  void operator()(Db* db) const {
+    db->close(0);
+    delete db;
+  }
+};
+
+}  // namespace
+
+std::string_view roleName(ReplicationRole role) {
+  switch (role) {
+    case ReplicationRole::kMaster:
+      return "master";
+    case ReplicationRole::kClient:
+      return "client";
+    case ReplicationRole::kJoining:
+      return "joining";
+    case ReplicationRole::kInitialising:
+      return "initialising";
+  }
+  return "unknown";
+}
+
+class OwnershipGroupImpl {
+ public:
+  explicit OwnershipGroupImpl(GroupOptions options)
+      : options_(std::move(options)), owner_(options_.localSite == options_.group) {}
+
+  ~OwnershipGroupImpl() { close(); }
+
+  Status open();
+  void close();
+
+  Status write(WriteFn fn);
+  Status get(std::string_view table, const Key& key, Value* value);
+  Status scan(std::string_view table, std::string_view fromKey, const VisitFn& visit);
+  Status putIn(DbTxn* txn, std::string_view table, const Key& key, capnp::MessageBuilder& message);
+  Status getIn(DbTxn* txn, std::string_view table, const Key& key, Value* value);
+  Status removeIn(DbTxn* txn, std::string_view table, const Key& key);
+  CommitPosition commitPosition();
+  Lsn lsn();
+  ReplicationStatus status();
+  Status checkpointAndArchive();
+  size_t connectedPeers();
+  // Commits a small write and reports whether a replica acknowledged it.
+  Status probeReplication();
+
+  const GroupOptions& options() const { return options_; }
+  bool isOwner() const { return owner_; }
+
+ private:
+  static void onEvent(DbEnv* env, u_int32_t event, void* info);
+  static void onError(const DbEnv* env, const char* prefix, const char* message);
+  void log(std::string_view line);
+
+  Status startReplication();
+  void joinInBackground();
+  Status tableHandle(std::string_view table, Db** db);
+  void dropHandle(std::string_view table);
+  Status writeDirect(const WriteFn& fn);
+  void commitBatch(std::span<PendingWrite* const> batch);
+  Status putCommitMark(DbTxn* txn, uint64_t sequence);
+  std::string siteAt(const char* host, u_int port) const;
+  Status refusedWrite(int ret, std::string_view what);
+  void checkpointLoop();
+
+  const GroupOptions options_;
+  const bool owner_;
+  std::unique_ptr<DbEnv, DbEnvCloser> env_;
+
+  std::mutex tablesMutex_;
+  std::map<std::string, std::unique_ptr<Db, DbCloser>, std::less<>> tables_;  // guarded
+
+  std::atomic<ReplicationRole> role_{ReplicationRole::kJoining};
+  std::atomic<int> masterEid_{DB_EID_INVALID};
+  std::atomic<uint64_t> permFailures_{0};
+  std::atomic<bool> startupDone_{false};
+
+  uint64_t nextSequence_ = 1;  // owner only; touched by the committing thread only
+
+  std::unique_ptr<GroupCommitter> committer_;
+
+  std::mutex stopMutex_;
+  std::condition_variable stopCv_;  // guarded by stopMutex_
+  bool stopping_ = false;           // guarded by stopMutex_
+  std::thread joiner_;
+  std::thread checkpointer_;
+};
+
+// ---- Opening and closing ----
+
+Status OwnershipGroupImpl::open() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.home, ec);
+  if (ec) {
+    return Status::ioError("cannot create " + options_.home.string() + ": " + ec.message());
+  }
+
+  env_.reset(new DbEnv(DB_CXX_NO_EXCEPTIONS));
+  DbEnv& env = *env_;
+  env.set_app_private(this);
+  env.set_errcall(&OwnershipGroupImpl::onError);
+  env.set_errpfx(options_.home.filename().c_str());
+  env.set_event_notify(&OwnershipGroupImpl::onEvent);
+  int ret = env.set_cachesize(0, options_.cacheBytes, 1);
+  if (ret == 0) ret = env.set_lg_max(options_.logFileBytes);
+  // Readers, not the writer, lose a deadlock.
+  if (ret == 0) ret = env.set_lk_detect(DB_LOCK_MINWRITE);
+  if (ret == 0) ret = env.log_set_config(DB_LOG_AUTO_REMOVE, 1);
+  if (ret != 0) return fromDb(ret, "configuring the environment");
+
+  const u_int32_t flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN |
+                          DB_INIT_REP | DB_THREAD | DB_RECOVER;
+  ret = env.open(options_.home.c_str(), flags, 0600);
+  if (ret != 0) return fromDb(ret, "opening the environment at " + options_.home.string());
+
+  if (Status s = startReplication(); !s.isOk()) return s;
+
+  if (owner_) {
+    // The owner creates every table now, so clients can open them once the
+    // creation has replicated.
+    for (const std::string& table : options_.tables) {
+      Db* db;
+      if (Status s = tableHandle(table, &db); !s.isOk()) return s;
+    }
+    Db* meta;
+    if (Status s = tableHandle(kMetaTable, &meta); !s.isOk()) return s;
+    nextSequence_ = commitPosition().sequence + 1;
+    if (options_.groupCommit) {
+      committer_ = std::make_unique<GroupCommitter>(
+          options_.maxBatch, [this](std::span<PendingWrite* const> batch) { commitBatch(batch); });
+    }
+    if (options_.checkpointInterval.count() > 0) {
+      checkpointer_ = std::thread([this] { checkpointLoop(); });
+    }
+  }
+  return Status::ok();
+}
+
+Status OwnershipGroupImpl::startReplication() {
+  DbEnv& env = *env_;
+  int ret = env.rep_set_priority(owner_ ? 100 : 0);
+  // Static master: nobody but the owner may ever become master.
+  if (ret == 0) ret = env.rep_set_config(DB_REPMGR_CONF_ELECTIONS, 0);
+  // During a lockout (internal initialisation) answer DB_REP_LOCKOUT at once,
+  // which readers turn into ReplicaInitialising, instead of sleeping in 5 s
+  // steps inside Berkeley DB.
+  if (ret == 0) ret = env.rep_set_config(DB_REP_CONF_NOWAIT, 1);
+  if (ret == 0) ret = env.repmgr_set_ack_policy(toDbAckPolicy(options_.ackPolicy));
+  if (ret == 0) ret = env.rep_set_timeout(DB_REP_ACK_TIMEOUT, toMicros(options_.ackTimeout));
+  if (ret == 0) {
+    ret = env.rep_set_timeout(DB_REP_CONNECTION_RETRY, toMicros(options_.connectionRetry));
+  }
+  if (ret == 0) ret = env.rep_set_timeout(DB_REP_HEARTBEAT_SEND, toMicros(options_.heartbeat));
+  if (ret == 0 && !owner_) {
+    ret = env.rep_set_timeout(DB_REP_HEARTBEAT_MONITOR, toMicros(options_.heartbeat * 3));
+  }
+  if (ret != 0) return fromDb(ret, "configuring replication");
+
+  bool sawLocal = false;
+  for (const SiteAddress& address : options_.sites) {
+    const bool local = address.site == options_.localSite;
+    const bool ownerSite = address.site == options_.group;
+    // A client needs only the owner as its helper to join; the owner learns
+    // every member from their joins (Berkeley DB's group membership database).
+    if (!local && !ownerSite) continue;
+    DbSite* site = nullptr;
+    ret = env.repmgr_site(address.host.c_str(), address.port, &site, 0);
+    if (ret != 0) return fromDb(ret, "configuring site " + address.site);
+    if (local) {
+      sawLocal = true;
+      ret = site->set_config(DB_LOCAL_SITE, 1);
+      if (ret == 0 && owner_) ret = site->set_config(DB_GROUP_CREATOR, 1);
+    } else {
+      ret = site->set_config(DB_BOOTSTRAP_HELPER, 1);
+    }
+    site->close();
+    if (ret != 0) return fromDb(ret, "configuring site " + address.site);
+  }
+  if (!sawLocal) {
+    return Status::invalidArgument("site " + options_.localSite + " has no address in group " +
+                                   options_.group);
+  }
+
+  ret = env.repmgr_start(2, owner_ ? DB_REP_MASTER : DB_REP_CLIENT);
+  if (ret == DB_REP_UNAVAIL && !owner_) {
+    // The owner is not reachable yet: keep trying without holding up the
+    // rest of the site. Reads answer Unavailable meanwhile.
+    log("group " + options_.group + ": owner not reachable yet; joining in the background");
+    joiner_ = std::thread([this] { joinInBackground(); });
+    return Status::ok();
+  }
+  if (ret != 0) return fromDb(ret, "starting replication");
+  if (owner_) role_ = ReplicationRole::kMaster;
+  return Status::ok();
+}
+
+void OwnershipGroupImpl::joinInBackground() {
+  std::unique_lock lock(stopMutex_);
+  while (!stopping_) {
+    if (stopCv_.wait_for(lock, options_.connectionRetry, [&] { return stopping_; })) return;
+    lock.unlock();
+    int ret = env_->repmgr_start(2, DB_REP_CLIENT);
+    lock.lock();
+    if (ret == 0) {
+      log("group " + options_.group + ": joined");
+      return;
+    }
+    if (ret != DB_REP_UNAVAIL) {
+      log("group " + options_.group + ": cannot join: " + std::string(db_strerror(ret)));
+    }
+  }
+}
+
+void OwnershipGroupImpl::close() {
+  {
+    std::lock_guard lock(stopMutex_);
+    stopping_ = true;
+  }
+  stopCv_.notify_all();
+  if (joiner_.joinable()) joiner_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  committer_.reset();  // commits what is queued first
+  {
+    std::lock_guard lock(tablesMutex_);
+    tables_.clear();
+  }
+  // A client's close can take ~5 s: a repmgr message thread caught in an
+  // operation lockout sleeps in fixed 5 s steps (__op_rep_enter) before it
+  // sees the stop. Sites close their groups in parallel to bound this.
+  env_.reset();
+}
+
+// ---- Events and diagnostics ----
+
+void OwnershipGroupImpl::onEvent(DbEnv* env, u_int32_t event, void* info) {
+  auto* self = static_cast<OwnershipGroupImpl*>(env->get_app_private());
+  switch (event) {
+    case DB_EVENT_REP_PERM_FAILED:
+      self->permFailures_++;
+      if (tPermFailed != nullptr) *tPermFailed = true;
+      break;
+    case DB_EVENT_REP_MASTER:
+      self->role_ = ReplicationRole::kMaster;
+      break;
+    case DB_EVENT_REP_CLIENT:
+      if (self->role_ != ReplicationRole::kClient) self->role_ = ReplicationRole::kJoining;
+      break;
+    case DB_EVENT_REP_NEWMASTER:
+      self->masterEid_ = *static_cast<int*>(info);
+      self->log("group " + self->options_.group + ": master known");
+      break;
+    case DB_EVENT_REP_CONNECT_ESTD:
+      self->log("group " + self->options_.group + ": connection established");
+      break;
+    case DB_EVENT_REP_CONNECT_BROKEN:
+      self->log("group " + self->options_.group + ": connection broken");
+      break;
+    case DB_EVENT_REP_SITE_ADDED:
+      self->log("group " + self->options_.group + ": site added");
+      break;
+    case DB_EVENT_REP_LOCAL_SITE_REMOVED:
+      self->log("group " + self->options_.group + ": local site removed");
+      break;
+    case DB_EVENT_REP_STARTUPDONE:
+      self->startupDone_ = true;
+      self->role_ = ReplicationRole::kClient;
+      self->log("group " + self->options_.group + ": replica caught up with the owner");
+      break;
+    case DB_EVENT_REP_INIT_DONE:
+      self->log("group " + self->options_.group + ": internal initialisation done");
+      break;
+    case DB_EVENT_REP_DUPMASTER:
+      self->log("group " + self->options_.group + ": another site claims to be master");
+      break;
+    case DB_EVENT_PANIC:
+      self->log("group " + self->options_.group + ": Berkeley DB panic: run recovery");
+      break;
+    default:
+      break;
+  }
+}
+
+void OwnershipGroupImpl::onError(const DbEnv* env, const char* prefix, const char* message) {
+  auto* self = static_cast<OwnershipGroupImpl*>(const_cast<DbEnv*>(env)->get_app_private());
+  rememberDbMessage(message);
+  if (self != nullptr) {
+    self->log(std::string(prefix != nullptr ? prefix : "") + ": " + message);
+  }
+}
+
+void OwnershipGroupImpl::log(std::string_view line) {
+  if (options_.log) options_.log(line);
+}
+
+// ---- Tables ----
+
+Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
+  std::lock_guard lock(tablesMutex_);
+  if (auto it = tables_.find(table); it != tables_.end()) {
+    *db = it->second.get();
+    return Status::ok();
+  }
+  bool known = table == kMetaTable;
+  for (const std::string& name : options_.tables) known = known || name == table;
+  if (!known) {
+    return Status::invalidArgument("group " + options_.group + " has no table '" +
+                                   std::string(table) + "'");
+  }
+  std::unique_ptr<Db, DbCloser> handle(new Db(env_.get(), DB_CXX_NO_EXCEPTIONS));
+  const std::string file = std::string(table) + ".db";
+  // Only the owner creates; a client opens what has replicated to it.
+  const u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT | (owner_ ? DB_CREATE : 0);
+  int ret = handle->open(nullptr, file.c_str(), nullptr, DB_BTREE, flags, 0600);
+  if (ret == ENOENT) {
+    return Status::notFound("table " + std::string(table) + " of group " + options_.group +
+                            " has not replicated to " + options_.localSite + " yet");
+  }
+  if (ret != 0) return fromDb(ret, "opening table " + std::string(table));
+  *db = handle.get();
+  tables_.emplace(std::string(table), std::move(handle));
+  return Status::ok();
+}
+
+void OwnershipGroupImpl::dropHandle(std::string_view table) {
+  std::lock_guard lock(tablesMutex_);
+  if (auto it = tables_.find(table); it != tables_.end()) tables_.erase(it);
+}
+
+// ---- Writes ----
+
+Status OwnershipGroupImpl::refusedWrite(int ret, std::string_view what) {
+  if (!owner_) {
+    // Berkeley DB refuses writes at a replication client: that, not a check
+    // of ours, is what keeps the group single-writer.
+    return Status::notOwner("group " + options_.group + " is owned by " + options_.group + "; " +
+                            options_.localSite + " holds a read-only replica (" +
+                            std::string(what) + " refused by Berkeley DB: " + describeDbError(ret) +
+                            ")");
+  }
+  return fromDb(ret, what);
+}
+
+Status OwnershipGroupImpl::putIn(DbTxn* txn, std::string_view table, const Key& key,
+                                 capnp::MessageBuilder& message) {
+  Db* db;
+  Status s = tableHandle(table, &db);
+  if (s.code() == Status::Code::kNotFound && !owner_) {
+    return Status::notOwner("group " + options_.group + " is owned by " + options_.group + "; " +
+                            options_.localSite + " holds a read-only replica");
+  }
+  if (!s.isOk()) return s;
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  Dbt k(const_cast<char*>(key.bytes().data()), static_cast<u_int32_t>(key.bytes().size()));
+  Dbt v(bytes.begin(), static_cast<u_int32_t>(bytes.size()));
+  int ret = db->put(txn, &k, &v, 0);
+  if (ret != 0) return refusedWrite(ret, "put into " + std::string(table));
+  return Status::ok();
+}
+
+Status OwnershipGroupImpl::removeIn(DbTxn* txn, std::string_view table, const Key& key) {
+  Db* db;
+  if (Status s = tableHandle(table, &db); !s.isOk()) return s;
+  Dbt k(const_cast<char*>(key.bytes().data()), static_cast<u_int32_t>(key.bytes().size()));
+  int ret = db->del(txn, &k, 0);
+  if (ret == DB_NOTFOUND) return Status::notFound("no such key");
+  if (ret != 0) return refusedWrite(ret, "delete from " + std::string(table));
+  return Status::ok();
+}
+
+Status OwnershipGroupImpl::getIn(DbTxn* txn, std::string_view table, const Key& key, Value* value) {
+  Db* db;
+  if (Status s = tableHandle(table, &db); !s.isOk()) return s;
+  Dbt k(const_cast<char*>(key.bytes().data()), static_cast<u_int32_t>(key.bytes().size()));
+  Dbt v;
+  v.set_flags(DB_DBT_MALLOC);
+  int ret = db->get(txn, &k, &v, 0);
+  if (ret == DB_REP_HANDLE_DEAD && txn == nullptr) {
+    // Internal initialisation replaced the database under this handle.
+    dropHandle(table);
+    if (Status s = tableHandle(table, &db); !s.isOk()) return s;
+    ret = db->get(txn, &k, &v, 0);
+  }
+  if (ret == DB_NOTFOUND || ret == DB_KEYEMPTY) return Status::notFound("no such key");
+  if (ret != 0) return fromDb(ret, "reading " + std::string(table));
+  Status s = Value::fromBytes({static_cast<const char*>(v.get_data()), v.get_size()}, value);
+  free(v.get_data());
+  return s;
+}
+
+Status OwnershipGroupImpl::putCommitMark(DbTxn* txn, uint64_t sequence) {
+  capnp::MallocMessageBuilder message(16);
+  auto mark = message.initRoot<idl::CommitMark>();
+  mark.setSequence(sequence);
+  mark.setCommittedAtNanos(nowNanos());
+  mark.setOwner(options_.group);
+  return putIn(txn, kMetaTable, Key::of(kCommitMarkKey), message);
+}
+
+Status OwnershipGroupImpl::probeReplication() {
+  return write([this](WriteTxn& txn) {
+    capnp::MallocMessageBuilder message(16);
+    auto probe = message.initRoot<idl::CommitMark>();
+    probe.setCommittedAtNanos(nowNanos());
+    probe.setOwner(options_.localSite);
+    return txn.put(kMetaTable, Key::of("probe"), message);
+  });
+}
+
+size_t OwnershipGroupImpl::connectedPeers() {
+  u_int count = 0;
+  DB_REPMGR_SITE* sites = nullptr;
+  if (env_->repmgr_site_list(&count, &sites) != 0) return 0;
+  size_t connected = 0;
+  for (u_int i = 0; i < count; ++i) {
+    if (sites[i].status == DB_REPMGR_CONNECTED) ++connected;
+  }
+  free(sites);
+  return connected;
+}
+
+Status OwnershipGroupImpl::write(WriteFn fn) {
+  if (committer_) return committer_->submit(std::move(fn));
+  return writeDirect(fn);
+}
+
+Status OwnershipGroupImpl::writeDirect(const WriteFn& fn) {
+  if (owner_ && options_.ackPolicy != AckPolicy::kNone && connectedPeers() == 0) {
+    return Status::notReplicated("no replica of group " + options_.group +
+                                 " is connected; nothing was written");
+  }
+  DbTxn* txn = nullptr;
+  int ret = env_->txn_begin(nullptr, &txn, 0);
+  if (ret != 0) return refusedWrite(ret, "beginning a transaction");
+  WriteTxn writeTxn(*this, txn);
+  Status s = fn(writeTxn);
+  if (!s.isOk()) {
+    txn->abort();
+    return s;
+  }
+  bool permFailed = false;
+  tPermFailed = &permFailed;
+  ret = txn->commit(0);
+  tPermFailed = nullptr;
+  if (ret != 0) return refusedWrite(ret, "commit");
+  if (permFailed) {
+    return Status::notReplicated("committed at " + options_.localSite +
+                                 " but no replica acknowledged within " +
+                                 std::to_string(options_.ackTimeout.count()) + " ms");
+  }
+  return Status::ok();
+}
+
+void OwnershipGroupImpl::commitBatch(std::span<PendingWrite* const> batch) {
+  auto failAll = [&](const Status& status) {
+    for (PendingWrite* write : batch) write->result = status;
+  };
+  if (options_.ackPolicy != AckPolicy::kNone && connectedPeers() == 0) {
+    // Refuse rather than accept what would be on one disk only.
+    failAll(Status::notReplicated("no replica of group " + options_.group +
+                                  " is connected; nothing was written"));
+    return;
+  }
+  DbTxn* parent = nullptr;
+  int ret = env_->txn_begin(nullptr, &parent, 0);
+  if (ret != 0) return failAll(fromDb(ret, "beginning a transaction"));
+
+  // Each write runs in a child transaction, so one that fails is undone
+  // alone and the rest of the batch still commits.
+  size_t applied = 0;
+  for (PendingWrite* write : batch) {
+    DbTxn* child = nullptr;
+    ret = env_->txn_begin(parent, &child, 0);
+    if (ret != 0) {
+      write->result = fromDb(ret, "beginning a nested transaction");
+      continue;
+    }
+    WriteTxn writeTxn(*this, child);
+    Status s = write->fn(writeTxn);
+    if (s.isOk()) {
+      ret = child->commit(0);
+      if (ret != 0) s = fromDb(ret, "committing a nested transaction");
+    } else {
+      child->abort();
+    }
+    write->result = s;
+    if (s.isOk()) ++applied;
+  }
+  if (applied == 0) {
+    parent->abort();
+    return;
+  }
+  if (Status s = putCommitMark(parent, nextSequence_); !s.isOk()) {
+    parent->abort();
+    return failAll(s);
+  }
+  bool permFailed = false;
+  tPermFailed = &permFailed;
+  ret = parent->commit(0);
+  tPermFailed = nullptr;
+  Status outcome = Status::ok();
+  if (ret != 0) {
+    outcome = fromDb(ret, "commit");
+  } else {
+    ++nextSequence_;
+    if (permFailed) {
+      outcome = Status::notReplicated("committed at " + options_.localSite +
+                                      " but no replica acknowledged within " +
+                                      std::to_string(options_.ackTimeout.count()) + " ms");
+    }
+  }
+  for (PendingWrite* write : batch) {
+    if (write->result.isOk()) write->result = outcome;
+  }
+}
+
+// ---- Reads ----
+
+Status OwnershipGroupImpl::get(std::string_view table, const Key& key, Value* value) {
+  return getIn(nullptr, table, key, value);
+}
+
+Status OwnershipGroupImpl::scan(std::string_view table, std::string_view fromKey,
+                                const VisitFn& visit) {
+  Db* db;
+  Status s = tableHandle(table, &db);
+  if (s.isNotFound()) return Status::ok();  // not replicated yet: nothing to visit
+  if (!s.isOk()) return s;
+  for (int attempt = 0;; ++attempt) {
+    Dbc* cursor = nullptr;
+    int ret = db->cursor(nullptr, &cursor, 0);
+    if (ret != 0) return fromDb(ret, "opening a cursor on " + std::string(table));
+    std::string start(fromKey);
+    Dbt k(start.data(), static_cast<u_int32_t>(start.size()));
+    k.set_flags(DB_DBT_REALLOC);
+    // DB_SET_RANGE needs a writable key buffer it may replace.
+    void* initial = malloc(start.size() > 0 ? start.size() : 1);
+    memcpy(initial, start.data(), start.size());
+    k.set_data(initial);
+    Dbt v;
+    v.set_flags(DB_DBT_REALLOC);
+    bool visited = false;
+    ret = cursor->get(&k, &v, start.empty() ? DB_FIRST : DB_SET_RANGE);
+    Status result = Status::ok();
+    while (ret == 0) {
+      Value value;
+      result = Value::fromBytes({static_cast<const char*>(v.get_data()), v.get_size()}, &value);
+      if (!result.isOk()) break;
+      visited = true;
+      if (!visit({static_cast<const char*>(k.get_data()), k.get_size()}, value)) break;
+      ret = cursor->get(&k, &v, DB_NEXT);
+    }
+    cursor->close();
+    free(k.get_data());
+    free(v.get_data());
+    if (!result.isOk()) return result;
+    if (ret == DB_REP_HANDLE_DEAD && !visited && attempt == 0) {
+      dropHandle(table);
+      if (Status reopened = tableHandle(table, &db); !reopened.isOk()) return reopened;
+      continue;
+    }
+    if (ret != 0 && ret != DB_NOTFOUND) return fromDb(ret, "scanning " + std::string(table));
+    return Status::ok();
+  }
+}
+
+CommitPosition OwnershipGroupImpl::commitPosition() {
+  Value value;
+  if (!get(kMetaTable, Key::of(kCommitMarkKey), &value).isOk()) return {};
+  auto mark = value.as<idl::CommitMark>();
+  return {mark.getSequence(), mark.getCommittedAtNanos()};
+}
+
+Lsn OwnershipGroupImpl::lsn() {
+  DB_LOG_STAT* stat = nullptr;
+  if (env_->log_stat(&stat, 0) != 0) return {};
+  Lsn lsn{stat->st_cur_file, stat->st_cur_offset};
+  free(stat);
+  return lsn;
+}
+
+std::string OwnershipGroupImpl::siteAt(const char* host, u_int port) const {
+  for (const SiteAddress& address : options_.sites) {
+    if (address.host == host && address.port == port) return address.site;
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+ReplicationStatus OwnershipGroupImpl::status() {
+  ReplicationStatus status;
+  status.group = options_.group;
+  status.site = options_.localSite;
+  status.role = role_;
+  status.lsn = lsn();
+  status.commit = commitPosition();
+  status.permFailures = permFailures_;
+  if (owner_) {
+    status.master = options_.localSite;
+  } else if (int eid = masterEid_; eid != DB_EID_INVALID) {
+    DbSite* site = nullptr;
+    if (env_->repmgr_site_by_eid(eid, &site) == 0) {
+      const char* host = nullptr;
+      u_int port = 0;
+      if (site->get_address(&host, &port) == 0) status.master = siteAt(host, port);
+      site->close();
+    }
+  }
+  u_int count = 0;
+  DB_REPMGR_SITE* sites = nullptr;
+  if (env_->repmgr_site_list(&count, &sites) == 0) {
+    for (u_int i = 0; i < count; ++i) {
+      status.peers.push_back(
+          {siteAt(sites[i].host, sites[i].port), sites[i].status == DB_REPMGR_CONNECTED});
+    }
+    free(sites);
+  }
+  return status;
+}
+
+// ---- Maintenance ----
+
+Status OwnershipGroupImpl::checkpointAndArchive() {
+  int ret = env_->txn_checkpoint(0, 0, DB_FORCE);
+  if (ret == 0) {
+    char** removed = nullptr;
+    ret = env_->log_archive(&removed, DB_ARCH_REMOVE);
+    free(removed);
+  }
+  return ret == 0 ? Status::ok() : fromDb(ret, "checkpoint");
+}
+
+void OwnershipGroupImpl::checkpointLoop() {
+  std::unique_lock lock(stopMutex_);
+  while (!stopCv_.wait_for(lock, options_.checkpointInterval, [&] { return stopping_; })) {
+    lock.unlock();
+    if (Status s = checkpointAndArchive(); !s.isOk()) log(s.toString());
+    lock.lock();
+  }
+}
+
+// ---- Public face ----
+
+OwnershipGroup::OwnershipGroup(std::unique_ptr<OwnershipGroupImpl> impl) : impl_(std::move(impl)) {}
+OwnershipGroup::~OwnershipGroup() = default;
+
+Status OwnershipGroup::open(GroupOptions options, std::unique_ptr<OwnershipGroup>* group) {
+  auto impl = std::make_unique<OwnershipGroupImpl>(std::move(options));
+  if (Status s = impl->open(); !s.isOk()) return s;
+  group->reset(new OwnershipGroup(std::move(impl)));
+  return Status::ok();
+}
+
+const std::string& OwnershipGroup::name() const { return impl_->options().group; }
+bool OwnershipGroup::isOwner() const { return impl_->isOwner(); }
+Status OwnershipGroup::write(WriteFn fn) { return impl_->write(std::move(fn)); }
+Status OwnershipGroup::get(std::string_view table, const Key& key, Value* value) {
+  return impl_->get(table, key, value);
+}
+Status OwnershipGroup::scan(std::string_view table, std::string_view fromKey,
+                            const VisitFn& visit) {
+  return impl_->scan(table, fromKey, visit);
+}
+CommitPosition OwnershipGroup::commitPosition() { return impl_->commitPosition(); }
+Lsn OwnershipGroup::lsn() { return impl_->lsn(); }
+ReplicationStatus OwnershipGroup::status() { return impl_->status(); }
+Status OwnershipGroup::checkpointAndArchive() { return impl_->checkpointAndArchive(); }
+
+bool OwnershipGroup::waitForReplicas(size_t count, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    // A connection comes up before the replica has synchronised and can
+    // acknowledge, so only an acknowledged commit proves it is there.
+    if (impl_->connectedPeers() >= count && (!isOwner() || impl_->probeReplication().isOk())) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+bool OwnershipGroup::waitForCommit(uint64_t sequence, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (commitPosition().sequence < sequence) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+Status WriteTxn::put(std::string_view table, const Key& key, capnp::MessageBuilder& message) {
+  return group_.putIn(static_cast<DbTxn*>(txn_), table, key, message);
+}
+Status WriteTxn::get(std::string_view table, const Key& key, Value* value) {
+  return group_.getIn(static_cast<DbTxn*>(txn_), table, key, value);
+}
+Status WriteTxn::remove(std::string_view table, const Key& key) {
+  return group_.removeIn(static_cast<DbTxn*>(txn_), table, key);
+}
+
+}  // namespace triad::bdb

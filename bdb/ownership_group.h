@@ -1,0 +1,179 @@
+// One ownership group (DESIGN §2) as seen from one site: a Berkeley DB
+// environment under <data-root>/<group>/, replicated by Replication Manager.
+// At the owning site it is the static master (elections off) and the only
+// place the group can be written; at every other site it is a priority-0
+// client, which Berkeley DB itself keeps read-only.
+//
+// Thread-safety: every method may be called from any thread. Writes at the
+// owner are gathered by one committer thread into a single transaction per
+// batch (group commit), committed once, and each caller answered after the
+// commit is durable locally and acknowledged by a replica.
+
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bdb/key.h"
+#include "bdb/status.h"
+#include "bdb/value.h"
+
+namespace capnp {
+class MessageBuilder;
+}
+
+namespace triad::bdb {
+
+struct SiteAddress {
+  std::string site;  // the utility id of the site ("cf1")
+  std::string host;  // a firm-side address: replication has no authentication
+  uint16_t port = 0;
+};
+
+// Which replicas must acknowledge a commit before it counts as replicated.
+// Only policies under which priority-0 clients acknowledge are offered
+// (Berkeley DB's QUORUM, ONE_PEER and ALL_PEERS count electable peers only).
+enum class AckPolicy { kOne, kAllAvailable, kNone };
+
+struct GroupOptions {
+  std::string group;                // the owning utility's id, also the group's name
+  std::string localSite;            // this site's utility id
+  std::filesystem::path home;       // the environment folder, <data-root>/<group>
+  std::vector<SiteAddress> sites;   // every site's endpoint for this group, the owner's included
+  std::vector<std::string> tables;  // the tables the group holds; the owner creates them
+  AckPolicy ackPolicy = AckPolicy::kOne;
+  std::chrono::milliseconds ackTimeout{2000};
+  std::chrono::milliseconds connectionRetry{500};  // Berkeley DB's default is 30 s
+  std::chrono::milliseconds heartbeat{1000};
+  uint32_t cacheBytes = 16u << 20;
+  uint32_t logFileBytes = 8u << 20;
+  // The owner checkpoints and removes logs no longer needed for recovery this
+  // often, so a rejoining replica is not sent the whole history (0: never).
+  std::chrono::milliseconds checkpointInterval{std::chrono::seconds(30)};
+  // Gather concurrent writes into one transaction (group commit). Off only for
+  // the benchmark's baseline.
+  bool groupCommit = true;
+  size_t maxBatch = 512;
+  // Diagnostics (Berkeley DB's own messages, role changes); may be empty.
+  std::function<void(std::string_view)> log;
+};
+
+enum class ReplicationRole { kMaster, kClient, kJoining, kInitialising };
+std::string_view roleName(ReplicationRole role);
+
+struct Lsn {
+  uint32_t file = 0;
+  uint32_t offset = 0;
+  friend auto operator<=>(const Lsn&, const Lsn&) = default;
+};
+
+struct PeerLink {
+  std::string site;
+  bool connected = false;
+};
+
+// A commit mark: the owner writes one in every batch it commits, so any
+// replica can tell how far it has advanced without scanning.
+struct CommitPosition {
+  uint64_t sequence = 0;
+  int64_t committedAtNanos = 0;
+};
+
+struct ReplicationStatus {
+  std::string group;
+  std::string site;
+  ReplicationRole role = ReplicationRole::kJoining;
+  std::string master;  // empty while no master is known
+  Lsn lsn;             // end of the log at this site
+  CommitPosition commit;
+  std::vector<PeerLink> peers;
+  uint64_t permFailures = 0;  // commits no replica acknowledged in time (owner)
+};
+
+class OwnershipGroup;
+class OwnershipGroupImpl;
+
+// The transaction a write callback runs in. Valid only inside the callback.
+class WriteTxn {
+ public:
+  Status put(std::string_view table, const Key& key, capnp::MessageBuilder& message);
+  Status get(std::string_view table, const Key& key, Value* value);
+  Status remove(std::string_view table, const Key& key);
+
+ private:
+  friend class OwnershipGroupImpl;
+  WriteTxn(OwnershipGroupImpl& group, void* txn) : group_(group), txn_(txn) {}
+
+  OwnershipGroupImpl& group_;
+  void* txn_;  // DbTxn*, kept opaque so callers need not include db_cxx.h
+};
+
+using WriteFn = std::function<Status(WriteTxn&)>;
+// Visits one record; return false to stop the scan.
+using VisitFn = std::function<bool(std::string_view key, const Value& value)>;
+
+class OwnershipGroup {
+ public:
+  // Opens (creating if needed) the environment and starts replication: as
+  // the master when options.localSite == options.group, else as a client. A
+  // client that cannot reach its master yet keeps joining in the background.
+  static Status open(GroupOptions options, std::unique_ptr<OwnershipGroup>* group);
+
+  ~OwnershipGroup();
+  OwnershipGroup(const OwnershipGroup&) = delete;
+  OwnershipGroup& operator=(const OwnershipGroup&) = delete;
+
+  const std::string& name() const;
+  bool isOwner() const;
+
+  // Runs fn in a transaction and returns once the commit is durable here and
+  // acknowledged per the ack policy. Returns fn's status if fn fails (nothing
+  // fn wrote is kept); NotReplicated if the commit was made locally but no
+  // replica acknowledged within the timeout, or no replica is connected (then
+  // nothing is written); NotOwner if this site is a client of the group and
+  // Berkeley DB refused the write.
+  Status write(WriteFn fn);
+
+  // Point read and ordered scan, at any site. A client being re-initialised
+  // answers ReplicaInitialising; a table not yet replicated reads as empty.
+  Status get(std::string_view table, const Key& key, Value* value);
+  Status scan(std::string_view table, std::string_view fromKey, const VisitFn& visit);
+
+  // Cheap: how far this site has advanced in the group.
+  CommitPosition commitPosition();
+  Lsn lsn();
+  ReplicationStatus status();
+
+  // Waits until at least `count` other sites of the group are connected (an
+  // owner at start-up, before it takes writes). Returns false on timeout.
+  bool waitForReplicas(size_t count, std::chrono::milliseconds timeout);
+
+  // Waits until this site has applied the owner's commit `sequence` (a
+  // client catching up), or the timeout passes. Returns false on timeout.
+  bool waitForCommit(uint64_t sequence, std::chrono::milliseconds timeout);
+
+  // Checkpoints and removes log files no longer needed (the owner does this
+  // on a schedule; tests call it to force internal initialisation).
+  Status checkpointAndArchive();
+
+ private:
+  explicit OwnershipGroup(std::unique_ptr<OwnershipGroupImpl> impl);
+  std::unique_ptr<OwnershipGroupImpl> impl_;
+};
+
+// Replication Manager opens its sockets without TCP_NODELAY, so every
+// acknowledged commit waits ~40 ms on Nagle and delayed ACKs. Triad forces
+// TCP_NODELAY on every TCP socket the process opens (see tcp_nodelay.cc);
+// this switch exists so the benchmark can measure the difference. Process-wide
+// by nature: it is a property of the process's sockets, not of a group.
+void setReplicationTcpNoDelay(bool enabled);
+bool replicationTcpNoDelay();
+
+}  // namespace triad::bdb

@@ -1,0 +1,89 @@
+@0xde3c57b9a1e84f88;
+# The operator interface (DESIGN §5), served by every daemon on its firm-side
+# address only and used by triadctl.
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("triad::idl");
+
+using Records = import "records.capnp";
+using Customer = import "customer.capnp";
+
+struct Health {
+  id @0 :Text;
+  role @1 :Text;
+  version @2 :Text;
+  startedAtNanos @3 :Int64;
+  ready @4 :Bool;
+  problems @5 :List(Text);     # empty when healthy
+}
+
+enum ReplicationRole { master @0; client @1; initialising @2; down @3; }
+
+struct Lsn {
+  file @0 :UInt32;
+  offset @1 :UInt32;
+}
+
+struct GroupStatus {
+  group @0 :Text;              # the owning utility's id
+  site @1 :Text;               # the reporting site
+  role @2 :ReplicationRole;
+  master @3 :Text;             # the site this one follows (itself for the master)
+  lsn @4 :Lsn;                 # end of the log applied here
+  commitSequence @5 :UInt64;   # the owner's CommitMark applied here
+  lastCommitNanos @6 :Int64;
+  peers @7 :List(PeerLink);
+  permFailures @8 :UInt64;     # commits no replica acknowledged in time (owner only)
+}
+
+struct PeerLink {
+  site @0 :Text;
+  connected @1 :Bool;
+}
+
+struct AccountRequest {
+  id @0 :Text;
+  name @1 :Text;
+  secret @2 :Text;
+  currency @3 :Text;
+  limits @4 :Records.RiskLimits;
+}
+
+struct AdminResult {
+  union {
+    ok @0 :Text;
+    error @1 :Customer.Error;
+  }
+}
+
+struct VerifyReport {
+  clean @0 :Bool;
+  findings @1 :List(Text);
+  executionsBooked @2 :UInt64;
+}
+
+interface Admin {
+  health @0 () -> (health :Health);
+  groups @1 () -> (groups :List(GroupStatus));
+  halt @2 (symbol :Text, reason :Text) -> (result :AdminResult);
+  resume @3 (symbol :Text) -> (result :AdminResult);
+  accounts @4 () -> (accounts :List(Records.Account));
+  createAccount @5 (request :AccountRequest) -> (result :AdminResult);
+  deposit @6 (account :Text, currency :Text, amountMicros :Int64) -> (result :AdminResult);
+  withdraw @7 (account :Text, currency :Text, amountMicros :Int64) -> (result :AdminResult);
+  setLimits @8 (account :Text, limits :Records.RiskLimits) -> (result :AdminResult);
+  setRoute @9 (route :Records.VenueRoute) -> (result :AdminResult);
+  routes @10 () -> (routes :List(Records.VenueRoute));
+  settle @11 (throughTradeDate :Int32) -> (result :AdminResult);
+  verify @12 () -> (report :VerifyReport);
+  orders @13 (account :Text, symbol :Text) -> (orders :List(Customer.OrderStatus));
+  busStats @14 () -> (stats :List(BusStat));
+}
+
+struct BusStat {
+  origin @0 :Text;
+  lastSequence @1 :UInt64;
+  gaps @2 :UInt64;
+  duplicates @3 :UInt64;
+  catchUps @4 :UInt64;
+}

@@ -1,0 +1,191 @@
+@0xd04f46ae61fe6360;
+# The records every utility writes to its own ownership group (DESIGN §2) and
+# every other utility reads from its replica. They are also the payload of
+# every bus message (bus.capnp): the data is the protocol (DESIGN §4).
+#
+# Units: prices and money are fixed-point integers with the scale in the name
+# (`priceMicros`: millionths of a currency unit); quantities are whole shares;
+# times are nanoseconds since the Unix epoch, UTC. Identifiers are global and
+# name their owner: order "cf2-000000123", execution "ss1-000004711".
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("triad::idl");
+
+enum Side { buy @0; sell @1; }
+enum OrderType { market @0; limit @1; }
+enum TimeInForce { day @0; ioc @1; gtc @2; }
+
+# ---- type 1: customer data, written by the customer utility that took it ----
+
+struct Order {
+  id @0 :Text;                 # "cf1-000000042"
+  account @1 :Text;
+  clientOrderId @2 :Text;      # the customer's idempotency key, unique per account
+  symbol @3 :Text;
+  side @4 :Side;
+  type @5 :OrderType;
+  timeInForce @6 :TimeInForce;
+  quantity @7 :Int64;
+  limitPriceMicros @8 :Int64;  # 0 for market orders
+  currency @9 :Text;
+  street @10 :Text;            # the street utility the routing table chose
+  venue @11 :Text;             # the exchange it routes to
+  reservedMicros @12 :Int64;   # buying power held for a buy at placement
+  placedAtNanos @13 :Int64;
+  session @14 :Text;           # the session that placed it (audit)
+}
+
+struct CancelRequest {
+  id @0 :Text;                 # "cf2-000000007": owned by the utility that took the request
+  orderId @1 :Text;            # may belong to any customer group
+  account @2 :Text;
+  street @3 :Text;             # copied from the order so the street consumes it directly
+  requestedAtNanos @4 :Int64;
+}
+
+struct SessionAudit {
+  id @0 :Text;
+  account @1 :Text;
+  peer @2 :Text;
+  event @3 :Event;
+  atNanos @4 :Int64;
+  enum Event { loggedIn @0; loginRefused @1; loggedOut @2; expired @3; }
+}
+
+# ---- type 3: street data, written by the street utility that routed it ----
+
+struct Route {
+  orderId @0 :Text;            # key: one route per order, ever
+  street @1 :Text;
+  venue @2 :Text;
+  fixClOrdId @3 :Text;         # the ClOrdID sent on the FIX session
+  venueOrderId @4 :Text;       # the venue's OrderID, once acknowledged
+  routedAtNanos @5 :Int64;
+}
+
+struct Execution {
+  id @0 :Text;                 # "ss1-000004711"
+  orderId @1 :Text;
+  venue @2 :Text;
+  venueExecId @3 :Text;        # FIX ExecID: the dedup key for resends
+  account @4 :Text;
+  symbol @5 :Text;
+  side @6 :Side;
+  quantity @7 :Int64;          # this fill
+  priceMicros @8 :Int64;
+  currency @9 :Text;
+  cumulativeQuantity @10 :Int64;
+  leavesQuantity @11 :Int64;
+  executedAtNanos @12 :Int64;
+}
+
+struct Reject {
+  id @0 :Text;
+  orderId @1 :Text;
+  kind @2 :Kind;
+  reason @3 :Text;
+  cancelRequestId @4 :Text;    # for refused cancels
+  atNanos @5 :Int64;
+  enum Kind { orderRejected @0; cancelRefused @1; }
+}
+
+struct Closure {
+  # The venue has closed the order's remainder: a confirmed cancel or an expiry.
+  id @0 :Text;
+  orderId @1 :Text;
+  reason @2 :Reason;
+  leavesQuantity @3 :Int64;    # what was closed unfilled
+  cancelRequestId @4 :Text;
+  atNanos @5 :Int64;
+  enum Reason { cancelled @0; expired @1; }
+}
+
+# ---- type 2: firm data, written by the firm utility only ----
+
+struct RiskLimits {
+  maxOrderNotionalMicros @0 :Int64;  # 0: no limit
+  maxPosition @1 :Int64;             # 0: no limit
+  allowedSymbols @2 :List(Text);     # empty: all symbols
+  allowShort @3 :Bool;
+}
+
+struct Account {
+  id @0 :Text;
+  name @1 :Text;
+  secretHash @2 :Text;         # libsodium Argon2id string; never the secret
+  currency @3 :Text;
+  limits @4 :RiskLimits;
+  createdAtNanos @5 :Int64;
+  disabled @6 :Bool;
+}
+
+struct Balance {
+  account @0 :Text;
+  currency @1 :Text;
+  tradeDateMicros @2 :Int64;   # cash including unsettled trades
+  settledMicros @3 :Int64;     # cash that has settled
+}
+
+struct Position {
+  account @0 :Text;
+  symbol @1 :Text;
+  quantity @2 :Int64;
+  costBasisMicros @3 :Int64;   # total cost of the open quantity
+  realisedPnlMicros @4 :Int64;
+}
+
+struct LedgerEntry {
+  # One leg of a double-entry posting: the legs of one posting sum to zero per
+  # currency and per symbol.
+  id @0 :Text;                 # "firm-000000001"
+  postingId @1 :Text;          # the legs of one posting share it
+  executionId @2 :Text;        # the execution booked, or empty (deposits, settlements)
+  account @3 :Text;            # a customer account or a firm book ("firm:street", "firm:cash")
+  asset @4 :Text;              # a currency ("USD") or a symbol
+  amount @5 :Int64;            # micros for currencies, shares for symbols; signed
+  kind @6 :Kind;
+  atNanos @7 :Int64;
+  tradeDate @8 :Int32;         # yyyymmdd
+  enum Kind { trade @0; fee @1; deposit @2; withdrawal @3; settlement @4; }
+}
+
+struct Booking {
+  # Marks an execution booked; its key is the execution id, so a repeat is a no-op.
+  executionId @0 :Text;
+  postingId @1 :Text;
+  bookedAtNanos @2 :Int64;
+}
+
+struct Settlement {
+  id @0 :Text;
+  account @1 :Text;
+  currency @2 :Text;
+  tradeDate @3 :Int32;         # yyyymmdd of the trades settled
+  amountMicros @4 :Int64;
+  settledAtNanos @5 :Int64;
+}
+
+struct Halt {
+  symbol @0 :Text;
+  halted @1 :Bool;
+  reason @2 :Text;
+  atNanos @3 :Int64;
+}
+
+struct VenueRoute {
+  symbol @0 :Text;             # "*" is the default route
+  street @1 :Text;
+  venue @2 :Text;
+  currency @3 :Text;
+  lastPriceMicros @4 :Int64;   # reference price for market-order reservations
+}
+
+# ---- bookkeeping every group carries ----
+
+struct CommitMark {
+  # Written by the owner in every committed transaction of its group, so that
+  # any replica can tell cheaply how far it has advanced (DESIGN §2).
+  sequence @0 :UInt64;
+  committedAtNanos @1 :Int64;
+  owner @2 :Text;
+}
