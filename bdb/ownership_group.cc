@@ -126,6 +126,7 @@ class OwnershipGroupImpl {
 
   const GroupOptions options_;
   const bool owner_;
+  const std::string errorPrefix_ = "group " + options_.group + " at " + options_.localSite;
   std::unique_ptr<DbEnv, DbEnvCloser> env_;
 
   std::mutex tablesMutex_;
@@ -160,7 +161,8 @@ Status OwnershipGroupImpl::open() {
   DbEnv& env = *env_;
   env.set_app_private(this);
   env.set_errcall(&OwnershipGroupImpl::onError);
-  env.set_errpfx(options_.home.filename().c_str());
+  // Berkeley DB keeps the pointer, not a copy: it must outlive the handle.
+  env.set_errpfx(errorPrefix_.c_str());
   env.set_event_notify(&OwnershipGroupImpl::onEvent);
   int ret = env.set_cachesize(0, options_.cacheBytes, 1);
   if (ret == 0) ret = env.set_lg_max(options_.logFileBytes);
