@@ -94,6 +94,9 @@ class OwnershipGroupImpl {
   Status write(WriteFn fn);
   Status get(std::string_view table, const Key& key, Value* value);
   Status scan(std::string_view table, std::string_view fromKey, const VisitFn& visit);
+  // One pass of a scan; returns Berkeley DB's code, a decoding failure in *status.
+  int scanOnce(Db* db, std::string_view fromKey, const VisitFn& visit, bool* visited,
+               Status* status);
   Status putIn(DbTxn* txn, std::string_view table, const Key& key, capnp::MessageBuilder& message);
   Status getIn(DbTxn* txn, std::string_view table, const Key& key, Value* value);
   Status removeIn(DbTxn* txn, std::string_view table, const Key& key);
@@ -116,10 +119,13 @@ class OwnershipGroupImpl {
   Status startReplication();
   void joinInBackground();
   Status tableHandle(std::string_view table, Db** db);
-  void dropHandle(std::string_view table);
+  // After a rollback or internal initialisation every open handle of the
+  // environment is dead (DB_REP_HANDLE_DEAD); they are reopened on next use.
+  void dropAllHandles();
   Status writeDirect(const WriteFn& fn);
   void commitBatch(std::span<PendingWrite* const> batch);
   Status putCommitMark(DbTxn* txn, uint64_t sequence);
+  int beginTxn(DbTxn* parent, DbTxn** txn);
   std::string siteAt(const char* host, u_int port) const;
   Status refusedWrite(int ret, std::string_view what);
   void checkpointLoop();
@@ -384,9 +390,9 @@ Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
   return Status::ok();
 }
 
-void OwnershipGroupImpl::dropHandle(std::string_view table) {
+void OwnershipGroupImpl::dropAllHandles() {
   std::lock_guard lock(tablesMutex_);
-  if (auto it = tables_.find(table); it != tables_.end()) tables_.erase(it);
+  tables_.clear();
 }
 
 // ---- Writes ----
@@ -439,8 +445,7 @@ Status OwnershipGroupImpl::getIn(DbTxn* txn, std::string_view table, const Key& 
   v.set_flags(DB_DBT_MALLOC);
   int ret = db->get(txn, &k, &v, 0);
   if (ret == DB_REP_HANDLE_DEAD && txn == nullptr) {
-    // Internal initialisation replaced the database under this handle.
-    dropHandle(table);
+    dropAllHandles();
     if (Status s = tableHandle(table, &db); !s.isOk()) return s;
     ret = db->get(txn, &k, &v, 0);
   }
@@ -482,6 +487,18 @@ size_t OwnershipGroupImpl::connectedPeers() {
   return connected;
 }
 
+int OwnershipGroupImpl::beginTxn(DbTxn* parent, DbTxn** txn) {
+  // Replication takes short lockouts at the owner too (a site joining the
+  // group updates the membership database); with DB_REP_CONF_NOWAIT they
+  // come back as DB_REP_LOCKOUT. A writer waits them out, up to a bound.
+  const auto deadline = std::chrono::steady_clock::now() + options_.ackTimeout;
+  for (;;) {
+    int ret = env_->txn_begin(parent, txn, 0);
+    if (ret != DB_REP_LOCKOUT || std::chrono::steady_clock::now() >= deadline) return ret;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 Status OwnershipGroupImpl::write(WriteFn fn) {
   if (committer_) return committer_->submit(std::move(fn));
   return writeDirect(fn);
@@ -493,7 +510,7 @@ Status OwnershipGroupImpl::writeDirect(const WriteFn& fn) {
                                  " is connected; nothing was written");
   }
   DbTxn* txn = nullptr;
-  int ret = env_->txn_begin(nullptr, &txn, 0);
+  int ret = beginTxn(nullptr, &txn);
   if (ret != 0) return refusedWrite(ret, "beginning a transaction");
   WriteTxn writeTxn(*this, txn);
   Status s = fn(writeTxn);
@@ -525,7 +542,7 @@ void OwnershipGroupImpl::commitBatch(std::span<PendingWrite* const> batch) {
     return;
   }
   DbTxn* parent = nullptr;
-  int ret = env_->txn_begin(nullptr, &parent, 0);
+  int ret = beginTxn(nullptr, &parent);
   if (ret != 0) return failAll(fromDb(ret, "beginning a transaction"));
 
   // Each write runs in a child transaction, so one that fails is undone
@@ -590,41 +607,47 @@ Status OwnershipGroupImpl::scan(std::string_view table, std::string_view fromKey
   if (s.isNotFound()) return Status::ok();  // not replicated yet: nothing to visit
   if (!s.isOk()) return s;
   for (int attempt = 0;; ++attempt) {
-    Dbc* cursor = nullptr;
-    int ret = db->cursor(nullptr, &cursor, 0);
-    if (ret != 0) return fromDb(ret, "opening a cursor on " + std::string(table));
-    std::string start(fromKey);
-    Dbt k(start.data(), static_cast<u_int32_t>(start.size()));
-    k.set_flags(DB_DBT_REALLOC);
-    // DB_SET_RANGE needs a writable key buffer it may replace.
-    void* initial = malloc(start.size() > 0 ? start.size() : 1);
-    memcpy(initial, start.data(), start.size());
-    k.set_data(initial);
-    Dbt v;
-    v.set_flags(DB_DBT_REALLOC);
     bool visited = false;
-    ret = cursor->get(&k, &v, start.empty() ? DB_FIRST : DB_SET_RANGE);
-    Status result = Status::ok();
-    while (ret == 0) {
-      Value value;
-      result = Value::fromBytes({static_cast<const char*>(v.get_data()), v.get_size()}, &value);
-      if (!result.isOk()) break;
-      visited = true;
-      if (!visit({static_cast<const char*>(k.get_data()), k.get_size()}, value)) break;
-      ret = cursor->get(&k, &v, DB_NEXT);
-    }
-    cursor->close();
-    free(k.get_data());
-    free(v.get_data());
-    if (!result.isOk()) return result;
+    int ret = scanOnce(db, fromKey, visit, &visited, &s);
+    if (!s.isOk()) return s;
     if (ret == DB_REP_HANDLE_DEAD && !visited && attempt == 0) {
-      dropHandle(table);
+      dropAllHandles();
       if (Status reopened = tableHandle(table, &db); !reopened.isOk()) return reopened;
       continue;
     }
     if (ret != 0 && ret != DB_NOTFOUND) return fromDb(ret, "scanning " + std::string(table));
     return Status::ok();
   }
+}
+
+int OwnershipGroupImpl::scanOnce(Db* db, std::string_view fromKey, const VisitFn& visit,
+                                 bool* visited, Status* status) {
+  Dbc* cursor = nullptr;
+  int ret = db->cursor(nullptr, &cursor, 0);
+  if (ret != 0) return ret;
+  // DB_SET_RANGE replaces the key buffer with the key found: give it one
+  // Berkeley DB may reallocate.
+  Dbt k;
+  k.set_flags(DB_DBT_REALLOC);
+  void* start = malloc(fromKey.empty() ? 1 : fromKey.size());
+  memcpy(start, fromKey.data(), fromKey.size());
+  k.set_data(start);
+  k.set_size(static_cast<u_int32_t>(fromKey.size()));
+  Dbt v;
+  v.set_flags(DB_DBT_REALLOC);
+  ret = cursor->get(&k, &v, fromKey.empty() ? DB_FIRST : DB_SET_RANGE);
+  while (ret == 0) {
+    Value value;
+    *status = Value::fromBytes({static_cast<const char*>(v.get_data()), v.get_size()}, &value);
+    if (!status->isOk()) break;
+    *visited = true;
+    if (!visit({static_cast<const char*>(k.get_data()), k.get_size()}, value)) break;
+    ret = cursor->get(&k, &v, DB_NEXT);
+  }
+  cursor->close();
+  free(k.get_data());
+  free(v.get_data());
+  return ret;
 }
 
 CommitPosition OwnershipGroupImpl::commitPosition() {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <fstream>
 #include <random>
+#include <set>
 #include <stdexcept>
 
 #include "tests/support/free_port.h"
@@ -23,7 +24,14 @@ StorageCluster::StorageCluster(Options options) : options_(options) {
   auto customerSide = [net](int host) {
     return "127.1." + std::to_string(net) + "." + std::to_string(host);
   };
-  auto port = [](const std::string& host) { return std::to_string(freePort(host)); };
+  // Distinct free ports per address: two calls may otherwise return one port.
+  std::map<std::string, std::set<uint16_t>> taken;
+  auto port = [&taken](const std::string& host) {
+    for (;;) {
+      uint16_t candidate = freePort(host);
+      if (taken[host].insert(candidate).second) return std::to_string(candidate);
+    }
+  };
   auto replicationBase = [](const std::string& host) {
     return std::to_string(freePortRange(host, 3));
   };
@@ -46,7 +54,7 @@ StorageCluster::StorageCluster(Options options) : options_(options) {
       << "\nadmin-port = " << port(firmSide(250)) << "\n\n";
   out << "[bus-firm]\nrole = broker\nbus = firm\naddress = " << firmSide(251)
       << "\npublish-port = " << port(firmSide(251)) << "\nsubscribe-port = " << port(firmSide(251))
-      << "\nfirm-address = " << firmSide(251) << "\nadmin-port = " << port(firmSide(252)) << "\n\n";
+      << "\nfirm-address = " << firmSide(251) << "\nadmin-port = " << port(firmSide(251)) << "\n\n";
   out << "[xtst]\nrole = exchange\nfirm-address = " << firmSide(41)
       << "\nfix-port = " << port(firmSide(41)) << "\nfix-version = FIX.4.4\n";
   out.close();
