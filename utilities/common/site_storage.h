@@ -1,0 +1,62 @@
+// The storage of one site (DESIGN §2): one ownership group per utility in the
+// topology, under <data-root>/<group>/. The site writes the group it owns and
+// holds read-only replicas of every other. Replication ports come from the
+// topology: the site's replication base port plus the group's index.
+//
+// Thread-safety: the groups are thread-safe; the set of groups is fixed at
+// open.
+
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "bdb/ownership_group.h"
+#include "utilities/common/topology.h"
+
+namespace triad::common {
+
+struct SiteStorageOptions {
+  std::filesystem::path dataRoot;
+  bdb::AckPolicy ackPolicy = bdb::AckPolicy::kOne;
+  std::chrono::milliseconds ackTimeout{2000};
+  std::chrono::milliseconds checkpointInterval{std::chrono::seconds(30)};
+  uint32_t logFileBytes = 8u << 20;
+  std::function<void(std::string_view)> log;
+};
+
+class SiteStorage {
+ public:
+  // Opens every group for `siteId`; the owned group first, so that peers
+  // joining it find their helper as early as possible.
+  static bdb::Status open(const topology::Topology& topology, std::string_view siteId,
+                          const SiteStorageOptions& options, std::unique_ptr<SiteStorage>* out);
+
+  // Closes every group in parallel (a client's close can take seconds).
+  ~SiteStorage();
+
+  const topology::Utility& site() const { return site_; }
+  bdb::OwnershipGroup& owned() { return *owned_; }
+  // nullptr if the topology has no such utility.
+  bdb::OwnershipGroup* group(std::string_view id);
+  const std::vector<std::unique_ptr<bdb::OwnershipGroup>>& groups() const { return groups_; }
+
+  // The replication options of group `owner` as seen from `site`.
+  static bdb::GroupOptions groupOptions(const topology::Topology& topology,
+                                        const topology::Utility& site,
+                                        const topology::Utility& owner,
+                                        const SiteStorageOptions& options);
+
+ private:
+  explicit SiteStorage(topology::Utility site) : site_(std::move(site)) {}
+
+  topology::Utility site_;
+  std::vector<std::unique_ptr<bdb::OwnershipGroup>> groups_;  // topology order
+  bdb::OwnershipGroup* owned_ = nullptr;
+};
+
+}  // namespace triad::common
