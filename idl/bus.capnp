@@ -11,7 +11,8 @@ struct Envelope {
   topic @0 :Text;              # e.g. "order.ss1", "execution", "heartbeat"
   origin @1 :Text;             # the publishing utility's id
   incarnation @2 :UInt64;      # changes when the publisher restarts
-  sequence @3 :UInt64;         # 1, 2, 3... per (origin, incarnation)
+  sequence @3 :UInt64;         # 1, 2, 3... per (origin, incarnation, topic), so a
+                               # subscriber to some topics sees no false gaps
   sentAtNanos @4 :Int64;
   record :union {
     heartbeat @5 :Heartbeat;

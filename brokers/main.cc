@@ -1,0 +1,145 @@
+// triad-brokerd: runs one of the two ZeroMQ buses (DESIGN §1) as an XSUB/XPUB
+// proxy, bound only on that bus's address from the topology: the customer
+// bus on its customer-facing address, the firm bus on its firm-side address.
+//
+//   triad-brokerd --topology /etc/triad/topology.conf --bus firm
+//
+// Prints one line when both endpoints are bound (what systemd's journal and
+// tests wait for), and exits 0 on SIGTERM or SIGINT after stopping the proxy.
+// Exits 1 if the topology is refused or an endpoint cannot be bound, 2 on bad
+// options.
+
+#include <signal.h>
+
+#include <boost/program_options.hpp>
+#include <zmq.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "brokers/bus_proxy.h"
+#include "utilities/common/topology.h"
+
+namespace {
+
+namespace po = boost::program_options;
+using triad::brokers::BusProxy;
+using triad::brokers::BusProxyError;
+using triad::topology::Broker;
+using triad::topology::Bus;
+using triad::topology::Topology;
+using triad::topology::TopologyError;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+struct Options {
+  std::string topologyPath;
+  Bus bus;
+};
+
+std::optional<Bus> parseBus(const std::string& name) {
+  if (name == "customer") return Bus::kCustomer;
+  if (name == "firm") return Bus::kFirm;
+  return std::nullopt;
+}
+
+// nullopt after printing help (exit 0) or an error (exit kExitUsage).
+std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
+  po::options_description described("triad-brokerd: runs one Triad bus (a ZeroMQ XSUB/XPUB proxy)");
+  described.add_options()("help,h", "print this help")(
+      "topology", po::value<std::string>()->default_value("/etc/triad/topology.conf"),
+      "the topology file (INI)")("bus", po::value<std::string>(),
+                                 "which bus to run: customer or firm")(
+      "config", po::value<std::string>(), "read these options from a config file as well");
+  po::variables_map values;
+  try {
+    po::store(po::parse_command_line(argc, argv, described), values);
+    if (values.count("config")) {
+      po::store(po::parse_config_file<char>(values["config"].as<std::string>().c_str(), described),
+                values);
+    }
+    po::notify(values);
+  } catch (const po::error& e) {
+    std::cerr << "triad-brokerd: " << e.what() << "\n" << described;
+    exitCode = kExitUsage;
+    return std::nullopt;
+  }
+  if (values.count("help")) {
+    std::cout << described;
+    exitCode = 0;
+    return std::nullopt;
+  }
+  if (!values.count("bus")) {
+    std::cerr << "triad-brokerd: --bus customer|firm is required\n" << described;
+    exitCode = kExitUsage;
+    return std::nullopt;
+  }
+  std::optional<Bus> bus = parseBus(values["bus"].as<std::string>());
+  if (!bus) {
+    std::cerr << "triad-brokerd: --bus must be customer or firm, not '"
+              << values["bus"].as<std::string>() << "'\n";
+    exitCode = kExitUsage;
+    return std::nullopt;
+  }
+  return Options{values["topology"].as<std::string>(), *bus};
+}
+
+std::string endpoint(const std::string& address, uint16_t port) {
+  return "tcp://" + address + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int exitCode = 0;
+  const std::optional<Options> options = parseOptions(argc, argv, exitCode);
+  if (!options) return exitCode;
+
+  std::variant<Topology, TopologyError> loaded = Topology::load(options->topologyPath);
+  if (const auto* error = std::get_if<TopologyError>(&loaded)) {
+    std::cerr << "triad-brokerd: " << error->message << "\n";
+    return kExitFailure;
+  }
+  const Broker& broker = *std::get<Topology>(loaded).broker(options->bus);
+  const std::string busName(triad::topology::busName(options->bus));
+
+  // Block the stop signals before any thread exists (ZeroMQ's I/O threads,
+  // the proxy's), so that they inherit the mask and sigwait() below is the
+  // only place the signals are taken.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
+  zmq::context_t context(1);
+  auto started = BusProxy::start(context, endpoint(broker.address, broker.publishPort),
+                                 endpoint(broker.address, broker.subscribePort));
+  if (const auto* error = std::get_if<BusProxyError>(&started)) {
+    std::cerr << "triad-brokerd: bus=" << busName << " id=" << broker.id << ": " << error->message
+              << "\n";
+    return kExitFailure;
+  }
+  std::unique_ptr<BusProxy> proxy = std::move(std::get<std::unique_ptr<BusProxy>>(started));
+  std::cout << "triad-brokerd bus=" << busName << " xsub=" << proxy->publishEndpoint()
+            << " xpub=" << proxy->subscribeEndpoint() << " id=" << broker.id << std::endl;
+
+  int signal = 0;
+  while (sigwait(&stopSignals, &signal) != 0) {
+  }
+  const std::optional<BusProxy::Statistics> statistics = proxy->statistics();
+  proxy->stop();
+  std::cout << "triad-brokerd bus=" << busName << " stopped signal=SIG" << sigabbrev_np(signal);
+  if (statistics) {
+    std::cout << " messages_in=" << statistics->messagesFromPublishers
+              << " messages_out=" << statistics->messagesToSubscribers;
+  }
+  std::cout << std::endl;
+  return 0;
+}
