@@ -81,6 +81,22 @@ std::string_view roleName(ReplicationRole role) {
   return "unknown";
 }
 
+ReplicaLag lagBehind(const ReplicationStatus& owner, const ReplicationStatus& replica) {
+  ReplicaLag lag;
+  if (replica.commit.sequence >= owner.commit.sequence) return lag;
+  lag.commits = owner.commit.sequence - replica.commit.sequence;
+  lag.time = std::chrono::nanoseconds(
+      std::max<int64_t>(0, owner.commit.committedAtNanos - replica.commit.committedAtNanos));
+  return lag;
+}
+
+std::optional<AckPolicy> parseAckPolicy(std::string_view text) {
+  if (text == "one") return AckPolicy::kOne;
+  if (text == "all-available") return AckPolicy::kAllAvailable;
+  if (text == "none") return AckPolicy::kNone;
+  return std::nullopt;
+}
+
 class OwnershipGroupImpl {
  public:
   explicit OwnershipGroupImpl(GroupOptions options)

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,20 @@ struct ReplicationStatus {
   std::vector<PeerLink> peers;
   uint64_t permFailures = 0;  // commits no replica acknowledged in time (owner)
 };
+
+// How far a replica is behind its owner, from the two sites' statuses (the
+// operator console gathers them from every site). Commits counts the owner's
+// batches the replica has not applied; time is how much older the replica's
+// last applied batch is than the owner's last batch.
+struct ReplicaLag {
+  uint64_t commits = 0;
+  std::chrono::nanoseconds time{0};
+  bool caughtUp() const { return commits == 0; }
+};
+ReplicaLag lagBehind(const ReplicationStatus& owner, const ReplicationStatus& replica);
+
+// Parses "one", "all-available" or "none".
+std::optional<AckPolicy> parseAckPolicy(std::string_view text);
 
 class OwnershipGroup;
 class OwnershipGroupImpl;

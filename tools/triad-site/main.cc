@@ -15,7 +15,7 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
-  std::string topologyPath, id, dataRoot;
+  std::string topologyPath, id, dataRoot, ackPolicy;
   int ackTimeoutMs = 2000, checkpointSeconds = 30, logFileKiB = 8192;
   bool noTcpNoDelay = false, verbose = false;
   po::options_description options("triad-site options");
@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       "topology", po::value(&topologyPath)->default_value("/etc/triad/topology.conf"),
       "the topology file")("id", po::value(&id)->required(), "this site's utility id")(
       "data", po::value(&dataRoot)->required(), "data root; groups live in <data>/<group>/")(
+      "ack-policy", po::value(&ackPolicy)->default_value("one"),
+      "which replicas must acknowledge a commit: one, all-available or none")(
       "ack-timeout-ms", po::value(&ackTimeoutMs)->default_value(2000),
       "how long a commit waits for a replica's acknowledgement")(
       "checkpoint-seconds", po::value(&checkpointSeconds)->default_value(30),
@@ -45,6 +47,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  std::optional<triad::bdb::AckPolicy> policy = triad::bdb::parseAckPolicy(ackPolicy);
+  if (!policy) {
+    std::cerr << "triad-site: --ack-policy must be one, all-available or none, not '" << ackPolicy
+              << "'\n";
+    return 2;
+  }
+
   auto loaded = triad::topology::Topology::load(topologyPath);
   if (auto* error = std::get_if<triad::topology::TopologyError>(&loaded)) {
     std::cerr << "triad-site: " << error->message << "\n";
@@ -55,6 +64,7 @@ int main(int argc, char** argv) {
   triad::bdb::setReplicationTcpNoDelay(!noTcpNoDelay);
   triad::common::SiteStorageOptions storageOptions;
   storageOptions.dataRoot = dataRoot;
+  storageOptions.ackPolicy = *policy;
   storageOptions.ackTimeout = std::chrono::milliseconds(ackTimeoutMs);
   storageOptions.checkpointInterval = std::chrono::seconds(checkpointSeconds);
   storageOptions.logFileBytes = static_cast<uint32_t>(logFileKiB) * 1024u;
