@@ -15,6 +15,7 @@
 #include <atomic>
 #include <thread>
 
+#include "bdb/table.h"
 #include "idl/records.capnp.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
@@ -214,6 +215,32 @@ TEST_F(OwnershipGroupTest, ScanVisitsKeysInOrderFromAStartKey) {
   });
   ASSERT_TRUE(s.isOk()) << s.toString();
   EXPECT_EQ(seen, (std::vector<int64_t>{2, 3, 4}));
+}
+
+TEST_F(OwnershipGroupTest, TypedTableWritesAndReadsItsRecordType) {
+  constexpr Table<idl::Order> kOrders{"orders"};
+  auto owner = openSite("owner");
+  auto c1 = openSite("c1");
+  ASSERT_TRUE(owner->waitForReplicas(1, 20s));
+  capnp::MallocMessageBuilder message;
+  auto order = message.initRoot<idl::Order>();
+  order.setId("owner-000000007");
+  order.setSymbol("ACME");
+  order.setQuantity(7);
+  ASSERT_OK(owner->write([&](WriteTxn& txn) {
+    return kOrders.put(txn, Key::of("owner-000000007"), order.asReader());
+  }));
+  ASSERT_TRUE(eventuallyReads(*c1, "owner-000000007"));
+  Record<idl::Order> read;
+  ASSERT_OK(kOrders.get(*c1, Key::of("owner-000000007"), &read));
+  EXPECT_EQ(read->getQuantity(), 7);
+  EXPECT_EQ(std::string(read->getSymbol().cStr()), "ACME");
+  int visited = 0;
+  ASSERT_OK(kOrders.scan(*c1, "", [&](std::string_view, idl::Order::Reader record) {
+    EXPECT_EQ(record.getQuantity(), 7);
+    return ++visited < 10;
+  }));
+  EXPECT_EQ(visited, 1);
 }
 
 TEST_F(OwnershipGroupTest, UnknownTableIsACallersMistake) {

@@ -1,0 +1,69 @@
+// A table with its record type fixed at compile time, so callers cannot put
+// an Execution where an Order belongs:
+//
+//   constexpr bdb::Table<idl::Order> kOrders{"orders"};
+//   Status s = kOrders.put(txn, Key::of(id), order.asReader());
+//   bdb::Record<idl::Order> order;
+//   s = kOrders.get(group, Key::of(id), &order);
+//   int64_t quantity = order->getQuantity();
+
+#pragma once
+
+#include <capnp/message.h>
+
+#include <string_view>
+
+#include "bdb/ownership_group.h"
+
+namespace triad::bdb {
+
+// A decoded record of type T owned by the caller.
+template <typename T>
+class Record {
+ public:
+  typename T::Reader reader() const { return value_.as<T>(); }
+  const typename T::Reader* operator->() const {
+    reader_ = reader();
+    return &reader_;
+  }
+  Value& value() { return value_; }
+
+ private:
+  Value value_;
+  mutable typename T::Reader reader_;  // what operator-> points at
+};
+
+template <typename T>
+class Table {
+ public:
+  constexpr explicit Table(std::string_view name) : name_(name) {}
+  constexpr std::string_view name() const { return name_; }
+
+  Status put(WriteTxn& txn, const Key& key, typename T::Reader record) const {
+    capnp::MallocMessageBuilder message;
+    message.setRoot(record);
+    return txn.put(name_, key, message);
+  }
+  // `message` must hold a T at its root.
+  Status put(WriteTxn& txn, const Key& key, capnp::MessageBuilder& message) const {
+    return txn.put(name_, key, message);
+  }
+  Status get(WriteTxn& txn, const Key& key, Record<T>* record) const {
+    return txn.get(name_, key, &record->value());
+  }
+  Status get(OwnershipGroup& group, const Key& key, Record<T>* record) const {
+    return group.get(name_, key, &record->value());
+  }
+  // Visits records from `fromKey` in key order; return false to stop.
+  template <typename Visit>
+  Status scan(OwnershipGroup& group, std::string_view fromKey, Visit&& visit) const {
+    return group.scan(name_, fromKey, [&](std::string_view key, const Value& value) {
+      return visit(key, value.as<T>());
+    });
+  }
+
+ private:
+  std::string_view name_;
+};
+
+}  // namespace triad::bdb
