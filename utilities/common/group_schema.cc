@@ -1,37 +1,37 @@
 #include "utilities/common/group_schema.h"
 
-#include "idl/records.capnp.h"
+#include "utilities/common/tables.h"
 
 namespace triad::common {
 
-using capnp::Schema;
+namespace {
+
+// A table's schema entry, its record type taken from the typed table.
+template <typename T>
+TableSchema entry(const bdb::Table<T>& table) {
+  return {table.name(), capnp::Schema::from<T>()};
+}
+
+}  // namespace
 
 const std::vector<TableSchema>& tablesFor(topology::Role role) {
   // Type 1: customer data.
   static const std::vector<TableSchema> customer = {
-      {"orders", Schema::from<idl::Order>()},           // order id
-      {"cancels", Schema::from<idl::CancelRequest>()},  // cancel request id
-      {"client_orders", Schema::from<idl::Order>()},    // account, client order id
-      {"audit", Schema::from<idl::SessionAudit>()},     // audit id
+      entry(tables::kOrders),
+      entry(tables::kCancels),
+      entry(tables::kClientOrders),
+      entry(tables::kAudit),
   };
   // Type 3: street data.
   static const std::vector<TableSchema> street = {
-      {"routes", Schema::from<idl::Route>()},                // order id
-      {"executions", Schema::from<idl::Execution>()},        // execution id
-      {"venue_executions", Schema::from<idl::Execution>()},  // venue, venue exec id
-      {"rejects", Schema::from<idl::Reject>()},              // reject id
-      {"closures", Schema::from<idl::Closure>()},            // closure id
+      entry(tables::kRoutes),  entry(tables::kExecutions), entry(tables::kVenueExecutions),
+      entry(tables::kRejects), entry(tables::kClosures),
   };
   // Type 2: firm data.
   static const std::vector<TableSchema> firm = {
-      {"accounts", Schema::from<idl::Account>()},         // account id
-      {"balances", Schema::from<idl::Balance>()},         // account, currency
-      {"positions", Schema::from<idl::Position>()},       // account, symbol
-      {"ledger", Schema::from<idl::LedgerEntry>()},       // entry id
-      {"bookings", Schema::from<idl::Booking>()},         // execution id
-      {"settlements", Schema::from<idl::Settlement>()},   // settlement id
-      {"halts", Schema::from<idl::Halt>()},               // symbol
-      {"venue_routes", Schema::from<idl::VenueRoute>()},  // symbol
+      entry(tables::kAccounts), entry(tables::kBalances),    entry(tables::kPositions),
+      entry(tables::kLedger),   entry(tables::kBookings),    entry(tables::kSettlements),
+      entry(tables::kHalts),    entry(tables::kVenueRoutes),
   };
   static const std::vector<TableSchema> none;
   switch (role) {
