@@ -182,6 +182,11 @@ struct VenueRoute {
 
 # ---- bookkeeping every group carries ----
 
+struct Counter {
+  # A group's id allocator (_meta/ids): ids are "<owner>-<value, 9 digits>".
+  value @0 :UInt64;
+}
+
 struct CommitMark {
   # Written by the owner in every committed transaction of its group, so that
   # any replica can tell cheaply how far it has advanced (DESIGN §2).

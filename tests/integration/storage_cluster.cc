@@ -2,11 +2,9 @@
 
 #include <signal.h>
 #include <fstream>
-#include <random>
-#include <set>
 #include <stdexcept>
 
-#include "tests/support/free_port.h"
+#include "tests/support/test_topology.h"
 
 namespace triad::testing {
 
@@ -16,48 +14,8 @@ const std::vector<std::string>& StorageCluster::siteIds() {
 }
 
 StorageCluster::StorageCluster(Options options) : options_(options) {
-  std::mt19937 random(std::random_device{}());
-  const int net = std::uniform_int_distribution<int>(1, 250)(random);
-  auto firmSide = [net](int host) {
-    return "127.2." + std::to_string(net) + "." + std::to_string(host);
-  };
-  auto customerSide = [net](int host) {
-    return "127.1." + std::to_string(net) + "." + std::to_string(host);
-  };
-  // Distinct free ports per address: two calls may otherwise return one port.
-  std::map<std::string, std::set<uint16_t>> taken;
-  auto port = [&taken](const std::string& host) {
-    for (;;) {
-      uint16_t candidate = freePort(host);
-      if (taken[host].insert(candidate).second) return std::to_string(candidate);
-    }
-  };
-  auto replicationBase = [](const std::string& host) {
-    return std::to_string(freePortRange(host, 3));
-  };
-
-  std::ofstream out(topology_ = dir_ / "topology.conf");
-  out << "[network]\ncustomer-facing = 127.1.0.0/16\nfirm-side = 127.2.0.0/16\n\n";
-  out << "[cf1]\nrole = customer\ngroup-index = 0\ncustomer-address = " << customerSide(1)
-      << "\nfirm-address = " << firmSide(1) << "\ngateway-port = " << port(customerSide(1))
-      << "\nadmin-port = " << port(firmSide(1))
-      << "\nreplication-port = " << replicationBase(firmSide(1)) << "\n\n";
-  out << "[ss1]\nrole = street\ngroup-index = 1\nfirm-address = " << firmSide(2)
-      << "\nadmin-port = " << port(firmSide(2))
-      << "\nreplication-port = " << replicationBase(firmSide(2)) << "\nvenue = xtst\n\n";
-  out << "[firm]\nrole = firm\ngroup-index = 2\nfirm-address = " << firmSide(3)
-      << "\nadmin-port = " << port(firmSide(3))
-      << "\nreplication-port = " << replicationBase(firmSide(3)) << "\n\n";
-  out << "[bus-customer]\nrole = broker\nbus = customer\naddress = " << customerSide(250)
-      << "\npublish-port = " << port(customerSide(250))
-      << "\nsubscribe-port = " << port(customerSide(250)) << "\nfirm-address = " << firmSide(250)
-      << "\nadmin-port = " << port(firmSide(250)) << "\n\n";
-  out << "[bus-firm]\nrole = broker\nbus = firm\naddress = " << firmSide(251)
-      << "\npublish-port = " << port(firmSide(251)) << "\nsubscribe-port = " << port(firmSide(251))
-      << "\nfirm-address = " << firmSide(251) << "\nadmin-port = " << port(firmSide(251)) << "\n\n";
-  out << "[xtst]\nrole = exchange\nfirm-address = " << firmSide(41)
-      << "\nfix-port = " << port(firmSide(41)) << "\nfix-version = FIX.4.4\n";
-  out.close();
+  std::ofstream(topology_ = dir_ / "topology.conf")
+      << makeTestTopology({.customers = {"cf1"}, .streets = {"ss1"}});
   for (const std::string& site : siteIds()) data_[site] = dir_ / ("data-" + site);
 }
 

@@ -1,0 +1,67 @@
+#include "tests/support/test_topology.h"
+
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "tests/support/free_port.h"
+
+namespace triad::testing {
+
+std::string makeTestTopology(const TestTopologyOptions& options) {
+  std::mt19937 random(std::random_device{}());
+  const int net = std::uniform_int_distribution<int>(1, 250)(random);
+  auto firmSide = [net](int host) {
+    return "127.2." + std::to_string(net) + "." + std::to_string(host);
+  };
+  auto customerSide = [net](int host) {
+    return "127.1." + std::to_string(net) + "." + std::to_string(host);
+  };
+  // Distinct free ports per address: two calls may otherwise return one port.
+  std::map<std::string, std::set<uint16_t>> taken;
+  auto port = [&taken](const std::string& host) {
+    for (;;) {
+      uint16_t candidate = freePort(host);
+      if (taken[host].insert(candidate).second) return std::to_string(candidate);
+    }
+  };
+  const int groups = static_cast<int>(options.customers.size() + options.streets.size()) + 1;
+  auto replicationBase = [groups](const std::string& host) {
+    return std::to_string(freePortRange(host, groups));
+  };
+
+  std::ostringstream out;
+  out << "[network]\ncustomer-facing = 127.1.0.0/16\nfirm-side = 127.2.0.0/16\n\n";
+  int index = 0;
+  int host = 1;
+  for (const std::string& id : options.customers) {
+    out << "[" << id << "]\nrole = customer\ngroup-index = " << index++
+        << "\ncustomer-address = " << customerSide(host) << "\nfirm-address = " << firmSide(host)
+        << "\ngateway-port = " << port(customerSide(host))
+        << "\nadmin-port = " << port(firmSide(host))
+        << "\nreplication-port = " << replicationBase(firmSide(host)) << "\n\n";
+    ++host;
+  }
+  for (const std::string& id : options.streets) {
+    out << "[" << id << "]\nrole = street\ngroup-index = " << index++
+        << "\nfirm-address = " << firmSide(host) << "\nadmin-port = " << port(firmSide(host))
+        << "\nreplication-port = " << replicationBase(firmSide(host)) << "\nvenue = xtst\n\n";
+    ++host;
+  }
+  out << "[firm]\nrole = firm\ngroup-index = " << index << "\nfirm-address = " << firmSide(host)
+      << "\nadmin-port = " << port(firmSide(host))
+      << "\nreplication-port = " << replicationBase(firmSide(host)) << "\n\n";
+  out << "[bus-customer]\nrole = broker\nbus = customer\naddress = " << customerSide(250)
+      << "\npublish-port = " << port(customerSide(250))
+      << "\nsubscribe-port = " << port(customerSide(250)) << "\nfirm-address = " << firmSide(250)
+      << "\nadmin-port = " << port(firmSide(250)) << "\n\n";
+  out << "[bus-firm]\nrole = broker\nbus = firm\naddress = " << firmSide(251)
+      << "\npublish-port = " << port(firmSide(251)) << "\nsubscribe-port = " << port(firmSide(251))
+      << "\nfirm-address = " << firmSide(251) << "\nadmin-port = " << port(firmSide(251)) << "\n\n";
+  out << "[xtst]\nrole = exchange\nfirm-address = " << firmSide(41)
+      << "\nfix-port = " << port(firmSide(41)) << "\nfix-version = FIX.4.4\n";
+  return out.str();
+}
+
+}  // namespace triad::testing

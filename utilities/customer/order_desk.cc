@@ -1,0 +1,360 @@
+#include "utilities/customer/order_desk.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include <deque>
+
+#include "utilities/common/id_allocator.h"
+#include "utilities/common/tables.h"
+
+namespace triad::customer {
+namespace {
+
+using idl::ErrorCode;
+
+constexpr int64_t kMaxQuantity = 1'000'000'000;
+constexpr int64_t kMaxPriceMicros = 1'000'000'000'000'000;  // 1e9 currency units
+constexpr size_t kMaxClientOrderId = 64;
+constexpr size_t kMaxSymbol = 16;
+
+OrderError error(ErrorCode code, std::string reason) { return {code, std::move(reason)}; }
+
+OrderError fromStorage(const bdb::Status& status) {
+  switch (status.code()) {
+    case bdb::Status::Code::kNotReplicated:
+      return error(ErrorCode::NOT_REPLICATED,
+                   "the order could not be made durable on a second site; it was not accepted (" +
+                       status.message() + ")");
+    case bdb::Status::Code::kReplicaInitialising:
+    case bdb::Status::Code::kUnavailable:
+    case bdb::Status::Code::kConflict:
+      return error(ErrorCode::UNAVAILABLE, status.message() + "; retry shortly");
+    default:
+      return error(ErrorCode::INTERNAL, status.toString());
+  }
+}
+
+bool isSymbol(std::string_view symbol) {
+  if (symbol.empty() || symbol.size() > kMaxSymbol) return false;
+  for (char c : symbol) {
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool isPrintable(std::string_view text) {
+  for (char c : text) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// Visits the records of `table` in `group` whose key starts with `prefix`.
+template <typename T, typename Visit>
+bdb::Status scanPrefix(bdb::OwnershipGroup& group, const bdb::Table<T>& table,
+                       const bdb::Key& prefix, Visit&& visit) {
+  return table.scan(group, prefix.view(), [&](std::string_view key, typename T::Reader record) {
+    if (key.substr(0, prefix.view().size()) != prefix.view()) return false;
+    visit(record);
+    return true;
+  });
+}
+
+// An owned copy of a record built in a message.
+template <typename T>
+bdb::Record<T> ownedCopy(capnp::MessageBuilder& message) {
+  bdb::Record<T> record;
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  bdb::Status s = bdb::Value::fromBytes(
+      {reinterpret_cast<const char*>(bytes.begin()), bytes.size()}, &record.value());
+  (void)s;  // a message we just built always decodes
+  return record;
+}
+
+}  // namespace
+
+bool isDone(idl::OrderState state) {
+  return state == idl::OrderState::FILLED || state == idl::OrderState::CANCELLED ||
+         state == idl::OrderState::REJECTED || state == idl::OrderState::EXPIRED;
+}
+
+OrderDesk::OrderDesk(const topology::Topology& topology, common::SiteStorage& storage, Clock clock,
+                     PreTradeCheck preTradeCheck)
+    : topology_(topology),
+      storage_(storage),
+      clock_(std::move(clock)),
+      preTradeCheck_(std::move(preTradeCheck)) {}
+
+std::optional<OrderError> OrderDesk::validate(idl::OrderRequest::Reader request) const {
+  const std::string_view clientOrderId = request.getClientOrderId().cStr();
+  if (clientOrderId.empty() || clientOrderId.size() > kMaxClientOrderId ||
+      !isPrintable(clientOrderId)) {
+    return error(ErrorCode::INVALID_ARGUMENT,
+                 "client order id must be 1 to 64 printable characters without spaces");
+  }
+  const std::string_view symbol = request.getSymbol().cStr();
+  if (!isSymbol(symbol)) {
+    return error(ErrorCode::INVALID_ARGUMENT,
+                 "symbol must be 1 to 16 characters of A-Z, 0-9, '.', '-' or '/'");
+  }
+  if (static_cast<uint16_t>(request.getSide()) > static_cast<uint16_t>(idl::Side::SELL)) {
+    return error(ErrorCode::INVALID_ARGUMENT, "side must be buy or sell");
+  }
+  if (static_cast<uint16_t>(request.getType()) > static_cast<uint16_t>(idl::OrderType::LIMIT)) {
+    return error(ErrorCode::INVALID_ARGUMENT, "order type must be market or limit");
+  }
+  if (static_cast<uint16_t>(request.getTimeInForce()) >
+      static_cast<uint16_t>(idl::TimeInForce::GTC)) {
+    return error(ErrorCode::INVALID_ARGUMENT, "time in force must be day, ioc or gtc");
+  }
+  const int64_t quantity = request.getQuantity();
+  if (quantity <= 0 || quantity > kMaxQuantity) {
+    return error(
+        ErrorCode::INVALID_ARGUMENT,
+        "quantity must be between 1 and 1,000,000,000 shares, not " + std::to_string(quantity));
+  }
+  const int64_t price = request.getLimitPriceMicros();
+  if (request.getType() == idl::OrderType::LIMIT) {
+    if (price <= 0 || price > kMaxPriceMicros) {
+      return error(ErrorCode::INVALID_ARGUMENT,
+                   "a limit order needs a limit price above zero and at most 1,000,000,000.00");
+    }
+  } else {
+    if (price != 0) {
+      return error(ErrorCode::INVALID_ARGUMENT, "a market order takes no limit price");
+    }
+    if (request.getTimeInForce() == idl::TimeInForce::GTC) {
+      return error(ErrorCode::INVALID_ARGUMENT,
+                   "a market order cannot rest: use time in force day or ioc");
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<OrderError> OrderDesk::checkTradable(std::string_view symbol,
+                                                   idl::VenueRoute::Builder route) {
+  bdb::OwnershipGroup* firm = nullptr;
+  for (const topology::Utility& utility : topology_.utilities()) {
+    if (utility.role == topology::Role::kFirm) firm = storage_.group(utility.id);
+  }
+  if (firm == nullptr) return error(ErrorCode::UNAVAILABLE, "no firm replica at this utility");
+
+  bdb::Record<idl::Halt> halt;
+  bdb::Status s = tables::kHalts.get(*firm, bdb::Key::of(symbol), &halt);
+  if (s.isOk() && halt->getHalted()) {
+    return error(ErrorCode::HALTED, "trading in " + std::string(symbol) +
+                                        " is halted: " + std::string(halt->getReason().cStr()));
+  }
+  if (!s.isOk() && !s.isNotFound()) return fromStorage(s);
+
+  bdb::Record<idl::VenueRoute> found;
+  s = tables::kVenueRoutes.get(*firm, bdb::Key::of(symbol), &found);
+  if (s.isNotFound()) s = tables::kVenueRoutes.get(*firm, bdb::Key::of("*"), &found);
+  if (s.isNotFound()) {
+    return error(ErrorCode::UNKNOWN_SYMBOL,
+                 "no venue trades " + std::string(symbol) + " in the firm's routing table");
+  }
+  if (!s.isOk()) return fromStorage(s);
+  route.setSymbol(std::string(symbol));
+  route.setStreet(found->getStreet());
+  route.setVenue(found->getVenue());
+  route.setCurrency(found->getCurrency());
+  route.setLastPriceMicros(found->getLastPriceMicros());
+  return std::nullopt;
+}
+
+std::optional<bdb::Record<idl::Order>> OrderDesk::findRetry(std::string_view account,
+                                                            std::string_view clientOrderId) {
+  const bdb::Key key = bdb::Key().add(account).add(clientOrderId);
+  for (const topology::Utility& utility : topology_.utilities()) {
+    if (utility.role != topology::Role::kCustomer) continue;
+    bdb::OwnershipGroup* group = storage_.group(utility.id);
+    bdb::Record<idl::Order> original;
+    if (group != nullptr && tables::kClientOrders.get(*group, key, &original).isOk()) {
+      return original;
+    }
+  }
+  return std::nullopt;
+}
+
+Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view session,
+                                    idl::OrderRequest::Reader request) {
+  if (auto refused = validate(request)) return *refused;
+  const std::string clientOrderId = request.getClientOrderId();
+  if (auto original = findRetry(account, clientOrderId)) return view(std::move(*original));
+
+  capnp::MallocMessageBuilder routeMessage;
+  auto route = routeMessage.initRoot<idl::VenueRoute>();
+  if (auto refused = checkTradable(request.getSymbol().cStr(), route)) return *refused;
+
+  capnp::MallocMessageBuilder message;
+  auto order = message.initRoot<idl::Order>();
+  order.setAccount(std::string(account));
+  order.setClientOrderId(clientOrderId);
+  order.setSymbol(request.getSymbol());
+  order.setSide(request.getSide());
+  order.setType(request.getType());
+  order.setTimeInForce(request.getTimeInForce());
+  order.setQuantity(request.getQuantity());
+  order.setLimitPriceMicros(request.getLimitPriceMicros());
+  order.setCurrency(route.getCurrency());
+  order.setStreet(route.getStreet());
+  order.setVenue(route.getVenue());
+  order.setSession(std::string(session));
+  if (preTradeCheck_) {
+    if (auto refused = preTradeCheck_(account, order.asReader())) return *refused;
+  }
+
+  const std::string& self = storage_.site().id;
+  const bdb::Key clientKey = bdb::Key().add(account).add(clientOrderId);
+  std::optional<bdb::Record<idl::Order>> retried;
+  bdb::Status s = storage_.owned().write([&](bdb::WriteTxn& txn) {
+    // Checked again inside the transaction: two retries racing at this
+    // utility are serialised by the group's single writer.
+    bdb::Record<idl::Order> original;
+    bdb::Status found = tables::kClientOrders.get(txn, clientKey, &original);
+    if (found.isOk()) {
+      retried = std::move(original);
+      return bdb::Status::ok();
+    }
+    if (!found.isNotFound()) return found;
+    std::string id;
+    if (bdb::Status allocated = common::allocateId(txn, self, &id); !allocated.isOk()) {
+      return allocated;
+    }
+    order.setId(id);
+    order.setPlacedAtNanos(clock_());
+    if (bdb::Status put = tables::kOrders.put(txn, bdb::Key::of(id), message); !put.isOk()) {
+      return put;
+    }
+    return tables::kClientOrders.put(txn, clientKey, message);
+  });
+  if (!s.isOk()) return fromStorage(s);
+  if (retried) return view(std::move(*retried));
+  return view(ownedCopy<idl::Order>(message));
+}
+
+Outcome<OrderView> OrderDesk::view(bdb::Record<idl::Order> order) {
+  const std::string orderId = order->getId();
+  const bdb::Key prefix = bdb::Key().add(orderId);
+
+  // Copies of the records found, kept alive while their readers are used.
+  std::vector<idl::CancelRequest::Reader> cancels;
+  std::deque<capnp::MallocMessageBuilder> copies;
+  std::vector<idl::Execution::Reader> executions;
+  std::vector<idl::Reject::Reader> rejects;
+  std::vector<idl::Closure::Reader> closures;
+  std::optional<idl::Route::Reader> route;
+  bdb::Record<idl::Route> routeRecord;
+
+  for (const topology::Utility& utility : topology_.utilities()) {
+    if (utility.role != topology::Role::kCustomer) continue;
+    bdb::OwnershipGroup* group = storage_.group(utility.id);
+    if (group == nullptr) continue;
+    bdb::Status s = scanPrefix(*group, tables::kCancels, prefix, [&](auto record) {
+      copies.emplace_back().setRoot(record);
+      cancels.push_back(copies.back().getRoot<idl::CancelRequest>().asReader());
+    });
+    if (!s.isOk()) return fromStorage(s);
+  }
+  if (bdb::OwnershipGroup* street = storage_.group(order->getStreet().cStr())) {
+    bdb::Status s = tables::kRoutes.get(*street, prefix, &routeRecord);
+    if (s.isOk()) route = routeRecord.reader();
+    if (!s.isOk() && !s.isNotFound()) return fromStorage(s);
+    s = scanPrefix(*street, tables::kExecutions, prefix, [&](auto record) {
+      copies.emplace_back().setRoot(record);
+      executions.push_back(copies.back().getRoot<idl::Execution>().asReader());
+    });
+    if (s.isOk()) {
+      s = scanPrefix(*street, tables::kRejects, prefix, [&](auto record) {
+        copies.emplace_back().setRoot(record);
+        rejects.push_back(copies.back().getRoot<idl::Reject>().asReader());
+      });
+    }
+    if (s.isOk()) {
+      s = scanPrefix(*street, tables::kClosures, prefix, [&](auto record) {
+        copies.emplace_back().setRoot(record);
+        closures.push_back(copies.back().getRoot<idl::Closure>().asReader());
+      });
+    }
+    if (!s.isOk()) return fromStorage(s);
+  }
+  OrderRecords records{order.reader(), cancels, route ? &*route : nullptr,
+                       executions,     rejects, closures};
+  OrderView result{std::move(order), deriveStatus(records)};
+  return result;
+}
+
+Outcome<OrderView> OrderDesk::status(std::string_view account, std::string_view orderId) {
+  const std::string notFound =
+      "no order " + std::string(orderId) + " for account " + std::string(account);
+  const std::string_view owner = common::ownerOf(orderId);
+  const topology::Utility* utility = topology_.findUtility(owner);
+  bdb::OwnershipGroup* group = storage_.group(owner);
+  if (utility == nullptr || utility->role != topology::Role::kCustomer || group == nullptr) {
+    return error(ErrorCode::NOT_FOUND, notFound);
+  }
+  bdb::Record<idl::Order> order;
+  bdb::Status s = tables::kOrders.get(*group, bdb::Key::of(orderId), &order);
+  if (s.isNotFound()) return error(ErrorCode::NOT_FOUND, notFound);
+  if (!s.isOk()) return fromStorage(s);
+  // Another account's order reads exactly like one that does not exist.
+  if (std::string_view(order->getAccount().cStr()) != account) {
+    return error(ErrorCode::NOT_FOUND, notFound);
+  }
+  return view(std::move(order));
+}
+
+Outcome<std::string> OrderDesk::cancel(std::string_view account, std::string_view orderId) {
+  Outcome<OrderView> current = status(account, orderId);
+  if (auto* refused = std::get_if<OrderError>(&current)) return *refused;
+  const OrderView& order = std::get<OrderView>(current);
+  if (isDone(order.status.state)) {
+    return error(ErrorCode::TOO_LATE, "order " + std::string(orderId) + " is already " +
+                                          std::string(stateName(order.status.state)));
+  }
+  capnp::MallocMessageBuilder message;
+  auto cancel = message.initRoot<idl::CancelRequest>();
+  cancel.setOrderId(std::string(orderId));
+  cancel.setAccount(std::string(account));
+  cancel.setStreet(order.order->getStreet());
+  std::string id;
+  bdb::Status s = storage_.owned().write([&](bdb::WriteTxn& txn) {
+    if (bdb::Status allocated = common::allocateId(txn, storage_.site().id, &id);
+        !allocated.isOk()) {
+      return allocated;
+    }
+    cancel.setId(id);
+    cancel.setRequestedAtNanos(clock_());
+    return tables::kCancels.put(txn, bdb::Key().add(orderId).add(id), message);
+  });
+  if (!s.isOk()) return fromStorage(s);
+  return id;
+}
+
+Outcome<std::vector<OrderView>> OrderDesk::list(std::string_view account, bool openOnly) {
+  std::vector<OrderView> orders;
+  const bdb::Key prefix = bdb::Key().add(account);
+  for (const topology::Utility& utility : topology_.utilities()) {
+    if (utility.role != topology::Role::kCustomer) continue;
+    bdb::OwnershipGroup* group = storage_.group(utility.id);
+    if (group == nullptr) continue;
+    std::vector<std::string> ids;
+    bdb::Status s = scanPrefix(*group, tables::kClientOrders, prefix,
+                               [&](idl::Order::Reader order) { ids.emplace_back(order.getId()); });
+    if (!s.isOk()) return fromStorage(s);
+    for (const std::string& id : ids) {
+      Outcome<OrderView> order = status(account, id);
+      if (auto* refused = std::get_if<OrderError>(&order)) return *refused;
+      OrderView& found = std::get<OrderView>(order);
+      if (!openOnly || !isDone(found.status.state)) orders.push_back(std::move(found));
+    }
+  }
+  return orders;
+}
+
+}  // namespace triad::customer

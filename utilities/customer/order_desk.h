@@ -1,0 +1,85 @@
+// The customer utility's order desk (DESIGN §3): what placeOrder, cancelOrder,
+// orderStatus and listOrders do, without the RPC around them, so tests can
+// drive it over real storage without a process.
+//
+// - place: validates, checks halts and the firm's routing table on the firm
+//   replica, runs the pre-trade checks (buying power, limits), and writes the
+//   order to this utility's own group; it returns once the commit is durable
+//   and acknowledged by a replica. A retried client order id returns the
+//   original order (at this utility, or at any other once replicated).
+// - cancel: works for an order placed at any customer utility: it writes a
+//   cancel request to this utility's own group.
+// - status/list: derived from the local replicas (order_state.h).
+//
+// Every refusal is a typed OrderError with a reason a person can act on.
+// An account never sees another account's orders: they read as not found.
+//
+// Thread-safety: all methods may be called concurrently.
+
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "bdb/table.h"
+#include "idl/customer.capnp.h"
+#include "utilities/common/site_storage.h"
+#include "utilities/common/topology.h"
+#include "utilities/customer/order_state.h"
+
+namespace triad::customer {
+
+struct OrderError {
+  idl::ErrorCode code;
+  std::string reason;
+};
+
+template <typename T>
+using Outcome = std::variant<T, OrderError>;
+
+struct OrderView {
+  bdb::Record<idl::Order> order;
+  DerivedStatus status;
+};
+
+// A check before an order is accepted (buying power, risk limits). Returns
+// the refusal, or nothing to let the order through.
+using PreTradeCheck =
+    std::function<std::optional<OrderError>(std::string_view account, idl::Order::Reader order)>;
+
+class OrderDesk {
+ public:
+  using Clock = std::function<int64_t()>;  // nanoseconds since the epoch
+
+  OrderDesk(const topology::Topology& topology, common::SiteStorage& storage, Clock clock,
+            PreTradeCheck preTradeCheck = nullptr);
+
+  Outcome<OrderView> place(std::string_view account, std::string_view session,
+                           idl::OrderRequest::Reader request);
+  // Returns the cancel request's id.
+  Outcome<std::string> cancel(std::string_view account, std::string_view orderId);
+  Outcome<OrderView> status(std::string_view account, std::string_view orderId);
+  // The account's orders placed at every customer utility, oldest first per utility.
+  Outcome<std::vector<OrderView>> list(std::string_view account, bool openOnly);
+
+ private:
+  std::optional<OrderError> validate(idl::OrderRequest::Reader request) const;
+  std::optional<OrderError> checkTradable(std::string_view symbol, idl::VenueRoute::Builder route);
+  std::optional<bdb::Record<idl::Order>> findRetry(std::string_view account,
+                                                   std::string_view clientOrderId);
+  Outcome<OrderView> view(bdb::Record<idl::Order> order);
+
+  const topology::Topology& topology_;
+  common::SiteStorage& storage_;
+  const Clock clock_;
+  const PreTradeCheck preTradeCheck_;
+};
+
+// True for the final states: filled, cancelled, rejected, expired.
+bool isDone(idl::OrderState state);
+
+}  // namespace triad::customer
