@@ -1,0 +1,609 @@
+#include "utilities/firm/books.h"
+
+#include <capnp/message.h>
+#include <sodium.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "utilities/common/id_allocator.h"
+#include "utilities/common/tables.h"
+#include "utilities/firm/book_accounts.h"
+#include "utilities/firm/money.h"
+#include "utilities/firm/position_math.h"
+
+namespace triad::firm {
+namespace {
+
+using Wide = __int128;
+
+std::string text(capnp::Text::Reader reader) { return {reader.begin(), reader.size()}; }
+
+Error invalid(std::string reason) {
+  return Error::refused(idl::ErrorCode::INVALID_ARGUMENT, std::move(reason));
+}
+
+Error noAccount(std::string_view account) {
+  return Error::refused(idl::ErrorCode::NOT_FOUND, "no account '" + std::string(account) + "'");
+}
+
+// Customer account ids become key components, log fields and FIX tags: a
+// small alphabet, and never ':' (the firm's books are "firm:...").
+bool validAccountId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// ISO 4217 style: three capital letters.
+bool validCurrency(std::string_view currency) {
+  if (currency.size() != 3) return false;
+  for (char c : currency) {
+    if (c < 'A' || c > 'Z') return false;
+  }
+  return true;
+}
+
+// A symbol is a key component and a FIX field: printable, no spaces.
+bool validSymbol(std::string_view symbol) {
+  if (symbol.empty() || symbol.size() > 32) return false;
+  for (char c : symbol) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
+std::optional<Error> fromStorage(bdb::Status status) {
+  return Error::fromStorage(std::move(status));
+}
+
+// The legs of one posting, written in one transaction. Each leg is a ledger
+// entry with its own id; the posting is named by `postingId` if given, else
+// by its first leg's id.
+class Posting {
+ public:
+  struct Stamp {
+    int64_t atNanos = 0;
+    int32_t tradeDate = 0;
+    idl::LedgerEntry::Kind kind = idl::LedgerEntry::Kind::TRADE;
+    std::string executionId;
+  };
+
+  Posting(bdb::WriteTxn& txn, std::string_view owner, Stamp stamp, std::string postingId = "")
+      : txn_(txn), owner_(owner), stamp_(std::move(stamp)), id_(std::move(postingId)) {}
+
+  std::optional<Error> leg(std::string_view account, std::string_view asset, int64_t amount) {
+    std::string entryId;
+    bdb::Status s = common::allocateId(txn_, owner_, &entryId);
+    if (!s.isOk()) return fromStorage(std::move(s));
+    if (id_.empty()) id_ = entryId;
+    capnp::MallocMessageBuilder message;
+    auto entry = message.initRoot<idl::LedgerEntry>();
+    entry.setId(entryId);
+    entry.setPostingId(id_);
+    entry.setExecutionId(stamp_.executionId);
+    entry.setAccount(std::string(account));
+    entry.setAsset(std::string(asset));
+    entry.setAmount(amount);
+    entry.setKind(stamp_.kind);
+    entry.setAtNanos(stamp_.atNanos);
+    entry.setTradeDate(stamp_.tradeDate);
+    s = tables::kLedger.put(txn_, bdb::Key::of(entryId), message);
+    if (!s.isOk()) return fromStorage(std::move(s));
+    return std::nullopt;
+  }
+
+  const std::string& id() const { return id_; }
+
+ private:
+  bdb::WriteTxn& txn_;
+  const std::string_view owner_;
+  const Stamp stamp_;
+  std::string id_;
+};
+
+// Adds to an account's cash (a missing balance starts at zero).
+std::optional<Error> addCash(bdb::WriteTxn& txn, std::string_view account,
+                             std::string_view currency, int64_t tradeDateDelta,
+                             int64_t settledDelta, CashBalance* after = nullptr) {
+  const bdb::Key key = balanceKey(account, currency);
+  bdb::Record<idl::Balance> stored;
+  CashBalance cash;
+  bdb::Status s = tables::kBalances.get(txn, key, &stored);
+  if (s.isOk()) {
+    cash = {stored->getTradeDateMicros(), stored->getSettledMicros()};
+  } else if (!s.isNotFound()) {
+    return fromStorage(std::move(s));
+  }
+  if (__builtin_add_overflow(cash.tradeDateMicros, tradeDateDelta, &cash.tradeDateMicros) ||
+      __builtin_add_overflow(cash.settledMicros, settledDelta, &cash.settledMicros)) {
+    return invalid(std::string(account) + "'s " + std::string(currency) +
+                   " balance would overflow");
+  }
+  capnp::MallocMessageBuilder message;
+  auto balance = message.initRoot<idl::Balance>();
+  balance.setAccount(std::string(account));
+  balance.setCurrency(std::string(currency));
+  balance.setTradeDateMicros(cash.tradeDateMicros);
+  balance.setSettledMicros(cash.settledMicros);
+  s = tables::kBalances.put(txn, key, message);
+  if (!s.isOk()) return fromStorage(std::move(s));
+  if (after != nullptr) *after = cash;
+  return std::nullopt;
+}
+
+// Adds a fill to a position. Customers' positions keep average cost and
+// realised P&L; the firm's books keep quantity only.
+std::optional<Error> addFill(bdb::WriteTxn& txn, std::string_view account, std::string_view symbol,
+                             int64_t signedQuantity, int64_t priceMicros) {
+  const bdb::Key key = positionKey(account, symbol);
+  bdb::Record<idl::Position> stored;
+  PositionState state;
+  bdb::Status s = tables::kPositions.get(txn, key, &stored);
+  if (s.isOk()) {
+    state = {stored->getQuantity(), stored->getCostBasisMicros(), stored->getRealisedPnlMicros()};
+  } else if (!s.isNotFound()) {
+    return fromStorage(std::move(s));
+  }
+  std::optional<PositionState> next;
+  if (isFirmBook(account)) {
+    next = state;
+    if (__builtin_add_overflow(state.quantity, signedQuantity, &next->quantity)) next.reset();
+  } else {
+    next = applyFill(state, signedQuantity, priceMicros);
+  }
+  if (!next) {
+    return invalid(std::string(account) + "'s " + std::string(symbol) + " position would overflow");
+  }
+  capnp::MallocMessageBuilder message;
+  auto position = message.initRoot<idl::Position>();
+  position.setAccount(std::string(account));
+  position.setSymbol(std::string(symbol));
+  position.setQuantity(next->quantity);
+  position.setCostBasisMicros(next->costBasisMicros);
+  position.setRealisedPnlMicros(next->realisedPnlMicros);
+  s = tables::kPositions.put(txn, key, message);
+  if (!s.isOk()) return fromStorage(std::move(s));
+  return std::nullopt;
+}
+
+// An asset is cash or shares, never both: the ledger's asset field does not
+// say which, so the books keep the two name spaces apart. Every currency in
+// use has a balance in one of the firm's books, every traded symbol a
+// position in the street book.
+std::optional<Error> refuseSymbolThatIsCash(bdb::WriteTxn& txn, std::string_view symbol) {
+  for (std::string_view book : {kStreetBook, kBankBook}) {
+    bdb::Record<idl::Balance> balance;
+    bdb::Status s = tables::kBalances.get(txn, balanceKey(book, symbol), &balance);
+    if (s.isOk()) return invalid("symbol " + std::string(symbol) + " is a currency in the books");
+    if (!s.isNotFound()) return fromStorage(std::move(s));
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> refuseCashThatIsSymbol(bdb::WriteTxn& txn, std::string_view currency) {
+  bdb::Record<idl::Position> position;
+  bdb::Status s = tables::kPositions.get(txn, positionKey(kStreetBook, currency), &position);
+  if (s.isOk()) return invalid("currency " + std::string(currency) + " is a traded symbol");
+  if (!s.isNotFound()) return fromStorage(std::move(s));
+  return std::nullopt;
+}
+
+std::optional<Error> requireAccount(bdb::WriteTxn& txn, std::string_view account) {
+  bdb::Record<idl::Account> record;
+  bdb::Status s = tables::kAccounts.get(txn, bdb::Key::of(account), &record);
+  if (s.isNotFound()) return noAccount(account);
+  if (!s.isOk()) return fromStorage(std::move(s));
+  return std::nullopt;
+}
+
+std::optional<Error> checkLimits(idl::RiskLimits::Reader limits) {
+  if (limits.getMaxOrderNotionalMicros() < 0) {
+    return invalid("maxOrderNotionalMicros must be 0 (no limit) or positive");
+  }
+  if (limits.getMaxPosition() < 0) return invalid("maxPosition must be 0 (no limit) or positive");
+  for (capnp::Text::Reader symbol : limits.getAllowedSymbols()) {
+    if (!validSymbol({symbol.begin(), symbol.size()})) {
+      return invalid("allowed symbol '" + text(symbol) + "' is not a symbol");
+    }
+  }
+  return std::nullopt;
+}
+
+int64_t systemNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int32_t tradeDateOf(int64_t nanosSinceEpoch) {
+  using namespace std::chrono;
+  const sys_time<nanoseconds> at{nanoseconds{nanosSinceEpoch}};
+  const year_month_day date{floor<days>(at)};
+  return static_cast<int32_t>(static_cast<int>(date.year()) * 10000 +
+                              static_cast<int>(static_cast<unsigned>(date.month())) * 100 +
+                              static_cast<int>(static_cast<unsigned>(date.day())));
+}
+
+Result<std::unique_ptr<Books>> Books::open(bdb::OwnershipGroup& group, BooksOptions options) {
+  KJ_REQUIRE(group.isOwner(), "the books are written only at the firm group's owner", group.name());
+  if (sodium_init() < 0) {
+    return Error::refused(idl::ErrorCode::INTERNAL, "libsodium could not be initialised");
+  }
+  if (!options.nowNanos) options.nowNanos = systemNanos;
+  return std::unique_ptr<Books>(new Books(group, std::move(options)));
+}
+
+Books::Books(bdb::OwnershipGroup& group, BooksOptions options)
+    : group_(group), options_(std::move(options)) {}
+
+Result<> Books::write(const std::function<std::optional<Error>(bdb::WriteTxn&)>& body) {
+  std::optional<Error> refusal;
+  bdb::Status s = group_.write([&](bdb::WriteTxn& txn) {
+    refusal = body(txn);
+    // A failing callback is undone alone; the refusal itself is returned below.
+    return refusal ? bdb::Status::invalidArgument(refusal->reason) : bdb::Status::ok();
+  });
+  if (refusal) return *std::move(refusal);
+  if (!s.isOk()) return Error::fromStorage(std::move(s));
+  return Result<>();
+}
+
+int32_t Books::today() const { return tradeDateOf(options_.nowNanos()); }
+
+// ---- Accounts ----
+
+Result<> Books::createAccount(std::string_view id, std::string_view name, std::string_view secret,
+                              std::string_view currency, idl::RiskLimits::Reader limits) {
+  if (!validAccountId(id)) {
+    return invalid("account id '" + std::string(id) +
+                   "' must be 1-64 letters, digits, '.', '_' or '-'");
+  }
+  if (name.empty()) return invalid("account " + std::string(id) + " needs a name");
+  if (secret.empty()) return invalid("account " + std::string(id) + " needs a secret");
+  if (!validCurrency(currency)) {
+    return invalid("currency '" + std::string(currency) + "' is not three capital letters");
+  }
+  if (std::optional<Error> e = checkLimits(limits)) return *std::move(e);
+  // Refuse a known duplicate before paying for the hash; the write checks again.
+  bdb::Record<idl::Account> existing;
+  if (tables::kAccounts.get(group_, bdb::Key::of(id), &existing).isOk()) {
+    return Error::refused(idl::ErrorCode::DUPLICATE,
+                          "account '" + std::string(id) + "' already exists");
+  }
+
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(hash, secret.data(), secret.size(), options_.passwordOpsLimit,
+                            options_.passwordMemLimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Error::refused(idl::ErrorCode::INTERNAL,
+                          "could not hash the secret (out of memory for Argon2id?)");
+  }
+  capnp::MallocMessageBuilder message;
+  auto account = message.initRoot<idl::Account>();
+  account.setId(std::string(id));
+  account.setName(std::string(name));
+  account.setSecretHash(hash);
+  account.setCurrency(std::string(currency));
+  account.setLimits(limits);
+  account.setCreatedAtNanos(options_.nowNanos());
+
+  return write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
+    bdb::Record<idl::Account> stored;
+    bdb::Status s = tables::kAccounts.get(txn, bdb::Key::of(id), &stored);
+    if (s.isOk()) {
+      return Error::refused(idl::ErrorCode::DUPLICATE,
+                            "account '" + std::string(id) + "' already exists");
+    }
+    if (!s.isNotFound()) return fromStorage(std::move(s));
+    if (std::optional<Error> e = refuseCashThatIsSymbol(txn, currency)) return e;
+    s = tables::kAccounts.put(txn, bdb::Key::of(id), message);
+    if (!s.isOk()) return fromStorage(std::move(s));
+    return std::nullopt;
+  });
+}
+
+Result<> Books::setLimits(std::string_view account, idl::RiskLimits::Reader limits) {
+  if (!validAccountId(account)) return noAccount(account);
+  if (std::optional<Error> e = checkLimits(limits)) return *std::move(e);
+  return write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
+    bdb::Record<idl::Account> stored;
+    bdb::Status s = tables::kAccounts.get(txn, bdb::Key::of(account), &stored);
+    if (s.isNotFound()) return noAccount(account);
+    if (!s.isOk()) return fromStorage(std::move(s));
+    capnp::MallocMessageBuilder message;
+    message.setRoot(stored.reader());
+    message.getRoot<idl::Account>().setLimits(limits);
+    s = tables::kAccounts.put(txn, bdb::Key::of(account), message);
+    if (!s.isOk()) return fromStorage(std::move(s));
+    return std::nullopt;
+  });
+}
+
+// ---- Cash ----
+
+Result<CashPosting> Books::deposit(std::string_view account, std::string_view currency,
+                                   int64_t amountMicros) {
+  return moveCash(account, currency, amountMicros, idl::LedgerEntry::Kind::DEPOSIT);
+}
+
+Result<CashPosting> Books::withdraw(std::string_view account, std::string_view currency,
+                                    int64_t amountMicros) {
+  return moveCash(account, currency, amountMicros, idl::LedgerEntry::Kind::WITHDRAWAL);
+}
+
+Result<CashPosting> Books::moveCash(std::string_view account, std::string_view currency,
+                                    int64_t amountMicros, idl::LedgerEntry::Kind kind) {
+  if (!validAccountId(account)) return noAccount(account);
+  if (!validCurrency(currency)) {
+    return invalid("currency '" + std::string(currency) + "' is not three capital letters");
+  }
+  if (amountMicros <= 0) {
+    return invalid("the amount must be positive, not " + formatMicros(amountMicros));
+  }
+  const bool deposit = kind == idl::LedgerEntry::Kind::DEPOSIT;
+  const int64_t customerDelta = deposit ? amountMicros : -amountMicros;
+  const Posting::Stamp stamp{options_.nowNanos(), today(), kind, ""};
+  CashPosting posted;
+
+  Result<> written = write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
+    if (std::optional<Error> e = requireAccount(txn, account)) return e;
+    if (std::optional<Error> e = refuseCashThatIsSymbol(txn, currency)) return e;
+    if (!deposit) {
+      // Settled cash already spent by unsettled buys is not free to leave.
+      bdb::Record<idl::Balance> balance;
+      bdb::Status s = tables::kBalances.get(txn, balanceKey(account, currency), &balance);
+      if (!s.isOk() && !s.isNotFound()) return fromStorage(std::move(s));
+      const int64_t available =
+          s.isOk() ? std::max<int64_t>(
+                         0, std::min(balance->getSettledMicros(), balance->getTradeDateMicros()))
+                   : 0;
+      if (available < amountMicros) {
+        return Error::refused(idl::ErrorCode::INSUFFICIENT_BUYING_POWER,
+                              "insufficient settled cash: needs " + formatMicros(amountMicros) +
+                                  ", has " + formatMicros(available));
+      }
+    }
+    Posting posting(txn, group_.name(), stamp);
+    if (std::optional<Error> e = posting.leg(account, currency, customerDelta)) return e;
+    if (std::optional<Error> e = posting.leg(kBankBook, currency, -customerDelta)) return e;
+    CashBalance after;
+    if (std::optional<Error> e =
+            addCash(txn, account, currency, customerDelta, customerDelta, &after)) {
+      return e;
+    }
+    if (std::optional<Error> e =
+            addCash(txn, kBankBook, currency, -customerDelta, -customerDelta)) {
+      return e;
+    }
+    posted = {posting.id(), after.tradeDateMicros, after.settledMicros};
+    return std::nullopt;
+  });
+  if (!written.isOk()) return written.error();
+  return posted;
+}
+
+// ---- Executions ----
+
+Result<BookingOutcome> Books::bookExecution(const idl::Execution::Reader& execution) {
+  const std::string id = text(execution.getId());
+  const std::string account = text(execution.getAccount());
+  const std::string symbol = text(execution.getSymbol());
+  const std::string currency = text(execution.getCurrency());
+  const int64_t quantity = execution.getQuantity();
+  const int64_t price = execution.getPriceMicros();
+  if (!validSymbol(id)) return invalid("execution id '" + id + "' is malformed");
+
+  // A repeat is the common case after a catch-up scan: answer it without a write.
+  const bdb::Key bookingKey = bdb::Key::of(id);
+  bdb::Record<idl::Booking> booked;
+  bdb::Status s = tables::kBookings.get(group_, bookingKey, &booked);
+  if (s.isOk()) return BookingOutcome{true, text(booked->getPostingId())};
+  if (!s.isNotFound()) return Error::fromStorage(std::move(s));
+
+  const std::string what = "execution " + id + ": ";
+  if (!validAccountId(account)) return invalid(what + "account '" + account + "' is malformed");
+  if (!validSymbol(symbol)) return invalid(what + "symbol '" + symbol + "' is malformed");
+  if (!validCurrency(currency)) return invalid(what + "currency '" + currency + "' is malformed");
+  if (symbol == currency) return invalid(what + "symbol and currency are both " + symbol);
+  if (quantity <= 0) return invalid(what + "quantity must be positive");
+  if (price <= 0) return invalid(what + "price must be positive");
+  if (execution.getExecutedAtNanos() <= 0) return invalid(what + "has no execution time");
+  const idl::Side side = execution.getSide();
+  if (side != idl::Side::BUY && side != idl::Side::SELL) return invalid(what + "unknown side");
+  const Wide wideNotional = Wide{quantity} * price;
+  if (wideNotional > INT64_MAX) return invalid(what + "notional does not fit in 64 bits");
+  const int64_t notional = static_cast<int64_t>(wideNotional);
+  const int64_t sign = side == idl::Side::BUY ? 1 : -1;
+  const int64_t now = options_.nowNanos();
+  const Posting::Stamp stamp{now, tradeDateOf(execution.getExecutedAtNanos()),
+                             idl::LedgerEntry::Kind::TRADE, id};
+  BookingOutcome outcome;
+
+  Result<> written = write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
+    bdb::Record<idl::Booking> existing;
+    bdb::Status found = tables::kBookings.get(txn, bookingKey, &existing);
+    if (found.isOk()) {
+      outcome = {true, text(existing->getPostingId())};
+      return std::nullopt;
+    }
+    if (!found.isNotFound()) return fromStorage(std::move(found));
+    if (std::optional<Error> e = requireAccount(txn, account)) return e;
+    if (std::optional<Error> e = refuseSymbolThatIsCash(txn, symbol)) return e;
+    if (std::optional<Error> e = refuseCashThatIsSymbol(txn, currency)) return e;
+
+    // A buy: the customer pays cash to the street and receives shares from
+    // it. A sell is the mirror image.
+    Posting posting(txn, group_.name(), stamp);
+    if (auto e = posting.leg(account, currency, -sign * notional)) return e;
+    if (auto e = posting.leg(kStreetBook, currency, sign * notional)) return e;
+    if (auto e = posting.leg(account, symbol, sign * quantity)) return e;
+    if (auto e = posting.leg(kStreetBook, symbol, -sign * quantity)) return e;
+    // Trade-date cash moves now, settled cash at settlement; the street
+    // book does not settle with itself.
+    if (auto e = addCash(txn, account, currency, -sign * notional, 0)) return e;
+    if (auto e = addCash(txn, kStreetBook, currency, sign * notional, sign * notional)) return e;
+    if (auto e = addFill(txn, account, symbol, sign * quantity, price)) return e;
+    if (auto e = addFill(txn, kStreetBook, symbol, -sign * quantity, price)) return e;
+
+    capnp::MallocMessageBuilder message;
+    auto booking = message.initRoot<idl::Booking>();
+    booking.setExecutionId(id);
+    booking.setPostingId(posting.id());
+    booking.setBookedAtNanos(now);
+    bdb::Status put = tables::kBookings.put(txn, bookingKey, message);
+    if (!put.isOk()) return fromStorage(std::move(put));
+    outcome = {false, posting.id()};
+    return std::nullopt;
+  });
+  if (!written.isOk()) return written.error();
+  return outcome;
+}
+
+// ---- Settlement ----
+
+Result<SettlementRun> Books::settle(int32_t throughTradeDate) {
+  if (throughTradeDate < 19700101 || throughTradeDate > 99991231) {
+    return invalid("trade date " + std::to_string(throughTradeDate) + " is not yyyymmdd");
+  }
+  std::lock_guard lock(settleMutex_);
+  using DatedHolding = std::tuple<std::string, std::string, int32_t>;  // account, currency, date
+
+  // What is due: customers' trade cash by account, currency and trade date;
+  // what has settled: the settlements so far. Only settle writes
+  // settlements, and it holds settleMutex_, so what it reads stays true; a
+  // trade booked after the scan waits for the next run.
+  std::set<std::string> currencies;
+  bdb::Status s =
+      tables::kBalances.scan(group_, "", [&](std::string_view, idl::Balance::Reader balance) {
+        currencies.insert(text(balance.getCurrency()));
+        return true;
+      });
+  if (!s.isOk()) return Error::fromStorage(std::move(s));
+  std::map<DatedHolding, Wide> due;
+  s = tables::kLedger.scan(group_, "", [&](std::string_view, idl::LedgerEntry::Reader entry) {
+    if (entry.getKind() != idl::LedgerEntry::Kind::TRADE) return true;
+    if (entry.getTradeDate() > throughTradeDate) return true;
+    std::string account = text(entry.getAccount());
+    std::string asset = text(entry.getAsset());
+    if (isFirmBook(account) || currencies.count(asset) == 0) return true;
+    due[{std::move(account), std::move(asset), entry.getTradeDate()}] += entry.getAmount();
+    return true;
+  });
+  if (!s.isOk()) return Error::fromStorage(std::move(s));
+  s = tables::kSettlements.scan(
+      group_, "", [&](std::string_view, idl::Settlement::Reader settlement) {
+        auto it = due.find({text(settlement.getAccount()), text(settlement.getCurrency()),
+                            settlement.getTradeDate()});
+        if (it != due.end()) it->second -= settlement.getAmountMicros();
+        return true;
+      });
+  if (!s.isOk()) return Error::fromStorage(std::move(s));
+
+  SettlementRun run;
+  for (const auto& [key, amount] : due) {
+    if (amount == 0) continue;
+    if (amount > INT64_MAX || amount < INT64_MIN) {
+      return invalid("settlement of " + std::get<0>(key) + " does not fit in 64 bits");
+    }
+    run.lines.push_back(SettlementLine{"", std::get<0>(key), std::get<1>(key), std::get<2>(key),
+                                       static_cast<int64_t>(amount)});
+  }
+  if (run.lines.empty()) return run;
+
+  const int64_t now = options_.nowNanos();
+  Result<> written = write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
+    for (SettlementLine& line : run.lines) {
+      bdb::Status s = common::allocateId(txn, group_.name(), &line.settlementId);
+      if (!s.isOk()) return fromStorage(std::move(s));
+      capnp::MallocMessageBuilder message;
+      auto settlement = message.initRoot<idl::Settlement>();
+      settlement.setId(line.settlementId);
+      settlement.setAccount(line.account);
+      settlement.setCurrency(line.currency);
+      settlement.setTradeDate(line.tradeDate);
+      settlement.setAmountMicros(line.amountMicros);
+      settlement.setSettledAtNanos(now);
+      bdb::Status put = tables::kSettlements.put(txn, bdb::Key::of(line.settlementId), message);
+      if (!put.isOk()) return fromStorage(std::move(put));
+
+      // The firm pays (or is paid by) the street from its bank: the street
+      // book's obligation for these trades goes to zero.
+      Posting posting(txn, group_.name(),
+                      {now, line.tradeDate, idl::LedgerEntry::Kind::SETTLEMENT, ""},
+                      line.settlementId);
+      if (auto e = posting.leg(kStreetBook, line.currency, line.amountMicros)) return e;
+      if (auto e = posting.leg(kBankBook, line.currency, -line.amountMicros)) return e;
+      if (auto e = addCash(txn, line.account, line.currency, 0, line.amountMicros)) return e;
+      if (auto e = addCash(txn, kStreetBook, line.currency, line.amountMicros, line.amountMicros)) {
+        return e;
+      }
+      if (auto e = addCash(txn, kBankBook, line.currency, -line.amountMicros, -line.amountMicros)) {
+        return e;
+      }
+    }
+    return std::nullopt;
+  });
+  if (!written.isOk()) return written.error();
+  return run;
+}
+
+// ---- Verification ----
+
+Result<VerifyReport> Books::verify(std::span<bdb::OwnershipGroup* const> streetReplicas) {
+  return verifyBooks(group_, streetReplicas);
+}
+
+// ---- Trading halts and routes ----
+
+Result<> Books::halt(std::string_view symbol, std::string_view reason) {
+  if (reason.empty()) return invalid("a halt needs a reason");
+  return putHalt(symbol, true, reason);
+}
+
+Result<> Books::resume(std::string_view symbol, std::string_view reason) {
+  return putHalt(symbol, false, reason);
+}
+
+Result<> Books::putHalt(std::string_view symbol, bool halted, std::string_view reason) {
+  if (!validSymbol(symbol)) return invalid("symbol '" + std::string(symbol) + "' is malformed");
+  capnp::MallocMessageBuilder message;
+  auto record = message.initRoot<idl::Halt>();
+  record.setSymbol(std::string(symbol));
+  record.setHalted(halted);
+  record.setReason(std::string(reason));
+  record.setAtNanos(options_.nowNanos());
+  return write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
+    bdb::Status s = tables::kHalts.put(txn, bdb::Key::of(symbol), message);
+    if (!s.isOk()) return fromStorage(std::move(s));
+    return std::nullopt;
+  });
+}
+
+Result<> Books::setRoute(idl::VenueRoute::Reader route) {
+  const std::string symbol = text(route.getSymbol());
+  if (!validSymbol(symbol)) return invalid("route symbol '" + symbol + "' is malformed");
+  if (!validSymbol(text(route.getStreet()))) return invalid("route for " + symbol + ": no street");
+  if (!validSymbol(text(route.getVenue()))) return invalid("route for " + symbol + ": no venue");
+  if (!validCurrency(text(route.getCurrency()))) {
+    return invalid("route for " + symbol + ": currency '" + text(route.getCurrency()) +
+                   "' is not three capital letters");
+  }
+  if (route.getLastPriceMicros() < 0) {
+    return invalid("route for " + symbol + ": reference price cannot be negative");
+  }
+  return write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
+    bdb::Status s = tables::kVenueRoutes.put(txn, bdb::Key::of(symbol), route);
+    if (!s.isOk()) return fromStorage(std::move(s));
+    return std::nullopt;
+  });
+}
+
+}  // namespace triad::firm

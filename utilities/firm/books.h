@@ -1,0 +1,140 @@
+// The firm's books (DESIGN §2, §3 step 5): accounts and credentials, cash,
+// positions, the double-entry trade ledger, T+1 settlement, risk limits,
+// trading halts and the venue routing table, all in the firm's ownership
+// group. The ledger's accounts, legs and keys are described in README.md.
+//
+// Every operation is one durable write: one group.write callback, so it is
+// all or nothing, is gathered with concurrent writes into one commit, and is
+// answered once the commit is durable and acknowledged by a replica. Business
+// refusals come back as Error with an idl::ErrorCode and a reason a person can
+// act on; storage failures keep their bdb::Status (Error::fromStorage). A
+// NotReplicated answer may mean "committed here, unacknowledged": retrying
+// bookExecution or settle is safe (both are idempotent); retrying a deposit
+// or withdrawal is not.
+//
+// Thread-safety: every method may be called from any thread; the group
+// commit runs the write callbacks one at a time, so read-modify-write of a
+// balance inside a callback is safe. Record ids ("firm-000000042") come
+// from the group's id counter (utilities/common/id_allocator.h), advanced in
+// the same transaction. REQUIRES: the site owns the group, and only one Books
+// writes a group (settle reads, then writes, under a mutex of its own).
+
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bdb/ownership_group.h"
+#include "idl/records.capnp.h"
+#include "utilities/firm/account_reads.h"
+#include "utilities/firm/books_verifier.h"
+#include "utilities/firm/result.h"
+
+namespace triad::firm {
+
+struct BooksOptions {
+  // Stamps records and dates deposits and withdrawals (UTC). Tests pass
+  // their own; nothing else reads the wall clock.
+  std::function<int64_t()> nowNanos;
+  // Argon2id cost for new secrets (libsodium's "interactive" level by
+  // default: ~64 MiB, ~0.1 s). Tests lower it.
+  uint64_t passwordOpsLimit = 2;
+  size_t passwordMemLimit = size_t{64} << 20;
+};
+
+// A deposit or withdrawal, and the account's cash after it.
+struct CashPosting {
+  std::string postingId;
+  int64_t tradeDateMicros = 0;
+  int64_t settledMicros = 0;
+};
+
+struct BookingOutcome {
+  bool alreadyBooked = false;  // a repeat: nothing was written
+  std::string postingId;       // the posting that booked it (now or before)
+};
+
+struct SettlementLine {
+  std::string settlementId;
+  std::string account;
+  std::string currency;
+  int32_t tradeDate = 0;
+  int64_t amountMicros = 0;  // signed: what moved into settled cash
+};
+
+struct SettlementRun {
+  std::vector<SettlementLine> lines;  // empty when nothing was due
+};
+
+class Books {
+ public:
+  // REQUIRES: group.isOwner().
+  static Result<std::unique_ptr<Books>> open(bdb::OwnershipGroup& group, BooksOptions options);
+
+  Books(const Books&) = delete;
+  Books& operator=(const Books&) = delete;
+
+  // A new customer account. Its secret is kept only as an Argon2id hash.
+  // Account ids are 1-64 letters, digits, '.', '_' or '-'; currencies three
+  // capital letters. Duplicate id: duplicate.
+  Result<> createAccount(std::string_view id, std::string_view name, std::string_view secret,
+                         std::string_view currency, idl::RiskLimits::Reader limits);
+
+  // Cash in or out, against the firm's bank book; both count as settled at
+  // once. A withdrawal may take only settled cash not already spent by
+  // unsettled buys: "insufficient settled cash: needs 1,000.00, has 250.00".
+  Result<CashPosting> deposit(std::string_view account, std::string_view currency,
+                              int64_t amountMicros);
+  Result<CashPosting> withdraw(std::string_view account, std::string_view currency,
+                               int64_t amountMicros);
+
+  // Books one fill exactly once, keyed by its execution id: the customer's
+  // trade-date cash and position move now, settled cash at settlement; the
+  // street book takes the other side. A repeat is ok with alreadyBooked set.
+  // Short sales are booked (risk checks happen before an order is accepted).
+  Result<BookingOutcome> bookExecution(const idl::Execution::Reader& execution);
+
+  // Moves into settled cash the trade cash of every trade with tradeDate <=
+  // throughTradeDate (yyyymmdd) not yet settled: one Settlement per account,
+  // currency and trade date. Running it again moves nothing. Callers pass
+  // the day before today's business date for T+1.
+  Result<SettlementRun> settle(int32_t throughTradeDate);
+
+  // Checks the books (see books_verifier.h), optionally against the
+  // executions of the street groups' replicas.
+  Result<VerifyReport> verify(std::span<bdb::OwnershipGroup* const> streetReplicas = {});
+
+  Result<> halt(std::string_view symbol, std::string_view reason);
+  Result<> resume(std::string_view symbol, std::string_view reason);
+  Result<> setRoute(idl::VenueRoute::Reader route);
+  Result<> setLimits(std::string_view account, idl::RiskLimits::Reader limits);
+
+  bdb::OwnershipGroup& group() { return group_; }
+
+ private:
+  Books(bdb::OwnershipGroup& group, BooksOptions options);
+
+  // Runs `body` as one durable write. `body` refuses by returning an Error;
+  // a refusal undoes everything it wrote.
+  Result<> write(const std::function<std::optional<Error>(bdb::WriteTxn&)>& body);
+  Result<CashPosting> moveCash(std::string_view account, std::string_view currency,
+                               int64_t amountMicros, idl::LedgerEntry::Kind kind);
+  Result<> putHalt(std::string_view symbol, bool halted, std::string_view reason);
+  int32_t today() const;
+
+  bdb::OwnershipGroup& group_;
+  const BooksOptions options_;
+  std::mutex settleMutex_;  // one settlement run at a time (it reads, then writes)
+};
+
+// yyyymmdd of a UTC time.
+int32_t tradeDateOf(int64_t nanosSinceEpoch);
+
+}  // namespace triad::firm

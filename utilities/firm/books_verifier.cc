@@ -1,0 +1,396 @@
+#include "utilities/firm/books_verifier.h"
+
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "bdb/key.h"
+#include "utilities/common/tables.h"
+#include "utilities/firm/book_accounts.h"
+#include "utilities/firm/money.h"
+
+namespace triad::firm {
+namespace {
+
+using Wide = __int128;                                               // sums of many int64 amounts
+using Holding = std::pair<std::string, std::string>;                 // account, asset
+using DatedHolding = std::tuple<std::string, std::string, int32_t>;  // account, asset, date
+using ExecutionLeg =
+    std::tuple<std::string, std::string, std::string>;  // execution, account, asset
+
+constexpr int kAttempts = 5;
+
+std::string text(capnp::Text::Reader reader) { return {reader.begin(), reader.size()}; }
+
+std::string wideText(Wide value) {
+  if (value == 0) return "0";
+  const bool negative = value < 0;
+  std::string digits;
+  while (value != 0) {
+    const int digit = static_cast<int>(value % 10);
+    digits.insert(digits.begin(), static_cast<char>('0' + (digit < 0 ? -digit : digit)));
+    value /= 10;
+  }
+  return negative ? "-" + digits : digits;
+}
+
+bool fitsInt64(Wide value) { return value >= INT64_MIN && value <= INT64_MAX; }
+
+struct StreetExecution {
+  std::string group;
+  std::string id;
+  std::string account;
+  std::string symbol;
+  std::string currency;
+  idl::Side side = idl::Side::BUY;
+  int64_t quantity = 0;
+  int64_t priceMicros = 0;
+};
+
+// Everything verify compares, gathered from one pass over the tables.
+struct Snapshot {
+  size_t ledgerEntries = 0;
+  std::set<std::string> postings;
+  std::map<std::string, Wide> byAsset;
+  std::map<Holding, Wide> byPosting;  // posting, asset
+  std::map<Holding, Wide> byHolding;
+  std::map<Holding, Wide> nonTradeByHolding;
+  std::map<DatedHolding, Wide> tradeDue;  // customers' trade legs
+  std::map<std::string, std::set<std::string>> postingsOfExecution;
+  std::map<ExecutionLeg, Wide> executionLegs;
+
+  std::map<Holding, std::pair<int64_t, int64_t>> balances;  // trade date, settled
+  std::map<Holding, int64_t> positions;
+  std::set<std::string> currencies;  // every asset some balance holds
+  size_t settlements = 0;
+  std::map<Holding, Wide> settledByHolding;
+  std::map<DatedHolding, Wide> settledByDate;
+  std::map<std::string, std::string> bookings;  // execution id -> posting id
+  std::vector<StreetExecution> executions;
+  std::vector<Finding> malformed;
+
+  // "12.50 USD" for a currency, "-100 ACME" for shares.
+  std::string amount(Wide value, const std::string& asset) const {
+    if (currencies.count(asset) != 0 && fitsInt64(value)) {
+      return formatMicros(static_cast<int64_t>(value)) + " " + asset;
+    }
+    return wideText(value) + " " + asset;
+  }
+};
+
+void malformed(Snapshot& snapshot, std::string_view table, std::string_view key,
+               const std::string& detail) {
+  snapshot.malformed.push_back(
+      {Finding::Kind::kMalformed, std::string(table) + " record at key '" +
+                                      std::string(bdb::KeyReader(key).text().value_or("?")) +
+                                      "': " + detail});
+}
+
+bdb::Status scanStreets(std::span<bdb::OwnershipGroup* const> streets, Snapshot& snapshot) {
+  for (bdb::OwnershipGroup* street : streets) {
+    bdb::Status s = tables::kExecutions.scan(
+        *street, "", [&](std::string_view, idl::Execution::Reader execution) {
+          snapshot.executions.push_back({street->name(), text(execution.getId()),
+                                         text(execution.getAccount()), text(execution.getSymbol()),
+                                         text(execution.getCurrency()), execution.getSide(),
+                                         execution.getQuantity(), execution.getPriceMicros()});
+          return true;
+        });
+    if (!s.isOk()) return s;
+  }
+  return bdb::Status::ok();
+}
+
+bdb::Status scanLedger(bdb::OwnershipGroup& firm, Snapshot& snapshot) {
+  return tables::kLedger.scan(firm, "", [&](std::string_view key, idl::LedgerEntry::Reader entry) {
+    ++snapshot.ledgerEntries;
+    const std::string id = text(entry.getId());
+    if (key != bdb::Key::of(id).view()) malformed(snapshot, "ledger", key, "id is " + id);
+    const std::string posting = text(entry.getPostingId());
+    const std::string account = text(entry.getAccount());
+    const std::string asset = text(entry.getAsset());
+    const std::string execution = text(entry.getExecutionId());
+    const Wide amount = entry.getAmount();
+    snapshot.postings.insert(posting);
+    snapshot.byAsset[asset] += amount;
+    snapshot.byPosting[{posting, asset}] += amount;
+    snapshot.byHolding[{account, asset}] += amount;
+    if (entry.getKind() == idl::LedgerEntry::Kind::TRADE) {
+      if (!isFirmBook(account)) snapshot.tradeDue[{account, asset, entry.getTradeDate()}] += amount;
+    } else {
+      snapshot.nonTradeByHolding[{account, asset}] += amount;
+    }
+    if (!execution.empty()) {
+      snapshot.postingsOfExecution[execution].insert(posting);
+      snapshot.executionLegs[{execution, account, asset}] += amount;
+    }
+    return true;
+  });
+}
+
+bdb::Status scanFirm(bdb::OwnershipGroup& firm, Snapshot& snapshot) {
+  if (bdb::Status s = scanLedger(firm, snapshot); !s.isOk()) return s;
+
+  bdb::Status s =
+      tables::kBalances.scan(firm, "", [&](std::string_view key, idl::Balance::Reader b) {
+        Holding holding{text(b.getAccount()), text(b.getCurrency())};
+        if (key != balanceKey(holding.first, holding.second).view()) {
+          malformed(snapshot, "balances", key, "holds " + holding.first + "/" + holding.second);
+        }
+        snapshot.currencies.insert(holding.second);
+        snapshot.balances[holding] = {b.getTradeDateMicros(), b.getSettledMicros()};
+        return true;
+      });
+  if (!s.isOk()) return s;
+
+  s = tables::kPositions.scan(firm, "", [&](std::string_view key, idl::Position::Reader p) {
+    Holding holding{text(p.getAccount()), text(p.getSymbol())};
+    if (key != positionKey(holding.first, holding.second).view()) {
+      malformed(snapshot, "positions", key, "holds " + holding.first + "/" + holding.second);
+    }
+    snapshot.positions[holding] = p.getQuantity();
+    return true;
+  });
+  if (!s.isOk()) return s;
+
+  s = tables::kSettlements.scan(
+      firm, "", [&](std::string_view key, idl::Settlement::Reader settlement) {
+        ++snapshot.settlements;
+        const std::string id = text(settlement.getId());
+        if (key != bdb::Key::of(id).view()) malformed(snapshot, "settlements", key, "id is " + id);
+        const std::string account = text(settlement.getAccount());
+        const std::string currency = text(settlement.getCurrency());
+        snapshot.settledByHolding[{account, currency}] += settlement.getAmountMicros();
+        snapshot.settledByDate[{account, currency, settlement.getTradeDate()}] +=
+            settlement.getAmountMicros();
+        return true;
+      });
+  if (!s.isOk()) return s;
+
+  return tables::kBookings.scan(firm, "", [&](std::string_view key, idl::Booking::Reader booking) {
+    const std::string execution = text(booking.getExecutionId());
+    if (key != bdb::Key::of(execution).view()) {
+      malformed(snapshot, "bookings", key, "execution id is " + execution);
+    }
+    snapshot.bookings[execution] = text(booking.getPostingId());
+    return true;
+  });
+}
+
+Wide lookup(const std::map<Holding, Wide>& sums, const Holding& key) {
+  auto it = sums.find(key);
+  return it == sums.end() ? 0 : it->second;
+}
+
+void checkLedger(const Snapshot& snapshot, std::vector<Finding>& findings) {
+  for (const auto& [asset, sum] : snapshot.byAsset) {
+    if (sum != 0) {
+      findings.push_back(
+          {Finding::Kind::kLedgerImbalance,
+           "the ledger's " + asset + " legs sum to " + snapshot.amount(sum, asset) + ", not zero"});
+    }
+  }
+  for (const auto& [key, sum] : snapshot.byPosting) {
+    if (sum != 0) {
+      findings.push_back({Finding::Kind::kPostingImbalance,
+                          "posting " + key.first + "'s " + key.second + " legs sum to " +
+                              snapshot.amount(sum, key.second) + ", not zero"});
+    }
+  }
+}
+
+void checkHoldings(const Snapshot& snapshot, std::vector<Finding>& findings) {
+  for (const auto& [holding, cash] : snapshot.balances) {
+    const auto& [account, currency] = holding;
+    const auto [tradeDate, settled] = cash;
+    const Wide legs = lookup(snapshot.byHolding, holding);
+    if (legs != tradeDate) {
+      findings.push_back({Finding::Kind::kBalanceMismatch,
+                          account + " holds " + snapshot.amount(tradeDate, currency) +
+                              " trade-date cash but its ledger legs sum to " +
+                              snapshot.amount(legs, currency)});
+    }
+    const Wide expected = isFirmBook(account) ? Wide{tradeDate}
+                                              : lookup(snapshot.nonTradeByHolding, holding) +
+                                                    lookup(snapshot.settledByHolding, holding);
+    if (expected != settled) {
+      findings.push_back({Finding::Kind::kBalanceMismatch,
+                          account + " holds " + snapshot.amount(settled, currency) +
+                              " settled cash but its deposits, withdrawals and settlements "
+                              "come to " +
+                              snapshot.amount(expected, currency)});
+    }
+    if (snapshot.positions.count(holding) != 0) {
+      findings.push_back({Finding::Kind::kAmbiguousAsset,
+                          account + " holds " + currency + " both as cash and as shares"});
+    }
+  }
+  for (const auto& [holding, quantity] : snapshot.positions) {
+    const Wide legs = lookup(snapshot.byHolding, holding);
+    if (legs != quantity) {
+      findings.push_back({Finding::Kind::kPositionMismatch,
+                          holding.first + " holds " + std::to_string(quantity) + " " +
+                              holding.second + " but its ledger legs sum to " + wideText(legs)});
+    }
+  }
+  for (const auto& [holding, sum] : snapshot.byHolding) {
+    if (snapshot.balances.count(holding) == 0 && snapshot.positions.count(holding) == 0) {
+      findings.push_back({Finding::Kind::kUnaccountedLegs,
+                          holding.first + " has " + holding.second + " legs summing to " +
+                              snapshot.amount(sum, holding.second) +
+                              " but no balance or position"});
+    }
+  }
+}
+
+void checkSettlements(const Snapshot& snapshot, std::vector<Finding>& findings) {
+  for (const auto& [key, settled] : snapshot.settledByDate) {
+    if (settled == 0) continue;
+    auto it = snapshot.tradeDue.find(key);
+    const Wide due = it == snapshot.tradeDue.end() ? 0 : it->second;
+    const bool wrongWay = (settled > 0) != (due > 0) || due == 0;
+    const bool tooMuch = settled > 0 ? settled > due : settled < due;
+    if (wrongWay || tooMuch) {
+      const auto& [account, currency, date] = key;
+      findings.push_back({Finding::Kind::kOverSettled,
+                          "settlements for " + account + " " + currency + " trade date " +
+                              std::to_string(date) + " moved " +
+                              snapshot.amount(settled, currency) + " but its trades come to " +
+                              snapshot.amount(due, currency)});
+    }
+  }
+}
+
+void checkBookings(const Snapshot& snapshot, std::vector<Finding>& findings) {
+  for (const auto& [execution, posting] : snapshot.bookings) {
+    auto it = snapshot.postingsOfExecution.find(execution);
+    if (it == snapshot.postingsOfExecution.end()) {
+      findings.push_back({Finding::Kind::kBookingMismatch,
+                          "execution " + execution + " is marked booked by posting " + posting +
+                              " but the ledger has no legs for it"});
+    } else if (it->second.count(posting) == 0) {
+      findings.push_back({Finding::Kind::kBookingMismatch,
+                          "execution " + execution + " is marked booked by posting " + posting +
+                              " but its legs are in posting " + *it->second.begin()});
+    }
+  }
+  for (const auto& [execution, postings] : snapshot.postingsOfExecution) {
+    if (postings.size() > 1) {
+      findings.push_back({Finding::Kind::kBookedTwice, "execution " + execution + " has legs in " +
+                                                           std::to_string(postings.size()) +
+                                                           " postings"});
+    }
+    if (snapshot.bookings.count(execution) == 0) {
+      findings.push_back({Finding::Kind::kBookingMismatch,
+                          "execution " + execution + " has ledger legs but no booking record"});
+    }
+  }
+}
+
+void checkStreetExecutions(const Snapshot& snapshot, std::vector<Finding>& findings) {
+  for (const StreetExecution& execution : snapshot.executions) {
+    if (snapshot.bookings.count(execution.id) == 0) {
+      findings.push_back({Finding::Kind::kUnbooked, "execution " + execution.id + " (" +
+                                                        execution.group + ") is not booked"});
+      continue;
+    }
+    const Wide sign = execution.side == idl::Side::BUY ? 1 : -1;
+    const Wide shares = sign * execution.quantity;
+    const Wide cash = -sign * Wide{execution.quantity} * execution.priceMicros;
+    auto legs = [&](const std::string& asset) {
+      auto it = snapshot.executionLegs.find({execution.id, execution.account, asset});
+      return it == snapshot.executionLegs.end() ? Wide{0} : it->second;
+    };
+    if (legs(execution.symbol) != shares || legs(execution.currency) != cash) {
+      findings.push_back({Finding::Kind::kBookingMismatch,
+                          "execution " + execution.id + " (" + execution.group + ") moved " +
+                              wideText(legs(execution.symbol)) + " " + execution.symbol + " and " +
+                              snapshot.amount(legs(execution.currency), execution.currency) +
+                              " for " + execution.account + "; the fill is " + wideText(shares) +
+                              " and " + snapshot.amount(cash, execution.currency)});
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view findingKindName(Finding::Kind kind) {
+  switch (kind) {
+    case Finding::Kind::kLedgerImbalance:
+      return "ledger-imbalance";
+    case Finding::Kind::kPostingImbalance:
+      return "posting-imbalance";
+    case Finding::Kind::kBalanceMismatch:
+      return "balance-mismatch";
+    case Finding::Kind::kPositionMismatch:
+      return "position-mismatch";
+    case Finding::Kind::kUnaccountedLegs:
+      return "unaccounted-legs";
+    case Finding::Kind::kAmbiguousAsset:
+      return "ambiguous-asset";
+    case Finding::Kind::kOverSettled:
+      return "over-settled";
+    case Finding::Kind::kBookingMismatch:
+      return "booking-mismatch";
+    case Finding::Kind::kBookedTwice:
+      return "booked-twice";
+    case Finding::Kind::kUnbooked:
+      return "unbooked";
+    case Finding::Kind::kMalformed:
+      return "malformed";
+  }
+  return "unknown";
+}
+
+size_t VerifyReport::count(Finding::Kind kind) const {
+  size_t n = 0;
+  for (const Finding& finding : findings) n += finding.kind == kind ? 1 : 0;
+  return n;
+}
+
+std::string VerifyReport::toString() const {
+  std::string out;
+  for (const Finding& finding : findings) {
+    out += std::string(findingKindName(finding.kind)) + ": " + finding.detail + "\n";
+  }
+  return out;
+}
+
+Result<VerifyReport> verifyBooks(bdb::OwnershipGroup& firm,
+                                 std::span<bdb::OwnershipGroup* const> streetReplicas) {
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    Snapshot snapshot;
+    if (bdb::Status s = scanStreets(streetReplicas, snapshot); !s.isOk()) {
+      return Error::fromStorage(std::move(s));
+    }
+    const uint64_t before = firm.commitPosition().sequence;
+    if (bdb::Status s = scanFirm(firm, snapshot); !s.isOk()) {
+      if (s.code() == bdb::Status::Code::kConflict) continue;  // lost to a writer: look again
+      return Error::fromStorage(std::move(s));
+    }
+    if (firm.commitPosition().sequence != before) continue;
+
+    VerifyReport report;
+    report.commitSequence = before;
+    report.ledgerEntries = snapshot.ledgerEntries;
+    report.postings = snapshot.postings.size();
+    report.balances = snapshot.balances.size();
+    report.positions = snapshot.positions.size();
+    report.settlements = snapshot.settlements;
+    report.bookings = snapshot.bookings.size();
+    report.streetExecutions = snapshot.executions.size();
+    report.findings = std::move(snapshot.malformed);
+    checkLedger(snapshot, report.findings);
+    checkHoldings(snapshot, report.findings);
+    checkSettlements(snapshot, report.findings);
+    checkBookings(snapshot, report.findings);
+    checkStreetExecutions(snapshot, report.findings);
+    return report;
+  }
+  return Error::refused(idl::ErrorCode::UNAVAILABLE,
+                        "the firm's books changed during each of " + std::to_string(kAttempts) +
+                            " attempts to verify them; retry when they are quieter");
+}
+
+}  // namespace triad::firm
