@@ -1,0 +1,59 @@
+// The FIX wire form of the messages in fix_messages.h, for FIX.4.2 and
+// FIX.4.4, both ways: the venue decodes orders and encodes reports; a client
+// (a street utility, the tests) encodes orders and decodes reports.
+//
+// Sessions run without a data dictionary (Debian ships none:
+// UseDataDictionary=N), so messages are built and read as generic
+// FIX::Message field maps, one code path for both versions. Prices and
+// quantities are written as exact decimals from integers (decimal_text.h).
+//
+// Market data is MarketDataIncrementalRefresh (35=X) with NoMDEntries (268)
+// = 1 and that one entry's MDUpdateAction (279: 0 new, 2 delete),
+// MDEntryType (269: 0 bid, 1 offer, 2 trade), Symbol (55), and, unless
+// deleted, MDEntryPx (270) and MDEntrySize (271). A receiver without a data
+// dictionary sees them as plain body fields; decodeMarketData() reads that
+// form as well as a parsed group.
+//
+// QuickFIX header: compile as C++14 (see fix_messages.h).
+
+#pragma once
+
+#include <quickfix/Message.h>
+
+#include <string>
+
+#include "exchange/fix_messages.h"
+
+namespace triad {
+namespace exchange {
+
+// ---- Venue side -------------------------------------------------------------
+
+// Reads a NewOrderSingle from `session`. Throws FIX::FieldNotFound when
+// ClOrdID (11) is missing: QuickFIX then answers with a session-level reject,
+// since no execution report could name the order. Every other missing or
+// malformed field is described in `fault` for the venue to reject.
+NewOrderMessage decodeNewOrder(const FIX::Message& message, const std::string& session);
+// Reads an OrderCancelRequest; FIX::FieldNotFound without ClOrdID (11).
+CancelRequestMessage decodeCancelRequest(const FIX::Message& message, const std::string& session);
+
+FIX::Message encodeExecutionReport(const std::string& beginString,
+                                   const ExecutionReportMessage& report);
+FIX::Message encodeCancelReject(const std::string& beginString, const CancelRejectMessage& reject);
+FIX::Message encodeMarketData(const MarketDataMessage& update);
+
+// ---- Client side ------------------------------------------------------------
+
+FIX::Message encodeNewOrder(const NewOrderMessage& order);
+FIX::Message encodeCancelRequest(const CancelRequestMessage& request);
+
+// Each returns false when a field it needs is missing or malformed.
+bool decodeExecutionReport(const FIX::Message& message, const std::string& session,
+                           ExecutionReportMessage& report);
+bool decodeCancelReject(const FIX::Message& message, const std::string& session,
+                        CancelRejectMessage& reject);
+bool decodeMarketData(const FIX::Message& message, const std::string& session,
+                      MarketDataMessage& update);
+
+}  // namespace exchange
+}  // namespace triad

@@ -1,0 +1,212 @@
+// The FIX wire form, both versions, as a receiver without a data dictionary
+// sees it (every Triad session runs with UseDataDictionary=N). Compiled as
+// C++14, like everything that includes QuickFIX (see fix_messages.h).
+
+#include "exchange/fix_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <quickfix/DataDictionary.h>
+#include <quickfix/Exceptions.h>
+#include <quickfix/FixFields.h>
+#include <quickfix/FixValues.h>
+
+#include <string>
+
+namespace triad {
+namespace exchange {
+namespace {
+
+const char kFix42[] = "FIX.4.2";
+const char kFix44[] = "FIX.4.4";
+
+// What the other side parses: the message on the wire, read back with an
+// empty data dictionary, as a session with UseDataDictionary=N does.
+FIX::Message overTheWire(FIX::Message message, const std::string& beginString) {
+  FIX::Header& header = message.getHeader();
+  header.setField(FIX::BeginString(beginString));
+  header.setField(FIX::SenderCompID("xnys"));
+  header.setField(FIX::TargetCompID("ss1"));
+  header.setField(FIX::MsgSeqNum(7));
+  header.setField(FIX::SendingTime(FIX::UtcTimeStamp(), 3));
+  std::string text;
+  message.toString(text);
+  FIX::DataDictionary empty;
+  FIX::Message parsed(text, empty, true);
+  empty.validate(parsed);  // throws, as the receiving session would reject it
+  return parsed;
+}
+
+ExecutionReportMessage fill() {
+  ExecutionReportMessage report;
+  report.session = "ss1";
+  report.orderId = "1099511627777";
+  report.clOrdId = "B1";
+  report.execId = "xnys-3-42";
+  report.kind = ExecutionKind::kPartialFill;
+  report.symbol = "ACME";
+  report.side = '1';
+  report.ordType = '2';
+  report.timeInForce = '0';
+  report.orderQuantity = 150;
+  report.priceMicros = 100010000;
+  report.lastQuantity = 100;
+  report.lastPriceMicros = 100010000;
+  report.leavesQuantity = 50;
+  report.cumulativeQuantity = 100;
+  report.averagePriceMicros = 100010000;
+  return report;
+}
+
+class FixCodecTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FixCodecTest, ExecutionReportsRoundTrip) {
+  const FIX::Message wire = overTheWire(encodeExecutionReport(GetParam(), fill()), GetParam());
+  ExecutionReportMessage decoded;
+  ASSERT_TRUE(decodeExecutionReport(wire, "xnys", decoded));
+  const ExecutionReportMessage expected = fill();
+  EXPECT_EQ(decoded.kind, ExecutionKind::kPartialFill);
+  EXPECT_EQ(decoded.orderId, expected.orderId);
+  EXPECT_EQ(decoded.execId, expected.execId);
+  EXPECT_EQ(decoded.clOrdId, expected.clOrdId);
+  EXPECT_EQ(decoded.lastQuantity, 100);
+  EXPECT_EQ(decoded.lastPriceMicros, 100010000);
+  EXPECT_EQ(decoded.leavesQuantity, 50);
+  EXPECT_EQ(decoded.cumulativeQuantity, 100);
+  EXPECT_EQ(decoded.averagePriceMicros, 100010000);
+  EXPECT_EQ(wire.getField(FIX::FIELD::OrdStatus), "1");
+  EXPECT_EQ(wire.getField(FIX::FIELD::Price), "100.01");
+}
+
+TEST_P(FixCodecTest, MarketDataIsOneEntryWithoutRepeatedTags) {
+  MarketDataMessage update;
+  update.symbol = "ACME";
+  update.type = MarketDataEntryType::kOffer;
+  update.priceMicros = 100010000;
+  update.quantity = 60;
+  MarketDataMessage decoded;
+  ASSERT_TRUE(decodeMarketData(overTheWire(encodeMarketData(update), GetParam()), "xnys", decoded));
+  EXPECT_EQ(decoded.symbol, "ACME");
+  EXPECT_EQ(decoded.type, MarketDataEntryType::kOffer);
+  EXPECT_TRUE(decoded.present);
+  EXPECT_EQ(decoded.priceMicros, 100010000);
+  EXPECT_EQ(decoded.quantity, 60);
+
+  update.present = false;
+  const FIX::Message deleted = overTheWire(encodeMarketData(update), GetParam());
+  EXPECT_FALSE(deleted.isSetField(FIX::FIELD::MDEntryPx));
+  ASSERT_TRUE(decodeMarketData(deleted, "xnys", decoded));
+  EXPECT_FALSE(decoded.present);
+}
+
+TEST_P(FixCodecTest, CancelRejectsRoundTrip) {
+  CancelRejectMessage reject;
+  reject.orderId = "NONE";
+  reject.clOrdId = "C1";
+  reject.origClOrdId = "O1";
+  reject.reason = CancelRejectReason::kTooLateToCancel;
+  reject.ordStatus = '2';
+  reject.text = "too late";
+  CancelRejectMessage decoded;
+  ASSERT_TRUE(decodeCancelReject(overTheWire(encodeCancelReject(GetParam(), reject), GetParam()),
+                                 "xnys", decoded));
+  EXPECT_EQ(decoded.reason, CancelRejectReason::kTooLateToCancel);
+  EXPECT_EQ(decoded.ordStatus, '2');
+  EXPECT_EQ(decoded.origClOrdId, "O1");
+  EXPECT_EQ(decoded.text, "too late");
+}
+
+TEST_P(FixCodecTest, OrdersRoundTrip) {
+  NewOrderMessage order;
+  order.clOrdId = "O1";
+  order.symbol = "ACME";
+  order.side = '2';
+  order.ordType = '2';
+  order.timeInForce = '1';
+  order.priceMicros = 99500000;
+  order.quantity = 300;
+  order.possibleDuplicate = true;
+  const NewOrderMessage decoded =
+      decodeNewOrder(overTheWire(encodeNewOrder(order), GetParam()), "ss1");
+  EXPECT_EQ(decoded.fault, "");
+  EXPECT_EQ(decoded.session, "ss1");
+  EXPECT_EQ(decoded.clOrdId, "O1");
+  EXPECT_EQ(decoded.side, '2');
+  EXPECT_EQ(decoded.timeInForce, '1');
+  EXPECT_EQ(decoded.priceMicros, 99500000);
+  EXPECT_EQ(decoded.quantity, 300);
+  EXPECT_TRUE(decoded.possibleDuplicate);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothFixVersions, FixCodecTest, ::testing::Values(kFix42, kFix44));
+
+TEST(FixCodecVersionTest, FillsUseEachVersionsExecType) {
+  ExecutionReportMessage report = fill();
+  report.kind = ExecutionKind::kFill;
+  const FIX::Message fix42 = encodeExecutionReport(kFix42, report);
+  EXPECT_EQ(fix42.getField(FIX::FIELD::ExecType), "2");
+  EXPECT_EQ(fix42.getField(FIX::FIELD::ExecTransType), "0");
+  const FIX::Message fix44 = encodeExecutionReport(kFix44, report);
+  EXPECT_EQ(fix44.getField(FIX::FIELD::ExecType), "F");
+  EXPECT_FALSE(fix44.isSetField(FIX::FIELD::ExecTransType));
+  ExecutionReportMessage decoded;
+  ASSERT_TRUE(decodeExecutionReport(fix44, "xnys", decoded));
+  EXPECT_EQ(decoded.kind, ExecutionKind::kFill);
+}
+
+TEST(FixCodecVersionTest, ADuplicateClOrdIdCancelRejectReasonFitsEachVersion) {
+  CancelRejectMessage reject;
+  reject.reason = CancelRejectReason::kDuplicateClOrdId;
+  EXPECT_EQ(encodeCancelReject(kFix42, reject).getField(FIX::FIELD::CxlRejReason), "2");
+  EXPECT_EQ(encodeCancelReject(kFix44, reject).getField(FIX::FIELD::CxlRejReason), "6");
+}
+
+FIX::Message orderMessage() {
+  FIX::Message message;
+  message.getHeader().setField(FIX::MsgType(FIX::MsgType_NewOrderSingle));
+  message.setField(FIX::ClOrdID("O1"));
+  message.setField(FIX::Symbol("ACME"));
+  message.setField(FIX::Side(FIX::Side_BUY));
+  message.setField(FIX::OrdType(FIX::OrdType_LIMIT));
+  message.setField(FIX::FIELD::OrderQty, "100");
+  message.setField(FIX::FIELD::Price, "100.01");
+  return message;
+}
+
+TEST(FixCodecDecodeTest, AnOrderWithoutClOrdIdIsASessionLevelFault) {
+  FIX::Message message = orderMessage();
+  message.removeField(FIX::FIELD::ClOrdID);
+  EXPECT_THROW(decodeNewOrder(message, "ss1"), FIX::FieldNotFound);
+}
+
+TEST(FixCodecDecodeTest, OtherFaultsAreDescribedForTheReject) {
+  struct Case {
+    int tag;
+    const char* value;  // nullptr: remove the field
+    const char* fault;
+  };
+  const Case cases[] = {
+      {FIX::FIELD::Side, nullptr, "Side (54) is missing"},
+      {FIX::FIELD::Symbol, nullptr, "Symbol (55) is missing"},
+      {FIX::FIELD::OrdType, nullptr, "OrdType (40) is missing"},
+      {FIX::FIELD::OrderQty, nullptr, "OrderQty (38) is missing"},
+      {FIX::FIELD::OrderQty, "12.5", "OrderQty (38) '12.5' is not a whole number of shares"},
+      {FIX::FIELD::Price, "1e2", "Price (44) '1e2' is not a decimal with at most 6 places"},
+      {FIX::FIELD::Side, "12", "Side (54) '12' is not one character"},
+  };
+  for (const Case& c : cases) {
+    FIX::Message message = orderMessage();
+    if (c.value == nullptr) {
+      message.removeField(c.tag);
+    } else {
+      message.setField(c.tag, c.value);
+    }
+    EXPECT_EQ(decodeNewOrder(message, "ss1").fault, c.fault);
+  }
+  EXPECT_EQ(decodeNewOrder(orderMessage(), "ss1").fault, "");
+  EXPECT_EQ(decodeNewOrder(orderMessage(), "ss1").timeInForce, '0');  // FIX's default: DAY
+}
+
+}  // namespace
+}  // namespace exchange
+}  // namespace triad

@@ -1,0 +1,185 @@
+// What the venue and the FIX boundary say to each other: plain values for the
+// messages the venue handles (NewOrderSingle, OrderCancelRequest) and sends
+// (ExecutionReport, OrderCancelReject, MarketDataIncrementalRefresh), and
+// the two interfaces between the venue's logic (venue.h) and QuickFIX
+// (fix_venue.h).
+//
+// Why the split: QuickFIX 1.15.1's headers (Debian 12) use dynamic exception
+// specifications, which C++17 removed, so every file that includes them is
+// compiled as C++14; the matching engine is C++20. This header is the whole
+// contract between the two and compiles as either: no QuickFIX type, no
+// std::optional. The same values serve a FIX client (street utility, tests)
+// through fix_codec.h.
+//
+// A session is named by the street utility at its other end: on the venue,
+// the TargetCompID ("ss1"); the venue's own id is every session's
+// SenderCompID, and its FIX version is the same for all its sessions.
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace triad {
+namespace exchange {
+
+// ---- Received by the venue --------------------------------------------------
+
+// NewOrderSingle (35=D). Enumerated fields keep their FIX character ('1' buy,
+// '2' limit, '0' day, ...); the engine validates them.
+struct NewOrderMessage {
+  std::string session;
+  std::string clOrdId;      // 11
+  std::string symbol;       // 55
+  char side = 0;            // 54; 0 when absent
+  char ordType = 0;         // 40; 0 when absent
+  char timeInForce = '0';   // 59; FIX's default is DAY
+  int64_t priceMicros = 0;  // 44; 0 when absent (market orders)
+  int64_t quantity = 0;     // 38, whole shares
+  // PossDupFlag (43) or PossResend (97) is Y: the sender may have sent this
+  // order before. A ClOrdID already seen is then ignored, never doubled.
+  bool possibleDuplicate = false;
+  // Set when a field is missing or malformed; the venue rejects the order
+  // with this text (the ClOrdID itself is never missing: see fix_codec.h).
+  std::string fault;
+};
+
+// OrderCancelRequest (35=F).
+struct CancelRequestMessage {
+  std::string session;
+  std::string clOrdId;      // 11: this request's own id
+  std::string origClOrdId;  // 41: the order to cancel (or a later ClOrdID of it)
+  std::string orderId;      // 37: the venue's id, when the sender gives it
+  std::string symbol;       // 55
+  char side = 0;            // 54
+  bool possibleDuplicate = false;
+  std::string fault;
+};
+
+// ---- Sent by the venue ------------------------------------------------------
+
+// What an ExecutionReport reports. The FIX codes differ by version (a fill
+// is ExecType 1/2 in FIX.4.2 and F in FIX.4.4); fix_codec.h maps them.
+enum class ExecutionKind : uint8_t {
+  kNew,
+  kPartialFill,
+  kFill,
+  kCancelled,
+  kExpired,
+  kRejected,
+};
+
+// OrdStatus (39) after a report of each kind.
+inline char orderStatusOf(ExecutionKind kind) {
+  switch (kind) {
+    case ExecutionKind::kNew:
+      return '0';
+    case ExecutionKind::kPartialFill:
+      return '1';
+    case ExecutionKind::kFill:
+      return '2';
+    case ExecutionKind::kCancelled:
+      return '4';
+    case ExecutionKind::kExpired:
+      return 'C';
+    case ExecutionKind::kRejected:
+      return '8';
+  }
+  return '8';
+}
+
+// OrdRejReason (103), the same codes in FIX.4.2 and FIX.4.4.
+constexpr int kRejectExchangeOption = 0;
+constexpr int kRejectUnknownSymbol = 1;
+constexpr int kRejectDuplicateOrder = 6;
+
+// ExecutionReport (35=8).
+struct ExecutionReportMessage {
+  std::string session;
+  std::string orderId;      // 37: the venue's order id; "NONE" when rejected
+  std::string clOrdId;      // 11: for a cancel, the cancel request's ClOrdID
+  std::string origClOrdId;  // 41: set when a cancel request cancelled the order
+  // 17: unique for ever at this venue and the same on every resend of the
+  // report, so that the street side can record each fill exactly once.
+  std::string execId;
+  ExecutionKind kind = ExecutionKind::kNew;
+  std::string symbol;
+  char side = 0;
+  char ordType = 0;
+  char timeInForce = 0;
+  int64_t orderQuantity = 0;
+  int64_t priceMicros = 0;      // the limit price; 0 for market orders
+  int64_t lastQuantity = 0;     // 32, fills only
+  int64_t lastPriceMicros = 0;  // 31, fills only
+  int64_t leavesQuantity = 0;
+  int64_t cumulativeQuantity = 0;
+  int64_t averagePriceMicros = 0;  // rounded down to a micro
+  int ordRejReason = -1;           // 103, rejects only
+  std::string text;                // 58: why, in words a person can act on
+  bool possibleDuplicate = false;  // as received by a client: PossDupFlag=Y
+};
+
+// CxlRejReason (102). kDuplicateClOrdId is 6 in FIX.4.4 and, lacking that
+// code, 2 ("broker/exchange option") in FIX.4.2.
+enum class CancelRejectReason : uint8_t { kTooLateToCancel, kUnknownOrder, kDuplicateClOrdId };
+
+// OrderCancelReject (35=9), CxlRejResponseTo (434) = 1 (a cancel request).
+struct CancelRejectMessage {
+  std::string session;
+  std::string orderId;      // "NONE" when the order is unknown
+  std::string clOrdId;      // the cancel request's
+  std::string origClOrdId;  // as the request gave it
+  char ordStatus = '8';     // the order's status now; '8' when unknown
+  CancelRejectReason reason = CancelRejectReason::kUnknownOrder;
+  std::string text;
+  bool possibleDuplicate = false;
+};
+
+// What a market data entry is: MDEntryType (269).
+enum class MarketDataEntryType : char { kBid = '0', kOffer = '1', kTrade = '2' };
+
+// MarketDataIncrementalRefresh (35=X) with exactly one entry: the best bid
+// or the best offer of a symbol is now this price and size, or that side is
+// empty; or a trade printed. One entry per message because a receiver
+// without a data dictionary (UseDataDictionary=N, as every Triad session
+// runs) rejects a message in which a tag repeats, as a group of two entries
+// would; see fix_codec.h for the fields.
+struct MarketDataMessage {
+  std::string session;  // empty: every logged-on session
+  std::string symbol;
+  MarketDataEntryType type = MarketDataEntryType::kBid;
+  // False for a side of the book that is now empty (MDUpdateAction 2,
+  // delete, without price or size). Trades are always present.
+  bool present = true;
+  int64_t priceMicros = 0;
+  int64_t quantity = 0;  // shares at the best price; for a trade, its size
+};
+
+// ---- The interfaces between venue logic and QuickFIX ------------------------
+
+// Implemented by the venue (venue.h); called on QuickFIX's threads.
+class VenueInput {
+ public:
+  virtual ~VenueInput() = default;
+  virtual void onNewOrder(const NewOrderMessage& order) = 0;
+  virtual void onCancelRequest(const CancelRequestMessage& request) = 0;
+  // A street utility logged on: it is sent the best bid and offer of every book.
+  virtual void onLogon(const std::string& session) = 0;
+};
+
+// Implemented by the FIX boundary (fix_venue.h). Each call only queues the
+// message and returns: it never blocks on the network nor calls back, so the
+// venue may call it while holding its lock, and a session's messages leave
+// in the order they were queued. Reports for a session that is not logged
+// on are kept in its message store and resent when it logs on again;
+// market data is only ever sent to logged-on sessions.
+class VenueOutput {
+ public:
+  virtual ~VenueOutput() = default;
+  virtual void sendExecutionReport(const ExecutionReportMessage& report) = 0;
+  virtual void sendCancelReject(const CancelRejectMessage& reject) = 0;
+  virtual void sendMarketData(const MarketDataMessage& update) = 0;
+};
+
+}  // namespace exchange
+}  // namespace triad
