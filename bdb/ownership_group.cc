@@ -22,6 +22,9 @@ using std::chrono::duration_cast;
 using std::chrono::microseconds;
 
 constexpr std::string_view kMetaTable = "_meta";
+// How often a transaction that lost a deadlock is retried before the caller
+// is told Conflict.
+constexpr int kConflictRetries = 20;
 constexpr std::string_view kCommitMarkKey = "commit";
 
 // Set by the committing thread around a commit; Berkeley DB fires
@@ -139,7 +142,10 @@ class OwnershipGroupImpl {
   // environment is dead (DB_REP_HANDLE_DEAD); they are reopened on next use.
   void dropAllHandles();
   Status writeDirect(const WriteFn& fn);
+  Status writeDirectOnce(const WriteFn& fn);
   void commitBatch(std::span<PendingWrite* const> batch);
+  // One attempt; returns true when the batch lost a deadlock and was undone.
+  bool commitBatchOnce(std::span<PendingWrite* const> batch);
   Status putCommitMark(DbTxn* txn, uint64_t sequence);
   int beginTxn(DbTxn* parent, DbTxn** txn);
   std::string siteAt(const char* host, u_int port) const;
@@ -395,7 +401,15 @@ Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
   const std::string file = std::string(table) + ".db";
   // Only the owner creates; a client opens what has replicated to it.
   const u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT | (owner_ ? DB_CREATE : 0);
-  int ret = handle->open(nullptr, file.c_str(), nullptr, DB_BTREE, flags, 0600);
+  // Creating a table can lose a deadlock to replication's own work (a site
+  // joining updates the membership database): the victim retries.
+  int ret = 0;
+  for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
+    ret = handle->open(nullptr, file.c_str(), nullptr, DB_BTREE, flags, 0600);
+    if (ret != DB_LOCK_DEADLOCK && ret != DB_LOCK_NOTGRANTED) break;
+    handle.reset(new Db(env_.get(), DB_CXX_NO_EXCEPTIONS));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt));
+  }
   if (ret == ENOENT) {
     return Status::notFound("table " + std::string(table) + " of group " + options_.group +
                             " has not replicated to " + options_.localSite + " yet");
@@ -521,6 +535,14 @@ Status OwnershipGroupImpl::write(WriteFn fn) {
 }
 
 Status OwnershipGroupImpl::writeDirect(const WriteFn& fn) {
+  for (int attempt = 0;; ++attempt) {
+    Status s = writeDirectOnce(fn);
+    if (s.code() != Status::Code::kConflict || attempt + 1 == kConflictRetries) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt));
+  }
+}
+
+Status OwnershipGroupImpl::writeDirectOnce(const WriteFn& fn) {
   if (owner_ && options_.ackPolicy != AckPolicy::kNone && connectedPeers() == 0) {
     return Status::notReplicated("no replica of group " + options_.group +
                                  " is connected; nothing was written");
@@ -548,47 +570,64 @@ Status OwnershipGroupImpl::writeDirect(const WriteFn& fn) {
 }
 
 void OwnershipGroupImpl::commitBatch(std::span<PendingWrite* const> batch) {
+  // A batch whose transaction lost a deadlock is undone whole and run again:
+  // write callbacks only write through their transaction, so running one
+  // again is safe (GroupOptions' contract).
+  for (int attempt = 0;; ++attempt) {
+    for (PendingWrite* write : batch) write->result = Status::ok();
+    if (!commitBatchOnce(batch) || attempt + 1 == kConflictRetries) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt));
+  }
+}
+
+bool OwnershipGroupImpl::commitBatchOnce(std::span<PendingWrite* const> batch) {
   auto failAll = [&](const Status& status) {
     for (PendingWrite* write : batch) write->result = status;
+    return false;
   };
   if (options_.ackPolicy != AckPolicy::kNone && connectedPeers() == 0) {
     // Refuse rather than accept what would be on one disk only.
-    failAll(Status::notReplicated("no replica of group " + options_.group +
-                                  " is connected; nothing was written"));
-    return;
+    return failAll(Status::notReplicated("no replica of group " + options_.group +
+                                         " is connected; nothing was written"));
   }
   DbTxn* parent = nullptr;
   int ret = beginTxn(nullptr, &parent);
   if (ret != 0) return failAll(fromDb(ret, "beginning a transaction"));
 
   // Each write runs in a child transaction, so one that fails is undone
-  // alone and the rest of the batch still commits.
+  // alone and the rest of the batch still commits. One that lost a deadlock
+  // sinks the batch instead: the parent holds locks the winner waits for.
   size_t applied = 0;
   for (PendingWrite* write : batch) {
     DbTxn* child = nullptr;
     ret = env_->txn_begin(parent, &child, 0);
-    if (ret != 0) {
-      write->result = fromDb(ret, "beginning a nested transaction");
-      continue;
+    Status s = fromDb(ret, "beginning a nested transaction");
+    if (ret == 0) {
+      WriteTxn writeTxn(*this, child);
+      s = write->fn(writeTxn);
+      if (s.isOk()) {
+        ret = child->commit(0);
+        if (ret != 0) s = fromDb(ret, "committing a nested transaction");
+      } else {
+        child->abort();
+      }
     }
-    WriteTxn writeTxn(*this, child);
-    Status s = write->fn(writeTxn);
-    if (s.isOk()) {
-      ret = child->commit(0);
-      if (ret != 0) s = fromDb(ret, "committing a nested transaction");
-    } else {
-      child->abort();
+    if (s.code() == Status::Code::kConflict) {
+      parent->abort();
+      failAll(s);
+      return true;
     }
     write->result = s;
     if (s.isOk()) ++applied;
   }
   if (applied == 0) {
     parent->abort();
-    return;
+    return false;
   }
   if (Status s = putCommitMark(parent, nextSequence_); !s.isOk()) {
     parent->abort();
-    return failAll(s);
+    failAll(s);
+    return s.code() == Status::Code::kConflict;
   }
   bool permFailed = false;
   tPermFailed = &permFailed;
@@ -608,6 +647,7 @@ void OwnershipGroupImpl::commitBatch(std::span<PendingWrite* const> batch) {
   for (PendingWrite* write : batch) {
     if (write->result.isOk()) write->result = outcome;
   }
+  return false;
 }
 
 // ---- Reads ----

@@ -149,7 +149,10 @@ class OwnershipGroup {
   bool isOwner() const;
 
   // Runs fn in a transaction and returns once the commit is durable here and
-  // acknowledged per the ack policy. Returns fn's status if fn fails (nothing
+  // acknowledged per the ack policy. fn may run more than once (a transaction
+  // that loses a deadlock is retried), so it must change nothing but what it
+  // writes through its WriteTxn and values it recomputes on each run.
+  // Returns fn's status if fn fails (nothing
   // fn wrote is kept); NotReplicated if the commit was made locally but no
   // replica acknowledged within the timeout, or no replica is connected (then
   // nothing is written); NotOwner if this site is a client of the group and

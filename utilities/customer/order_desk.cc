@@ -214,7 +214,9 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
   std::optional<bdb::Record<idl::Order>> retried;
   bdb::Status s = storage_.owned().write([&](bdb::WriteTxn& txn) {
     // Checked again inside the transaction: two retries racing at this
-    // utility are serialised by the group's single writer.
+    // utility are serialised by the group's single writer. (This may run
+    // more than once: it recomputes everything it sets.)
+    retried.reset();
     bdb::Record<idl::Order> original;
     bdb::Status found = tables::kClientOrders.get(txn, clientKey, &original);
     if (found.isOk()) {
