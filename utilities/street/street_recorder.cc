@@ -1,0 +1,565 @@
+#include "utilities/street/street_recorder.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/debug.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "utilities/common/id_allocator.h"
+#include "utilities/common/tables.h"
+
+namespace triad::street {
+namespace {
+
+constexpr size_t kMaxVenueExecId = 128;
+constexpr size_t kMaxId = 64;  // order, cancel request and ClOrdID ids
+// A read or write that lost a lock conflict (Status::kConflict: nothing was
+// written) is retried this often.
+constexpr int kAttempts = 3;
+
+RecordError refused(RecordErrorCode code, std::string reason) {
+  return {code, std::move(reason), bdb::Status::ok()};
+}
+
+RecordError fromStorage(bdb::Status status, std::string_view what) {
+  std::string reason = std::string(what) + ": " + status.toString();
+  return {RecordErrorCode::kStorage, std::move(reason), std::move(status)};
+}
+
+// Text that can be a key component and a FIX field: printable ASCII.
+bool isIdText(std::string_view text, size_t maxSize) {
+  if (text.empty() || text.size() > maxSize) return false;
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// An owned copy of the record built in `message`.
+template <typename T>
+bdb::Record<T> ownedCopy(capnp::MessageBuilder& message) {
+  bdb::Record<T> record;
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  bdb::Status s = bdb::Value::fromBytes(
+      {reinterpret_cast<const char*>(bytes.begin()), bytes.size()}, &record.value());
+  KJ_ASSERT(s.isOk(), "a message just built must decode", s.toString());
+  return record;
+}
+
+template <typename T>
+bdb::Record<T> ownedCopy(typename T::Reader reader) {
+  capnp::MallocMessageBuilder message;
+  message.setRoot(reader);
+  return ownedCopy<T>(message);
+}
+
+template <typename T>
+bdb::Record<T> ownedCopy(bdb::Record<T>& record) {
+  bdb::Record<T> copy;
+  bdb::Status s = bdb::Value::fromBytes(record.value().bytes(), &copy.value());
+  KJ_ASSERT(s.isOk(), "a stored record must decode", s.toString());
+  return copy;
+}
+
+// Runs `read` again when it lost a deadlock to the owner's writer (readers
+// are the victims: docs/decisions.md). `read` must start over each time.
+template <typename Read>
+bdb::Status retryingRead(Read&& read) {
+  bdb::Status s;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    s = read();
+    if (s.code() != bdb::Status::Code::kConflict) break;
+  }
+  return s;
+}
+
+// Every write here is idempotent, so a write that lost a lock conflict, and
+// so wrote nothing, is simply run again.
+bdb::Status writeWithRetries(bdb::OwnershipGroup& group, const bdb::WriteFn& fn) {
+  bdb::Status s;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    s = group.write(fn);
+    if (s.code() != bdb::Status::Code::kConflict) break;
+  }
+  return s;
+}
+
+// Visits the records of `table` in `group` whose key starts with `prefix`
+// until `visit` returns false.
+template <typename T, typename Visit>
+bdb::Status scanPrefix(bdb::OwnershipGroup& group, const bdb::Table<T>& table,
+                       const bdb::Key& prefix, Visit&& visit) {
+  return table.scan(group, prefix.view(), [&](std::string_view key, typename T::Reader record) {
+    if (key.substr(0, prefix.view().size()) != prefix.view()) return false;
+    return visit(record);
+  });
+}
+
+// The repeat of a report already recorded under `marker` (its entry in
+// venue_executions): the first record, or a refusal when the venue reused
+// the ExecID for another order or another kind of report. `Source` is a
+// WriteTxn or an OwnershipGroup: both read the table the same way.
+template <typename T, typename Source>
+Outcome<Recorded<T>> repeatOf(Source& source, const bdb::Table<T>& table, std::string_view orderId,
+                              std::string_view venueExecId, bdb::Record<idl::Execution>& marker) {
+  const std::string recordedFor = marker->getOrderId();
+  const std::string markerId = marker->getId();
+  if (recordedFor != orderId) {
+    return refused(RecordErrorCode::kInvalidReport, "venue exec id '" + std::string(venueExecId) +
+                                                        "' for order " + std::string(orderId) +
+                                                        " was already recorded for order " +
+                                                        recordedFor + " (" + markerId + ")");
+  }
+  const auto otherKind = [&] {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "venue exec id '" + std::string(venueExecId) + "' of order " +
+                       std::string(orderId) + " was already recorded as another kind of report (" +
+                       markerId + ")");
+  };
+  if constexpr (std::is_same_v<T, idl::Execution>) {
+    if (marker->getQuantity() == 0) return otherKind();
+    return Recorded<T>{std::move(marker), true};
+  } else {
+    if (marker->getQuantity() != 0) return otherKind();
+    Recorded<T> first{{}, true};
+    bdb::Status s = table.get(source, bdb::Key().add(orderId).add(markerId), &first.record);
+    if (s.isNotFound()) return otherKind();
+    if (!s.isOk()) return fromStorage(std::move(s), "reading " + markerId);
+    return first;
+  }
+}
+
+}  // namespace
+
+std::string_view errorCodeName(RecordErrorCode code) {
+  switch (code) {
+    case RecordErrorCode::kInvalidReport:
+      return "invalidReport";
+    case RecordErrorCode::kWrongStreet:
+      return "wrongStreet";
+    case RecordErrorCode::kUnknownOrder:
+      return "unknownOrder";
+    case RecordErrorCode::kOverfill:
+      return "overfill";
+    case RecordErrorCode::kStorage:
+      return "storage";
+  }
+  return "unknown";
+}
+
+std::string RecordError::toString() const {
+  return std::string(errorCodeName(code)) + ": " + reason;
+}
+
+StreetRecorder::StreetRecorder(const topology::Topology& topology, common::SiteStorage& storage,
+                               Clock clock)
+    : topology_(topology), storage_(storage), clock_(std::move(clock)), self_(storage.site().id) {
+  KJ_REQUIRE(storage_.site().role == topology::Role::kStreet, "not a street utility", self_);
+  for (const topology::Utility& utility : topology_.utilities()) {
+    if (utility.role != topology::Role::kCustomer) continue;
+    if (bdb::OwnershipGroup* group = storage_.group(utility.id)) {
+      customers_.push_back({utility.id, group});
+    }
+  }
+  pendingOrders_.resize(customers_.size());
+}
+
+std::mutex& StreetRecorder::orderLock(std::string_view orderId) {
+  return orderLocks_[std::hash<std::string_view>{}(orderId) % orderLocks_.size()];
+}
+
+Outcome<bdb::Record<idl::Order>> StreetRecorder::findOrder(std::string_view orderId) {
+  const std::string notFound =
+      "no order " + std::string(orderId) + " in the customer replicas at " + self_ + " (yet)";
+  const topology::Utility* owner = topology_.findUtility(common::ownerOf(orderId));
+  bdb::OwnershipGroup* group = owner != nullptr ? storage_.group(owner->id) : nullptr;
+  if (group == nullptr || owner->role != topology::Role::kCustomer || !isIdText(orderId, kMaxId)) {
+    return refused(RecordErrorCode::kUnknownOrder, notFound);
+  }
+  bdb::Record<idl::Order> order;
+  bdb::Status s = tables::kOrders.get(*group, bdb::Key::of(orderId), &order);
+  if (s.isNotFound()) return refused(RecordErrorCode::kUnknownOrder, notFound);
+  if (!s.isOk()) return fromStorage(std::move(s), "reading order " + std::string(orderId));
+  return order;
+}
+
+std::optional<RecordError> StreetRecorder::checkOrder(idl::Order::Reader order) const {
+  const std::string_view id = order.getId().cStr();
+  if (!isIdText(id, kMaxId) || id.size() != order.getId().size()) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "an order id must be 1 to 64 printable characters");
+  }
+  const std::string_view street = order.getStreet().cStr();
+  if (street != self_) {
+    return refused(RecordErrorCode::kWrongStreet, "order " + std::string(id) + " is routed to '" +
+                                                      std::string(street) + "', not to " + self_);
+  }
+  const std::string_view venue = order.getVenue().cStr();
+  if (!isIdText(venue, kMaxId) || venue.size() != order.getVenue().size()) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "order " + std::string(id) + " names no venue to route to");
+  }
+  return std::nullopt;
+}
+
+Outcome<int64_t> StreetRecorder::filledQuantity(std::string_view orderId) {
+  int64_t filled = 0;
+  bdb::Status s = retryingRead([&] {
+    filled = 0;
+    return scanPrefix(storage_.owned(), tables::kExecutions, bdb::Key::of(orderId),
+                      [&](idl::Execution::Reader execution) {
+                        filled += execution.getQuantity();
+                        return true;
+                      });
+  });
+  if (!s.isOk()) return fromStorage(std::move(s), "reading the fills of " + std::string(orderId));
+  return filled;
+}
+
+Outcome<Recorded<idl::Route>> StreetRecorder::recordRoute(idl::Order::Reader order,
+                                                          std::string_view fixClOrdId) {
+  if (auto refusal = checkOrder(order)) return *refusal;
+  if (!isIdText(fixClOrdId, kMaxId)) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "a FIX ClOrdID must be 1 to 64 printable characters");
+  }
+  const bdb::Key key = bdb::Key::of(order.getId().cStr());
+  Recorded<idl::Route> existing{{}, true};
+  bdb::Status s = tables::kRoutes.get(storage_.owned(), key, &existing.record);
+  if (s.isOk()) return existing;  // no write for a repeat
+  if (!s.isNotFound()) return fromStorage(std::move(s), "reading the route");
+
+  capnp::MallocMessageBuilder message;
+  auto route = message.initRoot<idl::Route>();
+  route.setOrderId(order.getId());
+  route.setStreet(self_);
+  route.setVenue(order.getVenue());
+  route.setFixClOrdId(std::string(fixClOrdId));
+  route.setRoutedAtNanos(clock_());
+  bool repeat = false;
+  s = writeWithRetries(storage_.owned(), [&](bdb::WriteTxn& txn) {
+    // Checked again in the transaction: two callers racing are serialised by
+    // the group's single writer.
+    bdb::Status found = tables::kRoutes.get(txn, key, &existing.record);
+    repeat = found.isOk();
+    if (repeat || !found.isNotFound()) return found;
+    return tables::kRoutes.put(txn, key, message);
+  });
+  if (!s.isOk()) return fromStorage(std::move(s), "recording the route");
+  if (repeat) return existing;
+  return Recorded<idl::Route>{ownedCopy<idl::Route>(message), false};
+}
+
+template <typename T, typename Build>
+Outcome<Recorded<T>> StreetRecorder::recordReport(idl::Order::Reader order,
+                                                  std::string_view venueExecId,
+                                                  const bdb::Table<T>& table, Build&& build) {
+  if (auto refusal = checkOrder(order)) return *refusal;
+  if (!isIdText(venueExecId, kMaxVenueExecId)) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "a venue exec id must be 1 to 128 printable characters");
+  }
+  const std::string orderId = order.getId();
+  const bdb::Key venueKey = bdb::Key().add(order.getVenue().cStr()).add(venueExecId);
+  std::lock_guard lock(orderLock(orderId));
+
+  // A resend needs no write at all.
+  bdb::Record<idl::Execution> marker;
+  bdb::Status s = tables::kVenueExecutions.get(storage_.owned(), venueKey, &marker);
+  if (s.isOk()) return repeatOf(storage_.owned(), table, orderId, venueExecId, marker);
+  if (!s.isNotFound()) return fromStorage(std::move(s), "reading venue executions");
+
+  // Reports of one order are serialised by the lock, so the fills read here
+  // are all there are when the write below runs.
+  Outcome<int64_t> filled = filledQuantity(orderId);
+  if (auto* failed = std::get_if<RecordError>(&filled)) return std::move(*failed);
+
+  capnp::MallocMessageBuilder message;  // the record (T)
+  capnp::MallocMessageBuilder index;    // its entry in venue_executions
+  auto entry = index.initRoot<idl::Execution>();
+  entry.setOrderId(orderId);
+  entry.setVenue(order.getVenue());
+  entry.setVenueExecId(std::string(venueExecId));
+  entry.setAccount(order.getAccount());
+  entry.setSymbol(order.getSymbol());
+  entry.setSide(order.getSide());
+  entry.setCurrency(order.getCurrency());
+  if (auto refusal = build(message, entry, std::get<int64_t>(filled))) return *refusal;
+
+  std::optional<Outcome<Recorded<T>>> repeat;
+  s = writeWithRetries(storage_.owned(), [&](bdb::WriteTxn& txn) {
+    repeat.reset();
+    bdb::Record<idl::Execution> seen;
+    bdb::Status found = tables::kVenueExecutions.get(txn, venueKey, &seen);
+    if (found.isOk()) {
+      repeat = repeatOf(txn, table, orderId, venueExecId, seen);
+      return bdb::Status::ok();
+    }
+    if (!found.isNotFound()) return found;
+    std::string id;
+    if (bdb::Status allocated = common::allocateId(txn, self_, &id); !allocated.isOk()) {
+      return allocated;
+    }
+    message.getRoot<T>().setId(id);
+    entry.setId(id);
+    if (bdb::Status put = table.put(txn, bdb::Key().add(orderId).add(id), message); !put.isOk()) {
+      return put;
+    }
+    return tables::kVenueExecutions.put(txn, venueKey, index);
+  });
+  if (!s.isOk()) return fromStorage(std::move(s), "recording the report of " + orderId);
+  if (repeat) return std::move(*repeat);
+  return Recorded<T>{ownedCopy<T>(message), false};
+}
+
+Outcome<Recorded<idl::Execution>> StreetRecorder::recordFill(idl::Order::Reader order,
+                                                             const FillReport& fill) {
+  const std::string orderId = order.getId();
+  if (fill.quantity <= 0) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "a fill's quantity must be above zero, not " + std::to_string(fill.quantity));
+  }
+  if (fill.priceMicros <= 0) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "a fill's price must be above zero, not " + std::to_string(fill.priceMicros));
+  }
+  const int64_t at = fill.executedAtNanos != 0 ? fill.executedAtNanos : clock_();
+  return recordReport(
+      order, fill.venueExecId, tables::kExecutions,
+      [&](capnp::MessageBuilder& message, idl::Execution::Builder entry,
+          int64_t filled) -> std::optional<RecordError> {
+        const int64_t ordered = order.getQuantity();
+        if (fill.quantity > ordered - filled) {
+          return refused(RecordErrorCode::kOverfill,
+                         "a fill of " + std::to_string(fill.quantity) + " for order " + orderId +
+                             " (venue exec id '" + fill.venueExecId + "') would make " +
+                             std::to_string(filled + fill.quantity) + " filled of " +
+                             std::to_string(ordered) + " ordered; it was not recorded");
+        }
+        entry.setQuantity(fill.quantity);
+        entry.setPriceMicros(fill.priceMicros);
+        entry.setCumulativeQuantity(filled + fill.quantity);
+        entry.setLeavesQuantity(ordered - filled - fill.quantity);
+        entry.setExecutedAtNanos(at);
+        // A fill is stored whole in both tables.
+        message.setRoot(entry.asReader());
+        return std::nullopt;
+      });
+}
+
+Outcome<Recorded<idl::Reject>> StreetRecorder::recordReject(idl::Order::Reader order,
+                                                            const RejectReport& reject) {
+  const bool cancelRefused = reject.kind == idl::Reject::Kind::CANCEL_REFUSED;
+  if (!cancelRefused && reject.kind != idl::Reject::Kind::ORDER_REJECTED) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "a reject is an order rejection or a cancel refusal");
+  }
+  if (cancelRefused && !isIdText(reject.cancelRequestId, kMaxId)) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "a cancel refusal names the cancel request it refuses");
+  }
+  if (!cancelRefused && !reject.cancelRequestId.empty()) {
+    return refused(RecordErrorCode::kInvalidReport, "an order rejection names no cancel request");
+  }
+  const int64_t at = reject.atNanos != 0 ? reject.atNanos : clock_();
+  const std::string orderId = order.getId();
+  return recordReport(order, reject.venueExecId, tables::kRejects,
+                      [&](capnp::MessageBuilder& message, idl::Execution::Builder entry,
+                          int64_t filled) -> std::optional<RecordError> {
+                        auto record = message.initRoot<idl::Reject>();
+                        record.setOrderId(orderId);
+                        record.setKind(reject.kind);
+                        record.setReason(reject.reason);
+                        record.setCancelRequestId(reject.cancelRequestId);
+                        record.setAtNanos(at);
+                        entry.setCumulativeQuantity(filled);
+                        entry.setExecutedAtNanos(at);
+                        return std::nullopt;
+                      });
+}
+
+Outcome<Recorded<idl::Closure>> StreetRecorder::recordClosure(idl::Order::Reader order,
+                                                              const ClosureReport& closure) {
+  const bool expired = closure.reason == idl::Closure::Reason::EXPIRED;
+  if (!expired && closure.reason != idl::Closure::Reason::CANCELLED) {
+    return refused(RecordErrorCode::kInvalidReport, "a closure is a cancel or an expiry");
+  }
+  if (expired && !closure.cancelRequestId.empty()) {
+    return refused(RecordErrorCode::kInvalidReport, "an expiry answers no cancel request");
+  }
+  if (!closure.cancelRequestId.empty() && !isIdText(closure.cancelRequestId, kMaxId)) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "a cancel request id must be 1 to 64 printable characters");
+  }
+  const int64_t at = closure.atNanos != 0 ? closure.atNanos : clock_();
+  const std::string orderId = order.getId();
+  return recordReport(order, closure.venueExecId, tables::kClosures,
+                      [&](capnp::MessageBuilder& message, idl::Execution::Builder entry,
+                          int64_t filled) -> std::optional<RecordError> {
+                        const int64_t leaves = std::max<int64_t>(0, order.getQuantity() - filled);
+                        auto record = message.initRoot<idl::Closure>();
+                        record.setOrderId(orderId);
+                        record.setReason(closure.reason);
+                        record.setLeavesQuantity(leaves);
+                        record.setCancelRequestId(closure.cancelRequestId);
+                        record.setAtNanos(at);
+                        entry.setCumulativeQuantity(filled);
+                        entry.setExecutedAtNanos(at);
+                        return std::nullopt;
+                      });
+}
+
+// ---- Catch-up ----
+
+Outcome<bool> StreetRecorder::isAnswered(std::string_view orderId) {
+  const bdb::Key key = bdb::Key::of(orderId);
+  bool answered = false;
+  bdb::Status s = retryingRead([&] {
+    bdb::Record<idl::Route> route;
+    bdb::Status read = tables::kRoutes.get(storage_.owned(), key, &route);
+    answered = read.isOk();
+    if (answered || !read.isNotFound()) return answered ? bdb::Status::ok() : read;
+    read = scanPrefix(storage_.owned(), tables::kRejects, key, [&](idl::Reject::Reader reject) {
+      answered = reject.getKind() == idl::Reject::Kind::ORDER_REJECTED;
+      return !answered;
+    });
+    if (!read.isOk() || answered) return read;
+    return scanPrefix(storage_.owned(), tables::kClosures, key, [&](idl::Closure::Reader) {
+      answered = true;
+      return false;
+    });
+  });
+  if (!s.isOk()) return fromStorage(std::move(s), "reading the answers to " + std::string(orderId));
+  return answered;
+}
+
+Outcome<bool> StreetRecorder::isCancelAnswered(std::string_view orderId,
+                                               std::string_view cancelId) {
+  const bdb::Key key = bdb::Key::of(orderId);
+  bool answered = false;
+  bdb::Status s = retryingRead([&] {
+    answered = false;
+    bdb::Status read =
+        scanPrefix(storage_.owned(), tables::kClosures, key, [&](idl::Closure::Reader closure) {
+          answered = std::string_view(closure.getCancelRequestId().cStr()) == cancelId;
+          return !answered;
+        });
+    if (!read.isOk() || answered) return read;
+    return scanPrefix(storage_.owned(), tables::kRejects, key, [&](idl::Reject::Reader reject) {
+      answered = reject.getKind() == idl::Reject::Kind::CANCEL_REFUSED &&
+                 std::string_view(reject.getCancelRequestId().cStr()) == cancelId;
+      return !answered;
+    });
+  });
+  if (!s.isOk())
+    return fromStorage(std::move(s), "reading the answers to " + std::string(cancelId));
+  return answered;
+}
+
+Outcome<std::vector<bdb::Record<idl::Order>>> StreetRecorder::unroutedOrders(bool force) {
+  std::lock_guard lock(scanMutex_);
+  for (size_t i = 0; i < customers_.size(); ++i) {
+    const CustomerGroup& customer = customers_[i];
+    OrderCursor& cursor = orderCursors_[customer.id];
+    // Read before the scan: a commit during the scan moves the group again.
+    const uint64_t position = customer.group->commitPosition().sequence;
+    if (!force && cursor.scanned && position == cursor.position) {
+      ++stats_.orders.skipped;
+      continue;
+    }
+    // Order ids grow within a group and key its orders, so new orders are
+    // always after the last key read.
+    const std::string from = force ? std::string() : cursor.lastKey;
+    std::string lastKey = from;
+    std::map<std::string, bdb::Record<idl::Order>> found;
+    bdb::Status s = retryingRead([&] {
+      found.clear();
+      lastKey = from;
+      return tables::kOrders.scan(*customer.group, from,
+                                  [&](std::string_view key, idl::Order::Reader order) {
+                                    if (key == from) return true;  // read last time
+                                    lastKey = key;
+                                    if (std::string_view(order.getStreet().cStr()) == self_) {
+                                      found.emplace(key, ownedCopy<idl::Order>(order));
+                                    }
+                                    return true;
+                                  });
+    });
+    if (!s.isOk()) return fromStorage(std::move(s), "scanning the orders of " + customer.id);
+    pendingOrders_[i].merge(found);
+    cursor = {true, position, std::move(lastKey)};
+    ++stats_.orders.scanned;
+  }
+
+  std::vector<bdb::Record<idl::Order>> unrouted;
+  for (auto& pending : pendingOrders_) {
+    for (auto it = pending.begin(); it != pending.end();) {
+      Outcome<bool> answered = isAnswered(it->second->getId().cStr());
+      if (auto* failed = std::get_if<RecordError>(&answered)) return std::move(*failed);
+      if (std::get<bool>(answered)) {
+        it = pending.erase(it);
+      } else {
+        unrouted.push_back(ownedCopy(it->second));
+        ++it;
+      }
+    }
+  }
+  return unrouted;
+}
+
+Outcome<std::vector<bdb::Record<idl::CancelRequest>>> StreetRecorder::unansweredCancels(
+    bool force) {
+  std::lock_guard lock(scanMutex_);
+  for (const CustomerGroup& customer : customers_) {
+    const uint64_t position = customer.group->commitPosition().sequence;
+    auto known = cancelPositions_.find(customer.id);
+    if (!force && known != cancelPositions_.end() && known->second == position) {
+      ++stats_.cancels.skipped;
+      continue;
+    }
+    // Cancels are keyed by order id first, so new ones can be anywhere: the
+    // whole table is read, and only those not seen before are kept.
+    std::map<std::string, bdb::Record<idl::CancelRequest>> found;
+    bdb::Status s = retryingRead([&] {
+      found.clear();
+      return tables::kCancels.scan(
+          *customer.group, "", [&](std::string_view key, idl::CancelRequest::Reader cancel) {
+            const std::string k(key);
+            if (std::string_view(cancel.getStreet().cStr()) == self_ &&
+                !answeredCancels_.contains(k) && !pendingCancels_.contains(k)) {
+              found.emplace(k, ownedCopy<idl::CancelRequest>(cancel));
+            }
+            return true;
+          });
+    });
+    if (!s.isOk()) return fromStorage(std::move(s), "scanning the cancels of " + customer.id);
+    pendingCancels_.merge(found);
+    cancelPositions_[customer.id] = position;
+    ++stats_.cancels.scanned;
+  }
+
+  std::vector<bdb::Record<idl::CancelRequest>> unanswered;
+  for (auto it = pendingCancels_.begin(); it != pendingCancels_.end();) {
+    Outcome<bool> answered =
+        isCancelAnswered(it->second->getOrderId().cStr(), it->second->getId().cStr());
+    if (auto* failed = std::get_if<RecordError>(&answered)) return std::move(*failed);
+    if (std::get<bool>(answered)) {
+      answeredCancels_.insert(it->first);
+      it = pendingCancels_.erase(it);
+    } else {
+      unanswered.push_back(ownedCopy(it->second));
+      ++it;
+    }
+  }
+  return unanswered;
+}
+
+CatchUpStats StreetRecorder::catchUpStats() const {
+  std::lock_guard lock(scanMutex_);
+  return stats_;
+}
+
+}  // namespace triad::street
