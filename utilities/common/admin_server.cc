@@ -1,0 +1,162 @@
+#include "utilities/common/admin_server.h"
+
+#include <kj/debug.h>
+
+#include <utility>
+#include <vector>
+
+namespace triad::common {
+namespace {
+
+capnp::Text::Reader text(std::string_view s) { return capnp::Text::Reader(s.data(), s.size()); }
+
+void setTextList(capnp::List<capnp::Text>::Builder out, const std::vector<std::string>& items) {
+  for (unsigned i = 0; i < items.size(); ++i) out.set(i, text(items[i]));
+}
+
+}  // namespace
+
+void setAdminError(idl::AdminResult::Builder result, idl::ErrorCode code, std::string_view reason) {
+  idl::Error::Builder error = result.initError();
+  error.setCode(code);
+  error.setReason(text(reason));
+}
+
+idl::ReplicationRole toIdl(bdb::ReplicationRole role) {
+  switch (role) {
+    case bdb::ReplicationRole::kMaster:
+      return idl::ReplicationRole::MASTER;
+    case bdb::ReplicationRole::kClient:
+      return idl::ReplicationRole::CLIENT;
+    case bdb::ReplicationRole::kInitialising:
+      return idl::ReplicationRole::INITIALISING;
+    case bdb::ReplicationRole::kJoining:
+      // Not (yet) joined to its owner: nothing new replicates here.
+      return idl::ReplicationRole::DOWN;
+  }
+  return idl::ReplicationRole::DOWN;
+}
+
+void fillGroupStatus(const bdb::ReplicationStatus& status, idl::GroupStatus::Builder out) {
+  out.setGroup(text(status.group));
+  out.setSite(text(status.site));
+  out.setRole(toIdl(status.role));
+  out.setMaster(text(status.master));
+  idl::Lsn::Builder lsn = out.initLsn();
+  lsn.setFile(status.lsn.file);
+  lsn.setOffset(status.lsn.offset);
+  out.setCommitSequence(status.commit.sequence);
+  out.setLastCommitNanos(status.commit.committedAtNanos);
+  auto peers = out.initPeers(static_cast<unsigned>(status.peers.size()));
+  for (unsigned i = 0; i < status.peers.size(); ++i) {
+    peers[i].setSite(text(status.peers[i].site));
+    peers[i].setConnected(status.peers[i].connected);
+  }
+  out.setPermFailures(status.permFailures);
+}
+
+std::vector<std::string> replicationProblems(SiteStorage& storage) {
+  std::vector<std::string> problems;
+  for (const auto& group : storage.groups()) {
+    const bdb::ReplicationStatus status = group->status();
+    if (group->isOwner()) {
+      if (status.role != bdb::ReplicationRole::kMaster) {
+        problems.push_back("group " + status.group + ": this site owns it but is " +
+                           std::string(bdb::roleName(status.role)) + ", not master");
+        continue;
+      }
+      bool anyConnected = false;
+      for (const bdb::PeerLink& peer : status.peers) anyConnected |= peer.connected;
+      if (!anyConnected) {
+        problems.push_back("group " + status.group +
+                           ": no replica is connected; its commits are refused until one joins");
+      }
+    } else if (status.role == bdb::ReplicationRole::kJoining) {
+      problems.push_back("group " + status.group + ": this replica has not joined its owner " +
+                         status.group + " yet; its data here may be stale");
+    } else if (status.role == bdb::ReplicationRole::kInitialising) {
+      problems.push_back("group " + status.group +
+                         ": this replica is being re-initialised from its owner; reads wait");
+    }
+  }
+  return problems;
+}
+
+AdminServer::AdminServer(DaemonIdentity identity, SiteStorage* storage, ServiceHealth& health)
+    : identity_(std::move(identity)), storage_(storage), health_(health) {}
+
+std::string AdminServer::notServed(std::string_view method) const {
+  return std::string(method) + " is not served by " + identity_.daemon;
+}
+
+kj::Promise<void> AdminServer::health(HealthContext context) {
+  std::vector<std::string> problems = health_.problems();
+  if (storage_ != nullptr) {
+    std::vector<std::string> replication = replicationProblems(*storage_);
+    problems.insert(problems.end(), replication.begin(), replication.end());
+  }
+  idl::Health::Builder out = context.getResults().initHealth();
+  out.setId(text(identity_.id));
+  out.setRole(text(identity_.role));
+  out.setVersion(text(identity_.version));
+  out.setStartedAtNanos(identity_.startedAtNanos);
+  out.setReady(health_.ready());
+  setTextList(out.initProblems(static_cast<unsigned>(problems.size())), problems);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> AdminServer::groups(GroupsContext context) {
+  std::vector<bdb::ReplicationStatus> statuses;
+  if (storage_ != nullptr) {
+    for (const auto& group : storage_->groups()) statuses.push_back(group->status());
+  }
+  auto out = context.getResults().initGroups(static_cast<unsigned>(statuses.size()));
+  for (unsigned i = 0; i < statuses.size(); ++i) fillGroupStatus(statuses[i], out[i]);
+  return kj::READY_NOW;
+}
+
+// ---- Not served here: a daemon that serves them overrides these ----
+
+kj::Promise<void> AdminServer::halt(HaltContext context) {
+  return answerNotServed(context.getResults().initResult(), "halt");
+}
+kj::Promise<void> AdminServer::resume(ResumeContext context) {
+  return answerNotServed(context.getResults().initResult(), "resume");
+}
+kj::Promise<void> AdminServer::createAccount(CreateAccountContext context) {
+  return answerNotServed(context.getResults().initResult(), "createAccount");
+}
+kj::Promise<void> AdminServer::deposit(DepositContext context) {
+  return answerNotServed(context.getResults().initResult(), "deposit");
+}
+kj::Promise<void> AdminServer::withdraw(WithdrawContext context) {
+  return answerNotServed(context.getResults().initResult(), "withdraw");
+}
+kj::Promise<void> AdminServer::setLimits(SetLimitsContext context) {
+  return answerNotServed(context.getResults().initResult(), "setLimits");
+}
+kj::Promise<void> AdminServer::setRoute(SetRouteContext context) {
+  return answerNotServed(context.getResults().initResult(), "setRoute");
+}
+kj::Promise<void> AdminServer::settle(SettleContext context) {
+  return answerNotServed(context.getResults().initResult(), "settle");
+}
+
+// These results have no error field: the call itself fails, with the same reason.
+kj::Promise<void> AdminServer::accounts(AccountsContext) { return failNotServed("accounts"); }
+kj::Promise<void> AdminServer::routes(RoutesContext) { return failNotServed("routes"); }
+kj::Promise<void> AdminServer::verify(VerifyContext) { return failNotServed("verify"); }
+kj::Promise<void> AdminServer::orders(OrdersContext) { return failNotServed("orders"); }
+kj::Promise<void> AdminServer::busStats(BusStatsContext) { return failNotServed("busStats"); }
+
+kj::Promise<void> AdminServer::answerNotServed(idl::AdminResult::Builder result,
+                                               std::string_view method) const {
+  setAdminError(result, idl::ErrorCode::UNAVAILABLE, notServed(method));
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> AdminServer::failNotServed(std::string_view method) const {
+  return KJ_EXCEPTION(UNIMPLEMENTED, notServed(method).c_str());
+}
+
+}  // namespace triad::common

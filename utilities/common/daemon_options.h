@@ -1,0 +1,61 @@
+// The options every Triad daemon takes, from its command line and from a
+// config file (`--config FILE`, the same option names as INI `key = value`
+// lines, as in etc/triad/). The command line wins over the file. A daemon
+// adds its own options to the same description, so they may come from
+// either place too.
+//
+//   --topology FILE        the topology (default /etc/triad/topology.conf)
+//   --id ID                this daemon's utility (or broker) id; required
+//   --data DIR             data root, groups live in DIR/<group>/ (utilities)
+//   --ack-policy P         one, all-available or none (default one)
+//   --ack-timeout-ms N     how long a commit waits for a replica (default 2000)
+//   --replica-wait-ms N    how long start-up waits for a replica of the owned
+//                          group before going on without one (default 30000)
+//   --log-level L          debug, info, warning or error (default info)
+
+#pragma once
+
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "bdb/ownership_group.h"
+#include "utilities/common/log.h"
+
+namespace triad::common {
+
+struct DaemonOptions {
+  std::filesystem::path topologyPath{"/etc/triad/topology.conf"};
+  std::string id;
+  std::filesystem::path dataRoot;  // empty if not given (a broker needs none)
+  bdb::AckPolicy ackPolicy = bdb::AckPolicy::kOne;
+  std::chrono::milliseconds ackTimeout{2000};
+  std::chrono::milliseconds replicaWait{30000};
+  LogLevel logLevel = LogLevel::kInfo;
+};
+
+struct ParsedOptions {
+  DaemonOptions common;
+  boost::program_options::variables_map variables;  // every option, the daemon's own included
+};
+
+// Parsing ended the run: print `message` (to stdout for code 0, --help; to
+// stderr otherwise) and exit with `code` (2: bad options).
+struct OptionsExit {
+  int code;
+  std::string message;
+};
+
+using AddOptions = std::function<void(boost::program_options::options_description&)>;
+
+// `daemon` names the program in help and error messages; `addOptions` (may be
+// empty) adds the daemon's own options. Never throws.
+[[nodiscard]] std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(
+    std::string_view daemon, int argc, const char* const* argv, const AddOptions& addOptions);
+
+}  // namespace triad::common
