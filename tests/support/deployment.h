@@ -1,0 +1,134 @@
+// Multi-process test deployments: Triad daemons started as separate
+// processes on a topology written for the test (tests/support/test_topology.h),
+// and Admin RPC connections to them with their own time limits.
+
+#pragma once
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "idl/admin.capnp.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_topology.h"
+#include "utilities/common/topology.h"
+
+namespace triad::testing {
+
+using namespace std::chrono_literals;
+
+// Daemons as processes on a topology written for the test, each with its own
+// data folder and log; every process still running is killed and reaped by
+// the destructor.
+class Deployment {
+ public:
+  explicit Deployment(const TestTopologyOptions& options = {}) {
+    std::ofstream(topologyPath_ = dir_ / "topology.conf") << makeTestTopology(options);
+    auto loaded = topology::Topology::load(topologyPath_);
+    if (auto* error = std::get_if<topology::TopologyError>(&loaded)) {
+      throw std::runtime_error("the test's topology is refused: " + error->message);
+    }
+    topology_.emplace(std::get<topology::Topology>(std::move(loaded)));
+  }
+
+  // Starts `program` (relative to the build folder) for site `id`.
+  void start(const std::string& program, const std::string& id) {
+    processes_[id] = std::make_unique<ChildProcess>(
+        builtProgram(program),
+        std::vector<std::string>{"--topology", topologyPath_.string(), "--id", id, "--data",
+                                 dataRoot(id).string(), "--ack-timeout-ms", "1000",
+                                 "--replica-wait-ms", "60000"},
+        logPath(id).string());
+  }
+
+  ChildProcess& process(const std::string& id) { return *processes_.at(id); }
+  const std::filesystem::path& topologyPath() const { return topologyPath_; }
+  const topology::Topology& topology() const { return *topology_; }
+  const topology::Utility& site(const std::string& id) const { return *topology_->findUtility(id); }
+  std::filesystem::path dataRoot(const std::string& id) const { return dir_ / ("data-" + id); }
+
+  std::string log(const std::string& id) const {
+    std::ifstream in(logPath(id));
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+ private:
+  std::filesystem::path logPath(const std::string& id) const { return dir_ / (id + ".log"); }
+
+  TempDir dir_;
+  std::filesystem::path topologyPath_;
+  std::optional<topology::Topology> topology_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> processes_;  // killed if still running
+};
+
+// The operator's side of Admin: one connection to one daemon.
+
+class AdminConnection {
+ public:
+  AdminConnection(kj::AsyncIoContext& io, const topology::Utility& site)
+      : io_(io),
+        stream_(timed(io.provider->getNetwork()
+                          .parseAddress(site.firmAddress, site.adminPort)
+                          .then([](kj::Own<kj::NetworkAddress> a) { return a->connect(); }))
+                    .wait(io.waitScope)),
+        client_(*stream_),
+        admin_(client_.bootstrap().castAs<idl::Admin>()) {}
+
+  idl::Admin::Client& operator*() { return admin_; }
+  idl::Admin::Client* operator->() { return &admin_; }
+
+  // Sends and waits, at most 30 s (createAccount pays for an Argon2id hash).
+  template <typename Params, typename Results>
+  capnp::Response<Results> call(capnp::Request<Params, Results>&& request) {
+    kj::Promise<capnp::Response<Results>> sent = request.send();
+    return timed(kj::mv(sent)).wait(io_.waitScope);
+  }
+
+ private:
+  template <typename T>
+  kj::Promise<T> timed(kj::Promise<T> promise) {
+    return io_.provider->getTimer().timeoutAfter(30 * kj::SECONDS, kj::mv(promise));
+  }
+
+  kj::AsyncIoContext& io_;
+  kj::Own<kj::AsyncIoStream> stream_;
+  capnp::TwoPartyClient client_;
+  idl::Admin::Client admin_;
+};
+
+// Waits until the daemon's Admin answers health with ready, and connects.
+inline std::unique_ptr<AdminConnection> connectWhenReady(kj::AsyncIoContext& io,
+                                                         const topology::Utility& site,
+                                                         std::chrono::seconds timeout,
+                                                         std::string* lastError) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<AdminConnection> connection;
+    bool ready = false;
+    KJ_IF_MAYBE (exception, kj::runCatchingExceptions([&] {
+                   connection = std::make_unique<AdminConnection>(io, site);
+                   ready = connection->call((*connection)->healthRequest()).getHealth().getReady();
+                 })) {
+      *lastError = exception->getDescription().cStr();
+    } else if (ready) {
+      return connection;
+    } else {
+      *lastError = "not ready yet";
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  return nullptr;
+}
+
+}  // namespace triad::testing

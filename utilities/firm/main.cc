@@ -1,0 +1,18 @@
+// triad-firmd: the firm-side utility (DESIGN §2, §3 step 5): the only writer
+// of the firm's books, served to operators over Admin on its firm-side address.
+//
+//   triad-firmd --topology /etc/triad/topology.conf --id firm --data /var/lib/triad
+
+#include "utilities/common/daemon.h"
+#include "utilities/firm/firm_role.h"
+
+int main(int argc, char** argv) {
+  triad::common::Daemon daemon({
+      .name = "triad-firmd",
+      .roles = {triad::topology::Role::kFirm},
+      .makeRole = [](triad::common::DaemonContext& context) -> kj::Own<triad::common::DaemonRole> {
+        return kj::heap<triad::firm::FirmRole>(context);
+      },
+  });
+  return daemon.run(argc, argv);
+}
