@@ -1,0 +1,52 @@
+// What a customer utility's sessions share: the order desk, the pre-trade
+// check, the pool that runs blocking storage work, and the firm-bus publisher
+// that rings the street utilities' doorbell for each new order or cancel.
+//
+// Thread-safety: created and used on the event loop thread; the desk runs on
+// pool threads (it is thread-safe); the publisher only on the loop thread.
+
+#pragma once
+
+#include <kj/async.h>
+#include <zmq.hpp>
+
+#include <memory>
+
+#include "brokers/bus_publisher.h"
+#include "utilities/common/log.h"
+#include "utilities/common/site_storage.h"
+#include "utilities/common/topology.h"
+#include "utilities/customer/buying_power.h"
+#include "utilities/customer/offload.h"
+#include "utilities/customer/order_desk.h"
+
+namespace triad::customer {
+
+class CustomerService {
+ public:
+  CustomerService(const topology::Topology& topology, common::SiteStorage& storage,
+                  common::Logger& logger, size_t threads);
+
+  OrderDesk& desk() { return desk_; }
+  Offload& offload() { return offload_; }
+  common::SiteStorage& storage() { return storage_; }
+  bdb::OwnershipGroup& firmReplica();
+  common::Logger& logger() { return logger_; }
+
+  // Rings the firm bus: the street utility's catch-up scan finds the record
+  // anyway, so a dropped message only costs latency. Loop thread only.
+  void announceOrder(idl::Order::Reader order);
+  void announceCancel(std::string_view street, std::string_view orderId, std::string_view cancelId);
+
+ private:
+  const topology::Topology& topology_;
+  common::SiteStorage& storage_;
+  common::Logger& logger_;
+  BuyingPower buyingPower_;
+  OrderDesk desk_;
+  Offload offload_;
+  zmq::context_t zmq_;
+  std::unique_ptr<brokers::BusPublisher> publisher_;
+};
+
+}  // namespace triad::customer

@@ -1,0 +1,14 @@
+// triad-customerd: a customer-facing utility (DESIGN §3).
+#include "utilities/common/daemon.h"
+#include "utilities/customer/customer_role.h"
+
+int main(int argc, char** argv) {
+  triad::common::Daemon daemon({
+      .name = "triad-customerd",
+      .roles = {triad::topology::Role::kCustomer},
+      .makeRole = [](triad::common::DaemonContext& context) -> kj::Own<triad::common::DaemonRole> {
+        return kj::heap<triad::customer::CustomerRole>(context);
+      },
+  });
+  return daemon.run(argc, argv);
+}
