@@ -10,6 +10,8 @@
 #pragma once
 
 #include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/debug.h>
 
 #include <string_view>
 
@@ -21,6 +23,22 @@ namespace triad::bdb {
 template <typename T>
 class Record {
  public:
+  // An owned copy of the T at the root of `message`.
+  static Record copyOf(capnp::MessageBuilder& message) {
+    Record record;
+    kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+    auto bytes = words.asBytes();
+    Status s = Value::fromBytes({reinterpret_cast<const char*>(bytes.begin()), bytes.size()},
+                                &record.value_);
+    KJ_ASSERT(s.isOk(), "a message just built always decodes", s.toString());
+    return record;
+  }
+  static Record copyOf(typename T::Reader reader) {
+    capnp::MallocMessageBuilder message;
+    message.setRoot(reader);
+    return copyOf(message);
+  }
+
   typename T::Reader reader() const { return value_.as<T>(); }
   const typename T::Reader* operator->() const {
     reader_ = reader();
@@ -53,6 +71,14 @@ class Table {
   }
   Status get(OwnershipGroup& group, const Key& key, Record<T>* record) const {
     return group.get(name_, key, &record->value());
+  }
+  // Visits the records whose key starts with `prefix`, in key order, until
+  // `visit` returns false.
+  template <typename Visit>
+  Status scanPrefix(OwnershipGroup& group, const Key& prefix, Visit&& visit) const {
+    return scan(group, prefix.view(), [&](std::string_view key, typename T::Reader record) {
+      return key.substr(0, prefix.view().size()) == prefix.view() && visit(record);
+    });
   }
   // Visits records from `fromKey` in key order; return false to stop.
   template <typename Visit>

@@ -52,29 +52,6 @@ bool isPrintable(std::string_view text) {
   return true;
 }
 
-// Visits the records of `table` in `group` whose key starts with `prefix`.
-template <typename T, typename Visit>
-bdb::Status scanPrefix(bdb::OwnershipGroup& group, const bdb::Table<T>& table,
-                       const bdb::Key& prefix, Visit&& visit) {
-  return table.scan(group, prefix.view(), [&](std::string_view key, typename T::Reader record) {
-    if (key.substr(0, prefix.view().size()) != prefix.view()) return false;
-    visit(record);
-    return true;
-  });
-}
-
-// An owned copy of a record built in a message.
-template <typename T>
-bdb::Record<T> ownedCopy(capnp::MessageBuilder& message) {
-  bdb::Record<T> record;
-  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  bdb::Status s = bdb::Value::fromBytes(
-      {reinterpret_cast<const char*>(bytes.begin()), bytes.size()}, &record.value());
-  (void)s;  // a message we just built always decodes
-  return record;
-}
-
 }  // namespace
 
 bool isDone(idl::OrderState state) {
@@ -237,7 +214,7 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
   });
   if (!s.isOk()) return fromStorage(s);
   if (retried) return view(std::move(*retried));
-  return view(ownedCopy<idl::Order>(message));
+  return view(bdb::Record<idl::Order>::copyOf(message));
 }
 
 Outcome<OrderView> OrderDesk::view(bdb::Record<idl::Order> order) {
@@ -257,9 +234,10 @@ Outcome<OrderView> OrderDesk::view(bdb::Record<idl::Order> order) {
     if (utility.role != topology::Role::kCustomer) continue;
     bdb::OwnershipGroup* group = storage_.group(utility.id);
     if (group == nullptr) continue;
-    bdb::Status s = scanPrefix(*group, tables::kCancels, prefix, [&](auto record) {
+    bdb::Status s = tables::kCancels.scanPrefix(*group, prefix, [&](auto record) {
       copies.emplace_back().setRoot(record);
       cancels.push_back(copies.back().getRoot<idl::CancelRequest>().asReader());
+      return true;
     });
     if (!s.isOk()) return fromStorage(s);
   }
@@ -267,20 +245,23 @@ Outcome<OrderView> OrderDesk::view(bdb::Record<idl::Order> order) {
     bdb::Status s = tables::kRoutes.get(*street, prefix, &routeRecord);
     if (s.isOk()) route = routeRecord.reader();
     if (!s.isOk() && !s.isNotFound()) return fromStorage(s);
-    s = scanPrefix(*street, tables::kExecutions, prefix, [&](auto record) {
+    s = tables::kExecutions.scanPrefix(*street, prefix, [&](auto record) {
       copies.emplace_back().setRoot(record);
       executions.push_back(copies.back().getRoot<idl::Execution>().asReader());
+      return true;
     });
     if (s.isOk()) {
-      s = scanPrefix(*street, tables::kRejects, prefix, [&](auto record) {
+      s = tables::kRejects.scanPrefix(*street, prefix, [&](auto record) {
         copies.emplace_back().setRoot(record);
         rejects.push_back(copies.back().getRoot<idl::Reject>().asReader());
+        return true;
       });
     }
     if (s.isOk()) {
-      s = scanPrefix(*street, tables::kClosures, prefix, [&](auto record) {
+      s = tables::kClosures.scanPrefix(*street, prefix, [&](auto record) {
         copies.emplace_back().setRoot(record);
         closures.push_back(copies.back().getRoot<idl::Closure>().asReader());
+        return true;
       });
     }
     if (!s.isOk()) return fromStorage(s);
@@ -346,8 +327,10 @@ Outcome<std::vector<OrderView>> OrderDesk::list(std::string_view account, bool o
     bdb::OwnershipGroup* group = storage_.group(utility.id);
     if (group == nullptr) continue;
     std::vector<std::string> ids;
-    bdb::Status s = scanPrefix(*group, tables::kClientOrders, prefix,
-                               [&](idl::Order::Reader order) { ids.emplace_back(order.getId()); });
+    bdb::Status s = tables::kClientOrders.scanPrefix(*group, prefix, [&](idl::Order::Reader order) {
+      ids.emplace_back(order.getId());
+      return true;
+    });
     if (!s.isOk()) return fromStorage(s);
     for (const std::string& id : ids) {
       Outcome<OrderView> order = status(account, id);

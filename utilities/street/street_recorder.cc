@@ -37,23 +37,15 @@ bool isIdText(std::string_view text, size_t maxSize) {
   return true;
 }
 
-// An owned copy of the record built in `message`.
+// Owned copies of a record just built, or read from a scan.
 template <typename T>
 bdb::Record<T> ownedCopy(capnp::MessageBuilder& message) {
-  bdb::Record<T> record;
-  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  bdb::Status s = bdb::Value::fromBytes(
-      {reinterpret_cast<const char*>(bytes.begin()), bytes.size()}, &record.value());
-  KJ_ASSERT(s.isOk(), "a message just built must decode", s.toString());
-  return record;
+  return bdb::Record<T>::copyOf(message);
 }
 
 template <typename T>
 bdb::Record<T> ownedCopy(typename T::Reader reader) {
-  capnp::MallocMessageBuilder message;
-  message.setRoot(reader);
-  return ownedCopy<T>(message);
+  return bdb::Record<T>::copyOf(reader);
 }
 
 template <typename T>
@@ -85,17 +77,6 @@ bdb::Status writeWithRetries(bdb::OwnershipGroup& group, const bdb::WriteFn& fn)
     if (s.code() != bdb::Status::Code::kConflict) break;
   }
   return s;
-}
-
-// Visits the records of `table` in `group` whose key starts with `prefix`
-// until `visit` returns false.
-template <typename T, typename Visit>
-bdb::Status scanPrefix(bdb::OwnershipGroup& group, const bdb::Table<T>& table,
-                       const bdb::Key& prefix, Visit&& visit) {
-  return table.scan(group, prefix.view(), [&](std::string_view key, typename T::Reader record) {
-    if (key.substr(0, prefix.view().size()) != prefix.view()) return false;
-    return visit(record);
-  });
 }
 
 // The repeat of a report already recorded under `marker` (its entry in
@@ -209,11 +190,11 @@ Outcome<int64_t> StreetRecorder::filledQuantity(std::string_view orderId) {
   int64_t filled = 0;
   bdb::Status s = retryingRead([&] {
     filled = 0;
-    return scanPrefix(storage_.owned(), tables::kExecutions, bdb::Key::of(orderId),
-                      [&](idl::Execution::Reader execution) {
-                        filled += execution.getQuantity();
-                        return true;
-                      });
+    return tables::kExecutions.scanPrefix(storage_.owned(), bdb::Key::of(orderId),
+                                          [&](idl::Execution::Reader execution) {
+                                            filled += execution.getQuantity();
+                                            return true;
+                                          });
   });
   if (!s.isOk()) return fromStorage(std::move(s), "reading the fills of " + std::string(orderId));
   return filled;
@@ -422,12 +403,12 @@ Outcome<bool> StreetRecorder::isAnswered(std::string_view orderId) {
     bdb::Status read = tables::kRoutes.get(storage_.owned(), key, &route);
     answered = read.isOk();
     if (answered || !read.isNotFound()) return answered ? bdb::Status::ok() : read;
-    read = scanPrefix(storage_.owned(), tables::kRejects, key, [&](idl::Reject::Reader reject) {
+    read = tables::kRejects.scanPrefix(storage_.owned(), key, [&](idl::Reject::Reader reject) {
       answered = reject.getKind() == idl::Reject::Kind::ORDER_REJECTED;
       return !answered;
     });
     if (!read.isOk() || answered) return read;
-    return scanPrefix(storage_.owned(), tables::kClosures, key, [&](idl::Closure::Reader) {
+    return tables::kClosures.scanPrefix(storage_.owned(), key, [&](idl::Closure::Reader) {
       answered = true;
       return false;
     });
@@ -443,12 +424,12 @@ Outcome<bool> StreetRecorder::isCancelAnswered(std::string_view orderId,
   bdb::Status s = retryingRead([&] {
     answered = false;
     bdb::Status read =
-        scanPrefix(storage_.owned(), tables::kClosures, key, [&](idl::Closure::Reader closure) {
+        tables::kClosures.scanPrefix(storage_.owned(), key, [&](idl::Closure::Reader closure) {
           answered = std::string_view(closure.getCancelRequestId().cStr()) == cancelId;
           return !answered;
         });
     if (!read.isOk() || answered) return read;
-    return scanPrefix(storage_.owned(), tables::kRejects, key, [&](idl::Reject::Reader reject) {
+    return tables::kRejects.scanPrefix(storage_.owned(), key, [&](idl::Reject::Reader reject) {
       answered = reject.getKind() == idl::Reject::Kind::CANCEL_REFUSED &&
                  std::string_view(reject.getCancelRequestId().cStr()) == cancelId;
       return !answered;
