@@ -1,0 +1,56 @@
+// One catch-up pass of the street utility (DESIGN §3 step 4, §4): the orders
+// routed to it that it has not routed yet go out on their venue's session,
+// and the cancel requests nobody has answered go out once per run.
+//
+//  - an unrouted order: recordRoute (FIX ClOrdID = the order id), then a
+//    NewOrderSingle on the session of the order's venue. An order for a venue
+//    this street utility does not serve is rejected here, with an ExecID
+//    derived from the order id ("ss1:reject:<order id>").
+//  - an unanswered cancel request: an OrderCancelRequest (ClOrdID = the cancel
+//    request id, OrigClOrdID = the order id), once per request in this run;
+//    not before its order is routed (the venue would not know the order).
+//
+// The bus is only the doorbell: these scans are the path, so a pass is all
+// an order or cancel needs. Known gap: a crash between recordRoute and the
+// send leaves a routed order unsent (the route says it was); the next run
+// does not resend it.
+//
+// Thread-safety: one thread calls pass() at a time (the role's event loop);
+// it blocks on storage.
+
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "utilities/common/log.h"
+#include "utilities/common/topology.h"
+#include "utilities/street/street_fix_initiator.h"
+#include "utilities/street/street_recorder.h"
+
+namespace triad::street {
+
+class OrderRouter {
+ public:
+  // `site` is this street utility. REQUIRES: everything outlives the router.
+  OrderRouter(const topology::Utility& site, StreetRecorder& recorder,
+              StreetFixInitiator& initiator, common::Logger& logger)
+      : site_(site), recorder_(recorder), initiator_(initiator), logger_(logger) {}
+
+  void pass();
+
+ private:
+  // Whether the order's route is recorded (or it was answered without one).
+  bool route(idl::Order::Reader order);
+  void requestCancel(idl::CancelRequest::Reader request);
+  bool servesVenue(const std::string& venue) const;
+
+  const topology::Utility& site_;
+  StreetRecorder& recorder_;
+  StreetFixInitiator& initiator_;
+  common::Logger& logger_;
+  std::set<std::string> pendingOrders_;  // orders still unrouted after this pass
+  std::set<std::string> sentCancels_;    // cancel request ids sent in this run
+};
+
+}  // namespace triad::street

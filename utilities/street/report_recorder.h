@@ -1,0 +1,56 @@
+// What the street utility does with each report its venues send (DESIGN §3
+// step 4, §4): records it durably, through the StreetRecorder, before the FIX
+// callback returns.
+//
+//  - ExecutionReport fill / partial fill -> recordFill (LastQty, LastPx, ExecID)
+//  - ExecutionReport rejected -> recordReject (orderRejected), except the
+//    venue's answer to a reused ClOrdID (OrdRejReason 6, OrderID NONE), which
+//    says nothing about the original order (exchange/README.md) and is ignored
+//  - ExecutionReport cancelled / expired -> recordClosure; a cancel answering a
+//    cancel request names it (ClOrdID = the request id, OrigClOrdID = the order)
+//  - OrderCancelReject -> recordReject (cancelRefused), keyed by a derived
+//    "<venue>:cancel-reject:<request id>" (the message has no ExecID; the
+//    request's ClOrdID is single-use), except a refusal of a reused ClOrdID
+//  - ExecutionReport new (the ack) -> nothing: the Route already says "new".
+//
+// The ClOrdID of an order is its order id, and of a cancel its cancel request
+// id (order_router.h), so the order is found again in the customer replicas.
+// A storage failure answers kRetryLater (the venue resends); a report that
+// can never be recorded (unknown order, overfill, a malformed report) is
+// logged as an error and consumed, so that one bad report cannot stall the
+// session for ever.
+//
+// Thread-safety: called on QuickFIX's thread; the StreetRecorder is
+// thread-safe and the Logger may be used from any thread.
+
+#pragma once
+
+#include <string>
+
+#include "utilities/common/log.h"
+#include "utilities/street/street_fix_initiator.h"
+#include "utilities/street/street_recorder.h"
+
+namespace triad::street {
+
+class ReportRecorder final : public StreetFixHandler {
+ public:
+  // REQUIRES: both outlive this.
+  ReportRecorder(StreetRecorder& recorder, common::Logger& logger)
+      : recorder_(recorder), logger_(logger) {}
+
+  HandlerOutcome onExecutionReport(const exchange::ExecutionReportMessage& report) override;
+  HandlerOutcome onCancelReject(const exchange::CancelRejectMessage& reject) override;
+  void onLogon(const std::string& venue) override;
+  void onLogout(const std::string& venue) override;
+
+ private:
+  // kDone when `error` can never go away by retrying (logged as an error).
+  HandlerOutcome failed(const RecordError& error, const std::string& venue,
+                        const std::string& orderId, const std::string& what);
+
+  StreetRecorder& recorder_;
+  common::Logger& logger_;
+};
+
+}  // namespace triad::street

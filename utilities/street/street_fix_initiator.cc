@@ -1,0 +1,151 @@
+#include "utilities/street/street_fix_initiator.h"
+
+#include <quickfix/Application.h>
+#include <quickfix/Exceptions.h>
+#include <quickfix/FileLog.h>
+#include <quickfix/FileStore.h>
+#include <quickfix/FixFields.h>
+#include <quickfix/FixValues.h>
+#include <quickfix/Session.h>
+#include <quickfix/SessionSettings.h>
+#include <quickfix/SocketInitiator.h>
+
+#include <map>
+#include <utility>
+
+#include "exchange/fix_codec.h"
+
+namespace triad {
+namespace street {
+
+class StreetFixInitiator::Impl final : public FIX::Application {
+ public:
+  Impl(const StreetFixConfig& config, StreetFixHandler& handler) : handler_(handler) {
+    FIX::Dictionary defaults;
+    defaults.setString(FIX::CONNECTION_TYPE, "initiator");
+    defaults.setString(FIX::USE_DATA_DICTIONARY, "N");
+    defaults.setString(FIX::START_TIME, "00:00:00");
+    defaults.setString(FIX::END_TIME, "00:00:00");
+    defaults.setInt(FIX::HEARTBTINT, 30);
+    defaults.setInt(FIX::RECONNECT_INTERVAL, 1);
+    defaults.setString(FIX::FILE_STORE_PATH, config.storeDirectory);
+    defaults.setString(FIX::FILE_LOG_PATH, config.logDirectory);
+    settings_.set(defaults);
+    for (const FixVenueSession& venue : config.venues) {
+      FIX::SessionID id(venue.beginString, config.street, venue.venue);
+      FIX::Dictionary session;
+      session.setString(FIX::SOCKET_CONNECT_HOST, venue.host);
+      session.setInt(FIX::SOCKET_CONNECT_PORT, venue.port);
+      settings_.set(id, session);
+      sessions_.emplace(venue.venue, id);
+    }
+    stores_.reset(new FIX::FileStoreFactory(settings_));
+    logs_.reset(new FIX::FileLogFactory(settings_));
+    initiator_.reset(new FIX::SocketInitiator(*this, *stores_, settings_, *logs_));
+    initiator_->start();
+  }
+
+  ~Impl() override { stop(); }
+
+  void stop() {
+    if (!initiator_) return;
+    initiator_->stop(false);
+    initiator_.reset();
+  }
+
+  bool send(FIX::Message message, const std::string& venue) {
+    const auto session = sessions_.find(venue);
+    if (session == sessions_.end()) return false;
+    try {
+      // False while logged out; the message is stored and resent on logon.
+      FIX::Session::sendToTarget(message, session->second);
+      return true;
+    } catch (const FIX::SessionNotFound&) {
+      return false;
+    }
+  }
+
+  // ---- FIX::Application ----------------------------------------------------
+  void onCreate(const FIX::SessionID&) override {}
+  void onLogon(const FIX::SessionID& id) override {
+    handler_.onLogon(id.getTargetCompID().getValue());
+  }
+  void onLogout(const FIX::SessionID& id) override {
+    handler_.onLogout(id.getTargetCompID().getValue());
+  }
+  void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated"  // QuickFIX's exception specifications
+  void toApp(FIX::Message&, const FIX::SessionID&) throw(FIX::DoNotSend) override {}
+
+  void fromAdmin(const FIX::Message&,
+                 const FIX::SessionID&) throw(FIX::FieldNotFound, FIX::IncorrectDataFormat,
+                                              FIX::IncorrectTagValue, FIX::RejectLogon) override {}
+
+  // Throwing IOException makes QuickFIX disconnect without advancing the
+  // inbound sequence number (Session::next catches it): the report comes
+  // back as a resend after the reconnect.
+  void fromApp(const FIX::Message& message,
+               const FIX::SessionID& id) throw(FIX::FieldNotFound, FIX::IncorrectDataFormat,
+                                               FIX::IncorrectTagValue,
+                                               FIX::UnsupportedMessageType) override {
+    const std::string venue = id.getTargetCompID().getValue();
+    const std::string& msgType = message.getHeader().getField(FIX::FIELD::MsgType);
+    HandlerOutcome outcome = HandlerOutcome::kDone;
+    if (msgType == FIX::MsgType_ExecutionReport) {
+      exchange::ExecutionReportMessage report;
+      if (!exchange::decodeExecutionReport(message, venue, report)) {
+        throw FIX::IncorrectDataFormat(0, "an execution report without a field it needs");
+      }
+      outcome = handler_.onExecutionReport(report);
+    } else if (msgType == FIX::MsgType_OrderCancelReject) {
+      exchange::CancelRejectMessage reject;
+      if (!exchange::decodeCancelReject(message, venue, reject)) {
+        throw FIX::IncorrectDataFormat(0, "a cancel reject without a field it needs");
+      }
+      outcome = handler_.onCancelReject(reject);
+    }
+    // Market data and anything else: not this version's business.
+    if (outcome == HandlerOutcome::kRetryLater) {
+      throw FIX::IOException("the report could not be recorded: reconnecting for a resend");
+    }
+  }
+#pragma GCC diagnostic pop
+
+ private:
+  StreetFixHandler& handler_;
+  FIX::SessionSettings settings_;
+  std::map<std::string, FIX::SessionID> sessions_;  // by venue id; fixed after construction
+  std::unique_ptr<FIX::FileStoreFactory> stores_;
+  std::unique_ptr<FIX::FileLogFactory> logs_;
+  std::unique_ptr<FIX::SocketInitiator> initiator_;
+};
+
+std::unique_ptr<StreetFixInitiator> StreetFixInitiator::start(const StreetFixConfig& config,
+                                                              StreetFixHandler& handler,
+                                                              std::string& error) {
+  try {
+    return std::unique_ptr<StreetFixInitiator>(
+        new StreetFixInitiator(std::unique_ptr<Impl>(new Impl(config, handler))));
+  } catch (const FIX::Exception& e) {
+    error = e.what();
+  }
+  return nullptr;
+}
+
+StreetFixInitiator::StreetFixInitiator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StreetFixInitiator::~StreetFixInitiator() = default;
+
+bool StreetFixInitiator::send(const exchange::NewOrderMessage& order) {
+  return impl_->send(exchange::encodeNewOrder(order), order.session);
+}
+
+bool StreetFixInitiator::send(const exchange::CancelRequestMessage& request) {
+  return impl_->send(exchange::encodeCancelRequest(request), request.session);
+}
+
+void StreetFixInitiator::stop() { impl_->stop(); }
+
+}  // namespace street
+}  // namespace triad
