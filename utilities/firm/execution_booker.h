@@ -1,0 +1,112 @@
+// The firm's catch-up path for executions (DESIGN §3 step 5, §4: "the firm
+// finds the executions it has not booked"): a pass reads the `executions`
+// table of every street group replica at the firm and books each fill the
+// books do not hold yet. Nothing depends on a bus message arriving: booking
+// from the replicas alone books every fill, and Books::bookExecution is
+// idempotent (keyed by execution id), so a fill booked by any other path, or
+// before a restart, is answered "already booked" with a point read and no
+// write.
+//
+// Per street group, a pass:
+//  - reads the group's commitPosition() *before* scanning, and skips the
+//    group (counted in scansSkipped) when it has not moved since the last
+//    scan that completed; a commit during a scan makes the group look moved
+//    next time;
+//  - otherwise scans `executions` whole and books every record whose id it
+//    has not seen booked. Executions are keyed by (order id, execution id),
+//    so a new one can appear anywhere in the table: there is no key to resume
+//    from. Instead, ids found booked are remembered in memory, so a rescan of
+//    a moved group only books (or point-reads at the firm) the unknown ones.
+//    The trade-off: the scan itself still reads the whole table, and the
+//    remembered ids grow with the day's fills (tens of bytes each). A
+//    restarted booker remembers nothing: its first pass reads every group
+//    and point-reads every execution's booking once (no writes for those
+//    already booked).
+//  - ignores records with quantity 0: they are markers of rejects and
+//    closures (utilities/street/README.md), not fills. They never belong in
+//    `executions`; one found there is counted and skipped.
+//
+// A booking that fails (a storage error, NotReplicated, or a refusal such as
+// an unknown account) is not remembered: the record is kept and retried on
+// every pass, also when its group has not moved, and logged once per id. A
+// scan that fails (a replica being initialised) is retried on the next pass
+// and logged when its reason changes.
+//
+// Thread-safety: runPass may be called from any thread, one pass at a time
+// (a second concurrent call waits for the first). stats() may be called from
+// any thread at any time.
+
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "bdb/ownership_group.h"
+#include "bdb/table.h"
+#include "idl/records.capnp.h"
+#include "utilities/firm/books.h"
+
+namespace triad::firm {
+
+struct ExecutionBookerStats {
+  uint64_t passes = 0;
+  uint64_t groupsScanned = 0;     // scans of a street group's executions
+  uint64_t scansSkipped = 0;      // groups not moved since their last scan
+  uint64_t executionsBooked = 0;  // fills this booker booked (new postings)
+  uint64_t alreadyBooked = 0;     // fills found booked already (another path, or before a restart)
+  uint64_t markersIgnored = 0;    // quantity-0 records seen in `executions`
+  uint64_t bookingFailures = 0;   // failed or refused bookings (each retried next pass)
+  uint64_t scanFailures = 0;      // scans that stopped on a storage error (retried next pass)
+};
+
+class ExecutionBooker {
+ public:
+  // `log` gets one line per problem (a failed scan; a failed booking, once
+  // per execution id); it may be empty. Every pointer in `streetGroups`
+  // must outlive the booker.
+  ExecutionBooker(Books& books, std::vector<bdb::OwnershipGroup*> streetGroups,
+                  std::function<void(std::string_view)> log = {});
+
+  ExecutionBooker(const ExecutionBooker&) = delete;
+  ExecutionBooker& operator=(const ExecutionBooker&) = delete;
+
+  // One pass over every street group. Returns how many fills it booked.
+  // When `stop` becomes true the pass ends early, between two bookings;
+  // what it did not get to is found by a later pass.
+  uint64_t runPass(const std::atomic<bool>* stop = nullptr);
+
+  ExecutionBookerStats stats() const;
+
+ private:
+  struct GroupState {
+    bdb::OwnershipGroup* group = nullptr;
+    bool scanned = false;                   // a scan has completed
+    uint64_t scannedAt = 0;                 // the commit sequence read before that scan
+    std::unordered_set<std::string> known;  // ids booked (or markers): never looked at again
+    std::map<std::string, bdb::Record<idl::Execution>> pending;  // failed bookings, retried
+    std::string lastScanError;  // logged once until a scan succeeds or fails otherwise
+  };
+
+  void passOver(GroupState& state, const std::atomic<bool>* stop, uint64_t& booked);
+  // Books one execution; false (and the record kept in `pending`) if it failed.
+  bool book(GroupState& state, const bdb::Record<idl::Execution>& execution, uint64_t& booked);
+  void note(const std::string& line);
+
+  Books& books_;
+  std::function<void(std::string_view)> log_;
+  std::mutex passMutex_;  // one pass at a time; guards groups_ and reported_
+  std::vector<GroupState> groups_;
+  std::unordered_set<std::string> reported_;  // execution ids whose failure was logged
+
+  mutable std::mutex statsMutex_;
+  ExecutionBookerStats stats_;
+};
+
+}  // namespace triad::firm
