@@ -163,7 +163,9 @@ TEST_F(AdminServerTest, MethodsNotServedAnswerUnavailableWithTheReason) {
   auto halt = admin.haltRequest();
   halt.setSymbol("ACME");
   halt.setReason("news pending");
-  auto halted = halt.send().wait(waitScope_).getResult();
+  // The reader points into the response: keep the response alive.
+  auto haltResponse = halt.send().wait(waitScope_);
+  auto halted = haltResponse.getResult();
   ASSERT_TRUE(halted.isError());
   EXPECT_EQ(halted.getError().getCode(), idl::ErrorCode::UNAVAILABLE);
   EXPECT_EQ(halted.getError().getReason(), "halt is not served by triad-testd");
@@ -171,7 +173,8 @@ TEST_F(AdminServerTest, MethodsNotServedAnswerUnavailableWithTheReason) {
   auto deposit = admin.depositRequest();
   deposit.setAccount("acct-1");
   deposit.setAmountMicros(1'000'000);
-  auto deposited = deposit.send().wait(waitScope_).getResult();
+  auto depositResponse = deposit.send().wait(waitScope_);
+  auto deposited = depositResponse.getResult();
   ASSERT_TRUE(deposited.isError());
   EXPECT_EQ(deposited.getError().getReason(), "deposit is not served by triad-testd");
 }
@@ -208,11 +211,14 @@ TEST_F(AdminServerTest, ADaemonOverridesTheMethodsItServes) {
   idl::Admin::Client admin = connect(kj::heap<HaltingAdmin>(identity(), storage_.get(), health_));
   auto halt = admin.haltRequest();
   halt.setSymbol("ACME");
-  auto halted = halt.send().wait(waitScope_).getResult();
+  // The reader points into the response: keep the response alive.
+  auto haltResponse = halt.send().wait(waitScope_);
+  auto halted = haltResponse.getResult();
   ASSERT_TRUE(halted.isOk());
   EXPECT_EQ(halted.getOk(), "halted ACME");
 
-  auto resumed = admin.resumeRequest().send().wait(waitScope_).getResult();
+  auto resumeResponse = admin.resumeRequest().send().wait(waitScope_);
+  auto resumed = resumeResponse.getResult();
   ASSERT_TRUE(resumed.isError());
   EXPECT_EQ(resumed.getError().getReason(), "resume is not served by triad-testd");
   EXPECT_EQ(admin.healthRequest().send().wait(waitScope_).getHealth().getId(), "firm");
@@ -223,7 +229,8 @@ TEST_F(AdminServerTest, ADaemonWithoutStorageReportsNoGroups) {
       DaemonIdentity{"triad-brokerd", "bus-firm", "broker", "1.2.3", kStartedAt}, nullptr,
       health_));
   EXPECT_EQ(admin.groupsRequest().send().wait(waitScope_).getGroups().size(), 0u);
-  auto health = admin.healthRequest().send().wait(waitScope_).getHealth();
+  auto healthResponse = admin.healthRequest().send().wait(waitScope_);
+  auto health = healthResponse.getHealth();
   EXPECT_EQ(health.getRole(), "broker");
   EXPECT_EQ(health.getProblems().size(), 0u);
 }
