@@ -11,7 +11,7 @@
 #include <filesystem>
 
 #include "idl/customer.capnp.h"
-#include "tests/support/deployment.h"
+#include "tests/support/customer_session.h"
 
 namespace triad::street {
 namespace {
@@ -21,56 +21,11 @@ using testing::AdminConnection;
 using testing::ChildProcess;
 using testing::connectWhenReady;
 using testing::Deployment;
+using testing::expectOk;
+using testing::firmCommitAt;
+using testing::GatewayConnection;
 
 constexpr int64_t kDollar = 1'000'000;
-
-// A customer's session at one utility's Gateway.
-class GatewayConnection {
- public:
-  GatewayConnection(kj::AsyncIoContext& io, const topology::Utility& site)
-      : io_(io),
-        stream_(io.provider->getNetwork()
-                    .parseAddress(*site.customerAddress, site.gatewayPort)
-                    .then([](kj::Own<kj::NetworkAddress> a) { return a->connect(); })
-                    .wait(io.waitScope)),
-        client_(*stream_),
-        gateway_(client_.bootstrap().castAs<idl::Gateway>()) {}
-
-  idl::Session::Client login(const std::string& account, const std::string& secret) {
-    auto request = gateway_.loginRequest();
-    request.setAccount(account);
-    request.setSecret(secret);
-    auto response = wait(request.send());
-    EXPECT_FALSE(response.getResult().isError())
-        << response.getResult().getError().getReason().cStr();
-    return response.getResult().getSession();
-  }
-
-  template <typename T>
-  T wait(kj::Promise<T>&& promise) {
-    return io_.provider->getTimer()
-        .timeoutAfter(30 * kj::SECONDS, kj::mv(promise))
-        .wait(io_.waitScope);
-  }
-
- private:
-  kj::AsyncIoContext& io_;
-  kj::Own<kj::AsyncIoStream> stream_;
-  capnp::TwoPartyClient client_;
-  idl::Gateway::Client gateway_;
-};
-
-uint64_t firmCommitAt(AdminConnection& admin) {
-  auto response = admin.call(admin->groupsRequest());
-  for (idl::GroupStatus::Reader group : response.getGroups()) {
-    if (group.getGroup() == "firm") return group.getCommitSequence();
-  }
-  return 0;
-}
-
-void expectOk(idl::AdminResult::Reader result) {
-  EXPECT_TRUE(result.isOk()) << result.getError().getReason().cStr();
-}
 
 class StreetdTest : public ::testing::Test {
  protected:
@@ -185,7 +140,10 @@ class StreetdTest : public ::testing::Test {
 
 TEST_F(StreetdTest, MarketableBuyFillsAndRestingBuyCancels) {
   GatewayConnection cf1(io_, deployment_.site("cf1"));
-  idl::Session::Client session = cf1.login("alice", "alice-secret");
+  auto loggedIn = cf1.login("alice", "alice-secret");
+  ASSERT_TRUE(std::holds_alternative<idl::Session::Client>(loggedIn))
+      << std::get<std::string>(loggedIn);
+  idl::Session::Client session = std::get<idl::Session::Client>(kj::mv(loggedIn));
 
   const std::string filled = place(cf1, session, "alice-1", 10, 101 * kDollar);
   ASSERT_FALSE(filled.empty());

@@ -1,0 +1,71 @@
+// A customer's side of a test deployment (tests/support/deployment.h): a
+// Gateway connection with its own time limits, and the helpers every
+// multi-process customer test needs.
+
+#pragma once
+
+#include <capnp/rpc-twoparty.h>
+#include <gtest/gtest.h>
+#include <kj/async-io.h>
+
+#include <string>
+#include <variant>
+
+#include "idl/customer.capnp.h"
+#include "tests/support/deployment.h"
+
+namespace triad::testing {
+
+// A customer's connection to one utility's Gateway.
+class GatewayConnection {
+ public:
+  GatewayConnection(kj::AsyncIoContext& io, const topology::Utility& site)
+      : io_(io),
+        stream_(io.provider->getNetwork()
+                    .parseAddress(*site.customerAddress, site.gatewayPort)
+                    .then([](kj::Own<kj::NetworkAddress> a) { return a->connect(); })
+                    .wait(io.waitScope)),
+        client_(*stream_),
+        gateway_(client_.bootstrap().castAs<idl::Gateway>()) {}
+
+  // Logs in; the session, or the refusal's reason.
+  std::variant<idl::Session::Client, std::string> login(const std::string& account,
+                                                        const std::string& secret) {
+    auto request = gateway_.loginRequest();
+    request.setAccount(account);
+    request.setSecret(secret);
+    auto response = wait(request.send());
+    if (response.getResult().isError()) {
+      return std::string(response.getResult().getError().getReason().cStr());
+    }
+    return response.getResult().getSession();
+  }
+
+  template <typename T>
+  T wait(kj::Promise<T>&& promise) {
+    return io_.provider->getTimer()
+        .timeoutAfter(30 * kj::SECONDS, kj::mv(promise))
+        .wait(io_.waitScope);
+  }
+
+ private:
+  kj::AsyncIoContext& io_;
+  kj::Own<kj::AsyncIoStream> stream_;
+  capnp::TwoPartyClient client_;
+  idl::Gateway::Client gateway_;
+};
+
+// The firm group's commit sequence as `admin`'s site reports it.
+inline uint64_t firmCommitAt(AdminConnection& admin) {
+  auto response = admin.call(admin->groupsRequest());
+  for (idl::GroupStatus::Reader group : response.getGroups()) {
+    if (group.getGroup() == "firm") return group.getCommitSequence();
+  }
+  return 0;
+}
+
+inline void expectOk(idl::AdminResult::Reader result) {
+  EXPECT_TRUE(result.isOk()) << result.getError().getReason().cStr();
+}
+
+}  // namespace triad::testing
