@@ -10,6 +10,7 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "idl/customer.capnp.h"
 #include "tests/support/deployment.h"
@@ -66,6 +67,50 @@ inline uint64_t firmCommitAt(AdminConnection& admin) {
 
 inline void expectOk(idl::AdminResult::Reader result) {
   EXPECT_TRUE(result.isOk()) << result.getError().getReason().cStr();
+}
+
+// The operator's set-up of a customer test, over the firm's Admin: an
+// account "<id>" with the secret "<id>-secret" and `dollars` of USD.
+inline void openFundedAccount(AdminConnection& firm, const std::string& id, int64_t dollars) {
+  auto create = firm->createAccountRequest();
+  auto request = create.initRequest();
+  request.setId(id);
+  request.setName(id);
+  request.setSecret(id + "-secret");
+  request.setCurrency("USD");
+  expectOk(firm.call(kj::mv(create)).getResult());
+  auto deposit = firm->depositRequest();
+  deposit.setAccount(id);
+  deposit.setCurrency("USD");
+  deposit.setAmountMicros(dollars * 1'000'000);
+  expectOk(firm.call(kj::mv(deposit)).getResult());
+}
+
+// Routes every symbol ("*") to `street` at `venue`, in USD.
+inline void routeEverySymbol(AdminConnection& firm, const std::string& street,
+                             const std::string& venue, int64_t lastPriceDollars) {
+  auto route = firm->setRouteRequest();
+  auto r = route.initRoute();
+  r.setSymbol("*");
+  r.setStreet(street);
+  r.setVenue(venue);
+  r.setCurrency("USD");
+  r.setLastPriceMicros(lastPriceDollars * 1'000'000);
+  expectOk(firm.call(kj::mv(route)).getResult());
+}
+
+// Waits (at most 30 s) until every site in `replicas` holds everything the
+// firm has written.
+inline void waitForFirmReplicas(AdminConnection& firm,
+                                const std::vector<AdminConnection*>& replicas) {
+  const uint64_t target = firmCommitAt(firm);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (AdminConnection* replica : replicas) {
+    while (firmCommitAt(*replica) < target && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_GE(firmCommitAt(*replica), target);
+  }
 }
 
 }  // namespace triad::testing

@@ -20,8 +20,9 @@ using testing::AdminConnection;
 using testing::connectWhenReady;
 using testing::Deployment;
 using testing::expectOk;
-using testing::firmCommitAt;
 using testing::GatewayConnection;
+using testing::openFundedAccount;
+using testing::routeEverySymbol;
 
 constexpr int64_t kDollar = 1'000'000;
 
@@ -41,28 +42,8 @@ class CustomerdTest : public ::testing::Test {
       ASSERT_NE(admin_[id], nullptr) << id << ": " << lastError;
     }
     AdminConnection& firm = *admin_["firm"];
-    for (const char* account : {"alice", "bob"}) {
-      auto create = firm->createAccountRequest();
-      auto request = create.initRequest();
-      request.setId(account);
-      request.setName(account);
-      request.setSecret(std::string(account) + "-secret");
-      request.setCurrency("USD");
-      expectOk(firm.call(kj::mv(create)).getResult());
-      auto deposit = firm->depositRequest();
-      deposit.setAccount(account);
-      deposit.setCurrency("USD");
-      deposit.setAmountMicros(10'000 * kDollar);
-      expectOk(firm.call(kj::mv(deposit)).getResult());
-    }
-    auto route = firm->setRouteRequest();
-    auto r = route.initRoute();
-    r.setSymbol("*");
-    r.setStreet("ss1");
-    r.setVenue("xtst");
-    r.setCurrency("USD");
-    r.setLastPriceMicros(10 * kDollar);
-    expectOk(firm.call(kj::mv(route)).getResult());
+    for (const char* account : {"alice", "bob"}) openFundedAccount(firm, account, 10'000);
+    routeEverySymbol(firm, "ss1", "xtst", 10);
     waitForFirmReplicas();
   }
 
@@ -76,14 +57,7 @@ class CustomerdTest : public ::testing::Test {
 
   // Until cf1 and cf2 hold everything the firm has written.
   void waitForFirmReplicas() {
-    const uint64_t target = firmCommitAt(*admin_["firm"]);
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    for (const char* id : {"cf1", "cf2"}) {
-      while (firmCommitAt(*admin_[id]) < target && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(20ms);
-      }
-      ASSERT_GE(firmCommitAt(*admin_[id]), target) << id;
-    }
+    testing::waitForFirmReplicas(*admin_["firm"], {admin_["cf1"].get(), admin_["cf2"].get()});
   }
 
   idl::Session::Client login(GatewayConnection& gateway, const std::string& account) {

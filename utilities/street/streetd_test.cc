@@ -21,9 +21,9 @@ using testing::AdminConnection;
 using testing::ChildProcess;
 using testing::connectWhenReady;
 using testing::Deployment;
-using testing::expectOk;
-using testing::firmCommitAt;
 using testing::GatewayConnection;
+using testing::openFundedAccount;
+using testing::routeEverySymbol;
 
 constexpr int64_t kDollar = 1'000'000;
 
@@ -49,27 +49,9 @@ class StreetdTest : public ::testing::Test {
       ASSERT_NE(admin_[id], nullptr) << id << ": " << lastError << "\n" << deployment_.log(id);
     }
     AdminConnection& firm = *admin_["firm"];
-    auto create = firm->createAccountRequest();
-    auto account = create.initRequest();
-    account.setId("alice");
-    account.setName("alice");
-    account.setSecret("alice-secret");
-    account.setCurrency("USD");
-    expectOk(firm.call(kj::mv(create)).getResult());
-    auto deposit = firm->depositRequest();
-    deposit.setAccount("alice");
-    deposit.setCurrency("USD");
-    deposit.setAmountMicros(10'000 * kDollar);
-    expectOk(firm.call(kj::mv(deposit)).getResult());
-    auto route = firm->setRouteRequest();
-    auto r = route.initRoute();
-    r.setSymbol("*");
-    r.setStreet("ss1");
-    r.setVenue("xtst");
-    r.setCurrency("USD");
-    r.setLastPriceMicros(100 * kDollar);
-    expectOk(firm.call(kj::mv(route)).getResult());
-    waitForFirmReplica();
+    openFundedAccount(firm, "alice", 10'000);
+    routeEverySymbol(firm, "ss1", "xtst", 100);
+    testing::waitForFirmReplicas(firm, {admin_["cf1"].get()});
   }
 
   void TearDown() override {
@@ -80,16 +62,6 @@ class StreetdTest : public ::testing::Test {
     }
     exchange_->kill(SIGTERM);
     EXPECT_EQ(exchange_->wait(60s), 0);
-  }
-
-  // Until cf1 holds everything the firm has written.
-  void waitForFirmReplica() {
-    const uint64_t target = firmCommitAt(*admin_["firm"]);
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (firmCommitAt(*admin_["cf1"]) < target && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(20ms);
-    }
-    ASSERT_GE(firmCommitAt(*admin_["cf1"]), target);
   }
 
   // Polls orderStatus until the order is in `state`; the last status seen.
