@@ -26,6 +26,11 @@ BusPublisher::BusPublisher(zmq::context_t& context, const std::string& endpoint,
   KJ_REQUIRE(!origin_.empty(), "a bus publisher needs its utility's id as origin");
   socket_.set(zmq::sockopt::sndhwm, options.sendHighWaterMark);
   socket_.set(zmq::sockopt::linger, static_cast<int>(options.linger.count()));
+  // While the broker is unreachable, drop rather than queue for a later
+  // reconnection: a stale doorbell only costs the subscribers a duplicate,
+  // while a dropped one is a gap they see at the next message or heartbeat
+  // and recover from the replicas, at once.
+  socket_.set(zmq::sockopt::immediate, true);
   enableHeartbeats(socket_);
   socket_.connect(endpoint);
 }

@@ -9,7 +9,8 @@
 //
 // The bus is a doorbell, not a store: publish() never blocks and never fails
 // for lack of a broker or a subscriber. Until the broker connection is up and
-// subscriptions have propagated, and whenever the send queue is full, ZeroMQ
+// subscriptions have propagated, while the broker is down (ZMQ_IMMEDIATE: no
+// queueing for a reconnection), and whenever the send queue is full, ZeroMQ
 // drops the message; subscribers see the gap and catch up from the replicas.
 // No order, fill or booking may depend on a publish() arriving.
 //

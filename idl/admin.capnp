@@ -86,4 +86,5 @@ struct BusStat {
   gaps @2 :UInt64;
   duplicates @3 :UInt64;
   catchUps @4 :UInt64;
+  bus @5 :Text;                # "customer" or "firm": the bus this origin was heard on
 }

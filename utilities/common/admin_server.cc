@@ -147,7 +147,20 @@ kj::Promise<void> AdminServer::accounts(AccountsContext) { return failNotServed(
 kj::Promise<void> AdminServer::routes(RoutesContext) { return failNotServed("routes"); }
 kj::Promise<void> AdminServer::verify(VerifyContext) { return failNotServed("verify"); }
 kj::Promise<void> AdminServer::orders(OrdersContext) { return failNotServed("orders"); }
-kj::Promise<void> AdminServer::busStats(BusStatsContext) { return failNotServed("busStats"); }
+// Every daemon answers: a daemon that listens to no bus has nothing to list.
+kj::Promise<void> AdminServer::busStats(BusStatsContext context) {
+  const std::vector<BusOriginStat> stats = health_.busStats();
+  auto out = context.getResults().initStats(static_cast<unsigned>(stats.size()));
+  for (unsigned i = 0; i < stats.size(); ++i) {
+    out[i].setBus(text(stats[i].bus));
+    out[i].setOrigin(text(stats[i].origin));
+    out[i].setLastSequence(stats[i].lastSequence);
+    out[i].setGaps(stats[i].gaps);
+    out[i].setDuplicates(stats[i].duplicates);
+    out[i].setCatchUps(stats[i].catchUps);
+  }
+  return kj::READY_NOW;
+}
 
 kj::Promise<void> AdminServer::answerNotServed(idl::AdminResult::Builder result,
                                                std::string_view method) const {

@@ -21,7 +21,7 @@
 // A method the daemon does not serve answers, where its result is an
 // AdminResult, `error{code: unavailable, reason: "deposit is not served by
 // triad-customerd"}`; where its result is a list or a report (accounts,
-// routes, verify, orders, busStats) it has no error field, so the call fails
+// routes, verify, orders) it has no error field, so the call fails
 // with a Cap'n Proto UNIMPLEMENTED exception carrying the same reason.
 //
 // Thread-safety: runs on the event loop thread that serves the RPC; the

@@ -30,4 +30,23 @@ std::vector<std::string> ServiceHealth::problems() const {
   return out;
 }
 
+void ServiceHealth::updateBus(std::string_view bus, std::string_view origin,
+                              const std::function<void(BusOriginStat&)>& change) {
+  std::lock_guard lock(mutex_);
+  auto [it, added] = buses_.try_emplace({std::string(bus), std::string(origin)});
+  if (added) {
+    it->second.bus = bus;
+    it->second.origin = origin;
+  }
+  change(it->second);
+}
+
+std::vector<BusOriginStat> ServiceHealth::busStats() const {
+  std::lock_guard lock(mutex_);
+  std::vector<BusOriginStat> out;
+  out.reserve(buses_.size());
+  for (const auto& [key, stat] : buses_) out.push_back(stat);
+  return out;
+}
+
 }  // namespace triad::common

@@ -8,13 +8,25 @@
 
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace triad::common {
+
+// What a daemon heard from one publisher on one bus (Admin.busStats).
+struct BusOriginStat {
+  std::string bus;     // "customer" or "firm"
+  std::string origin;  // the publishing utility
+  uint64_t lastSequence = 0;
+  uint64_t gaps = 0;
+  uint64_t duplicates = 0;
+  uint64_t catchUps = 0;
+};
 
 class ServiceHealth {
  public:
@@ -28,10 +40,18 @@ class ServiceHealth {
   // Every reported problem, ordered by key.
   std::vector<std::string> problems() const;
 
+  // Applies `change` to the counters of (bus, origin), created at zero.
+  void updateBus(std::string_view bus, std::string_view origin,
+                 const std::function<void(BusOriginStat&)>& change);
+  // Every (bus, origin) heard from, ordered by bus then origin; empty for a
+  // daemon that listens to no bus.
+  std::vector<BusOriginStat> busStats() const;
+
  private:
   mutable std::mutex mutex_;  // guards every member below
   bool ready_ = false;
   std::map<std::string, std::string, std::less<>> problems_;
+  std::map<std::pair<std::string, std::string>, BusOriginStat> buses_;
 };
 
 }  // namespace triad::common
