@@ -191,8 +191,12 @@ void Venue::report(const std::vector<BookEvent>& events, const CancelInProgress&
       case EventType::kCancelled:
       case EventType::kExpired:
         if (FixOrder* order = findOrder(event.clientOrderId)) {
-          const ExecutionKind kind = event.type == EventType::kCancelled ? ExecutionKind::kCancelled
-                                                                         : ExecutionKind::kExpired;
+          // What the book removes on its own (an IOC or market remainder, a
+          // DAY order at the close) is reported Expired (ExecType C); only a
+          // cancel the client asked for is Canceled (4).
+          const ExecutionKind kind = event.reason == Reason::kCancelRequested
+                                         ? ExecutionKind::kCancelled
+                                         : ExecutionKind::kExpired;
           order->ordStatus = orderStatusOf(kind);
           order->leavesQuantity = 0;
           ExecutionReportMessage message = reportFor(*order, kind);

@@ -292,10 +292,12 @@ TEST_F(VenueTest, EndOfDayExpiresDayOrdersOnly) {
   EXPECT_EQ(output_.reports.back().kind, ExecutionKind::kCancelled);
 }
 
-TEST_F(VenueTest, ImmediateOrCancelRemainderIsCancelled) {
+// What the book removes on its own is reported Expired; Canceled is kept for
+// what a client asked for.
+TEST_F(VenueTest, ImmediateOrCancelRemainderExpires) {
   venue_->onNewOrder(limit("ss1", "O1", '1', kReference + kCent, 150, '3'));
   ASSERT_EQ(output_.reports.size(), 3u);
-  EXPECT_EQ(output_.reports[2].kind, ExecutionKind::kCancelled);
+  EXPECT_EQ(output_.reports[2].kind, ExecutionKind::kExpired);
   EXPECT_EQ(output_.reports[2].clOrdId, "O1");
   EXPECT_EQ(output_.reports[2].cumulativeQuantity, 100);
   EXPECT_TRUE(output_.reports[2].origClOrdId.empty());

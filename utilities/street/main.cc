@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   triad::common::Daemon daemon({
       .name = "triad-streetd",
       .roles = {triad::topology::Role::kStreet},
+      .addOptions = triad::street::StreetRole::addOptions,
       .makeRole = [](triad::common::DaemonContext& context) -> kj::Own<triad::common::DaemonRole> {
         return kj::heap<triad::street::StreetRole>(context);
       },

@@ -73,6 +73,10 @@ bool OrderRouter::route(idl::Order::Reader order) {
       logger_.warning("route-failed", {{"order", orderId}, {"reason", error->toString()}});
       return false;
     }
+  } else {
+    const Recorded<idl::Route>& route = std::get<0>(routed);
+    if (route.duplicate) return true;  // routed (and sent) before
+    if (bus_ != nullptr) bus_->announce(route.record.reader());
   }
   exchange::NewOrderMessage message;
   message.session = venue;

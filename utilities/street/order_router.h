@@ -11,9 +11,10 @@
 //    not before its order is routed (the venue would not know the order).
 //
 // The bus is only the doorbell: these scans are the path, so a pass is all
-// an order or cancel needs. Known gap: a crash between recordRoute and the
-// send leaves a routed order unsent (the route says it was); the next run
-// does not resend it.
+// an order or cancel needs (the role runs one as soon as the bus announces
+// something). A route is announced on the firm bus once recorded. Known gap:
+// a crash between recordRoute and the send leaves a routed order unsent (the
+// route says it was); the next run does not resend it.
 //
 // Thread-safety: one thread calls pass() at a time (the role's event loop);
 // it blocks on storage.
@@ -25,6 +26,7 @@
 
 #include "utilities/common/log.h"
 #include "utilities/common/topology.h"
+#include "utilities/street/street_bus.h"
 #include "utilities/street/street_fix_initiator.h"
 #include "utilities/street/street_recorder.h"
 
@@ -33,9 +35,10 @@ namespace triad::street {
 class OrderRouter {
  public:
   // `site` is this street utility. REQUIRES: everything outlives the router.
+  // `bus` may be null (no announcements).
   OrderRouter(const topology::Utility& site, StreetRecorder& recorder,
-              StreetFixInitiator& initiator, common::Logger& logger)
-      : site_(site), recorder_(recorder), initiator_(initiator), logger_(logger) {}
+              StreetFixInitiator& initiator, common::Logger& logger, StreetBus* bus = nullptr)
+      : site_(site), recorder_(recorder), initiator_(initiator), logger_(logger), bus_(bus) {}
 
   void pass();
 
@@ -49,6 +52,7 @@ class OrderRouter {
   StreetRecorder& recorder_;
   StreetFixInitiator& initiator_;
   common::Logger& logger_;
+  StreetBus* bus_;
   std::set<std::string> pendingOrders_;  // orders still unrouted after this pass
   std::set<std::string> sentCancels_;    // cancel request ids sent in this run
 };

@@ -17,6 +17,11 @@ bool isRetryable(const RecordError& error) {
 
 }  // namespace
 
+template <typename T>
+void ReportRecorder::announce(const Recorded<T>& recorded) {
+  if (bus_ != nullptr && !recorded.duplicate) bus_->announce(recorded.record.reader());
+}
+
 HandlerOutcome ReportRecorder::failed(const RecordError& error, const std::string& venue,
                                       const std::string& orderId, const std::string& what) {
   if (error.code == RecordErrorCode::kStorage &&
@@ -63,6 +68,7 @@ HandlerOutcome ReportRecorder::onExecutionReport(const exchange::ExecutionReport
       if (auto* error = std::get_if<RecordError>(&recorded)) {
         return failed(*error, report.session, orderId, report.execId);
       }
+      announce(std::get<0>(recorded));
       break;
     }
     case ExecutionKind::kRejected: {
@@ -72,6 +78,7 @@ HandlerOutcome ReportRecorder::onExecutionReport(const exchange::ExecutionReport
       if (auto* error = std::get_if<RecordError>(&recorded)) {
         return failed(*error, report.session, orderId, report.execId);
       }
+      announce(std::get<0>(recorded));
       break;
     }
     case ExecutionKind::kCancelled:
@@ -85,6 +92,7 @@ HandlerOutcome ReportRecorder::onExecutionReport(const exchange::ExecutionReport
       if (auto* error = std::get_if<RecordError>(&recorded)) {
         return failed(*error, report.session, orderId, report.execId);
       }
+      announce(std::get<0>(recorded));
       break;
     }
     case ExecutionKind::kNew:
@@ -112,7 +120,12 @@ HandlerOutcome ReportRecorder::onCancelReject(const exchange::CancelRejectMessag
   if (auto* error = std::get_if<RecordError>(&recorded)) {
     return failed(*error, reject.session, reject.origClOrdId, venueExecId);
   }
+  announce(std::get<0>(recorded));
   return HandlerOutcome::kDone;
+}
+
+void ReportRecorder::onMarketData(const exchange::MarketDataMessage& update) {
+  if (bus_ != nullptr) bus_->relay(update.session, update);
 }
 
 void ReportRecorder::onLogon(const std::string& venue) {

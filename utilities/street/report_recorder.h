@@ -20,6 +20,9 @@
 // logged as an error and consumed, so that one bad report cannot stall the
 // session for ever.
 //
+// Every record written (not a repeat) is then announced on the firm bus, and
+// market data relayed to the customer bus, when a StreetBus is given.
+//
 // Thread-safety: called on QuickFIX's thread; the StreetRecorder is
 // thread-safe and the Logger may be used from any thread.
 
@@ -28,6 +31,7 @@
 #include <string>
 
 #include "utilities/common/log.h"
+#include "utilities/street/street_bus.h"
 #include "utilities/street/street_fix_initiator.h"
 #include "utilities/street/street_recorder.h"
 
@@ -35,12 +39,13 @@ namespace triad::street {
 
 class ReportRecorder final : public StreetFixHandler {
  public:
-  // REQUIRES: both outlive this.
-  ReportRecorder(StreetRecorder& recorder, common::Logger& logger)
-      : recorder_(recorder), logger_(logger) {}
+  // REQUIRES: every referent outlives this; `bus` may be null (no bus).
+  ReportRecorder(StreetRecorder& recorder, common::Logger& logger, StreetBus* bus = nullptr)
+      : recorder_(recorder), logger_(logger), bus_(bus) {}
 
   HandlerOutcome onExecutionReport(const exchange::ExecutionReportMessage& report) override;
   HandlerOutcome onCancelReject(const exchange::CancelRejectMessage& reject) override;
+  void onMarketData(const exchange::MarketDataMessage& update) override;
   void onLogon(const std::string& venue) override;
   void onLogout(const std::string& venue) override;
 
@@ -49,8 +54,13 @@ class ReportRecorder final : public StreetFixHandler {
   HandlerOutcome failed(const RecordError& error, const std::string& venue,
                         const std::string& orderId, const std::string& what);
 
+  // Announces a record just written; nothing for a repeat.
+  template <typename T>
+  void announce(const Recorded<T>& recorded);
+
   StreetRecorder& recorder_;
   common::Logger& logger_;
+  StreetBus* bus_;
 };
 
 }  // namespace triad::street

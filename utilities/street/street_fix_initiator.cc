@@ -105,8 +105,11 @@ class StreetFixInitiator::Impl final : public FIX::Application {
         throw FIX::IncorrectDataFormat(0, "a cancel reject without a field it needs");
       }
       outcome = handler_.onCancelReject(reject);
+    } else if (msgType == FIX::MsgType_MarketDataIncrementalRefresh) {
+      exchange::MarketDataMessage update;
+      if (exchange::decodeMarketData(message, venue, update)) handler_.onMarketData(update);
     }
-    // Market data and anything else: not this version's business.
+    // Anything else: not this version's business.
     if (outcome == HandlerOutcome::kRetryLater) {
       throw FIX::IOException("the report could not be recorded: reconnecting for a resend");
     }

@@ -57,6 +57,9 @@ class StreetFixHandler {
   // `report.session` / `reject.session` is the venue id.
   virtual HandlerOutcome onExecutionReport(const exchange::ExecutionReportMessage& report) = 0;
   virtual HandlerOutcome onCancelReject(const exchange::CancelRejectMessage& reject) = 0;
+  // Top of book and trades (`update.session` is the venue id); advisory,
+  // never recorded.
+  virtual void onMarketData(const exchange::MarketDataMessage& /*update*/) {}
   virtual void onLogon(const std::string& venue) = 0;
   virtual void onLogout(const std::string& venue) = 0;
 };

@@ -167,6 +167,17 @@ Outcome<bdb::Record<idl::Order>> StreetRecorder::findOrder(std::string_view orde
   return order;
 }
 
+Outcome<bool> StreetRecorder::hasCancel(std::string_view orderId, std::string_view cancelId) {
+  const topology::Utility* owner = topology_.findUtility(common::ownerOf(cancelId));
+  bdb::OwnershipGroup* group = owner != nullptr ? storage_.group(owner->id) : nullptr;
+  if (group == nullptr || owner->role != topology::Role::kCustomer) return false;
+  bdb::Record<idl::CancelRequest> request;
+  bdb::Status s = tables::kCancels.get(*group, bdb::Key::of(orderId).add(cancelId), &request);
+  if (s.isNotFound()) return false;
+  if (!s.isOk()) return fromStorage(std::move(s), "reading cancel " + std::string(cancelId));
+  return true;
+}
+
 std::optional<RecordError> StreetRecorder::checkOrder(idl::Order::Reader order) const {
   const std::string_view id = order.getId().cStr();
   if (!isIdText(id, kMaxId) || id.size() != order.getId().size()) {

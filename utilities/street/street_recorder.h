@@ -153,6 +153,10 @@ class StreetRecorder {
   // replicated).
   [[nodiscard]] Outcome<bdb::Record<idl::Order>> findOrder(std::string_view orderId);
 
+  // Whether the cancel request has replicated here from the customer
+  // utility that took it.
+  [[nodiscard]] Outcome<bool> hasCancel(std::string_view orderId, std::string_view cancelId);
+
   [[nodiscard]] Outcome<Recorded<idl::Route>> recordRoute(idl::Order::Reader order,
                                                           std::string_view fixClOrdId);
   [[nodiscard]] Outcome<Recorded<idl::Execution>> recordFill(idl::Order::Reader order,

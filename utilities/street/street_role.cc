@@ -2,12 +2,19 @@
 
 #include <chrono>
 #include <filesystem>
+#include <variant>
 
 namespace triad::street {
 
+namespace po = boost::program_options;
+
 namespace {
 
-constexpr kj::Duration kPassInterval = 100 * kj::MILLISECONDS;
+constexpr int64_t kDefaultCatchUpIntervalMs = 1000;
+// How soon to look again for an announced record that has not replicated.
+constexpr kj::Duration kAwaitRetry = 2 * kj::MILLISECONDS;
+// How long to keep looking before leaving it to the periodic pass.
+constexpr kj::Duration kAwaitLimit = 10 * kj::SECONDS;
 
 int64_t nowNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -17,14 +24,21 @@ int64_t nowNanos() {
 
 }  // namespace
 
+void StreetRole::addOptions(po::options_description& options) {
+  options.add_options()(
+      "catch-up-interval-ms", po::value<int64_t>()->default_value(kDefaultCatchUpIntervalMs),
+      "how often to scan the customer replicas for orders and cancels whatever the bus says");
+}
+
 StreetRole::StreetRole(common::DaemonContext& context)
     : DaemonRole(context),
       recorder_(context.topology, *context.storage, nowNanos),
-      reports_(recorder_, context.logger),
+      bus_(context.topology, context.utility->id),
+      reports_(recorder_, context.logger, &bus_),
       tasks_(*this) {}
 
-// Members go in reverse order: the pass (tasks_), the router, then QuickFIX,
-// stopped before the recorder its callbacks use.
+// Members go in reverse order: the tasks, the doorbell, the router, then
+// QuickFIX, stopped before the recorder and bus its callbacks use.
 StreetRole::~StreetRole() noexcept = default;
 
 kj::Promise<void> StreetRole::start() {
@@ -49,21 +63,94 @@ kj::Promise<void> StreetRole::start() {
   if (!initiator_) {
     return KJ_EXCEPTION(FAILED, "the FIX initiator did not start", error);
   }
-  router_ = std::make_unique<OrderRouter>(site, recorder_, *initiator_, context().logger);
+  router_ = std::make_unique<OrderRouter>(site, recorder_, *initiator_, context().logger, &bus_);
   context().logger.info("fix-started", {{"sessions", config.venues.size()}});
-  tasks_.add(passEvery());
+
+  const int64_t intervalMs = context().variables["catch-up-interval-ms"].as<int64_t>();
+  if (intervalMs <= 0) {
+    return KJ_EXCEPTION(FAILED, "--catch-up-interval-ms must be positive", intervalMs);
+  }
+  if (const topology::Broker* firmBus = context().topology.broker(topology::Bus::kFirm)) {
+    doorbell_ = std::make_unique<common::BusDoorbell>(
+        context().io.unixEventPort, zmq_, *firmBus,
+        std::vector<std::string>{"order." + site.id, "cancel." + site.id},
+        common::BusDoorbell::Consumer{
+            .onMessage = [this](const brokers::BusMessage& message) { onBusMessage(message); },
+            .onCatchUp = [this](std::string_view) { passSoon(); }},
+        context().health, context().logger);
+    tasks_.add(doorbell_->run());
+  }
+  tasks_.add(passEvery(intervalMs * kj::MILLISECONDS));
+  tasks_.add(heartbeatEverySecond());
   return kj::READY_NOW;
 }
 
-kj::Promise<void> StreetRole::passEvery() {
+void StreetRole::onBusMessage(const brokers::BusMessage& message) {
+  const kj::TimePoint now = context().io.provider->getTimer().now();
+  idl::Envelope::Record::Reader record = message.envelope().getRecord();
+  if (record.isOrder()) {
+    awaited_.push_back({record.getOrder().getId(), "", now});
+  } else if (record.isCancelRequest()) {
+    awaited_.push_back(
+        {record.getCancelRequest().getOrderId(), record.getCancelRequest().getId(), now});
+  } else {
+    return;
+  }
+  passSoon();
+}
+
+void StreetRole::passSoon() {
+  if (passQueued_) return;
+  passQueued_ = true;
+  tasks_.add(kj::evalLater([this] {
+    passQueued_ = false;
+    runPass();
+  }));
+}
+
+void StreetRole::runPass() {
   router_->pass();
-  return context().io.provider->getTimer().afterDelay(kPassInterval).then([this] {
-    return passEvery();
+  pruneAwaited();
+  if (awaited_.empty() || retryQueued_) return;
+  retryQueued_ = true;
+  tasks_.add(context().io.provider->getTimer().afterDelay(kAwaitRetry).then([this] {
+    retryQueued_ = false;
+    passSoon();
+  }));
+}
+
+void StreetRole::pruneAwaited() {
+  const kj::TimePoint now = context().io.provider->getTimer().now();
+  std::erase_if(awaited_, [&](const Awaited& awaited) {
+    if (now - awaited.since > kAwaitLimit) {
+      context().logger.warning("announced-record-not-replicated",
+                               {{"order", awaited.orderId}, {"cancel", awaited.cancelId}});
+      return true;
+    }
+    if (awaited.cancelId.empty()) {
+      return std::holds_alternative<bdb::Record<idl::Order>>(recorder_.findOrder(awaited.orderId));
+    }
+    auto found = recorder_.hasCancel(awaited.orderId, awaited.cancelId);
+    const bool* visible = std::get_if<bool>(&found);
+    return visible != nullptr && *visible;
+  });
+}
+
+kj::Promise<void> StreetRole::passEvery(kj::Duration interval) {
+  runPass();
+  return context().io.provider->getTimer().afterDelay(interval).then(
+      [this, interval] { return passEvery(interval); });
+}
+
+kj::Promise<void> StreetRole::heartbeatEverySecond() {
+  return context().io.provider->getTimer().afterDelay(1 * kj::SECONDS).then([this] {
+    bus_.heartbeat();
+    return heartbeatEverySecond();
   });
 }
 
 void StreetRole::taskFailed(kj::Exception&& exception) {
-  context().logger.error("street-pass-failed", {{"reason", exception.getDescription().cStr()}});
+  context().logger.error("street-task-failed", {{"reason", exception.getDescription().cStr()}});
 }
 
 }  // namespace triad::street
