@@ -4,13 +4,18 @@
 //   triad-trader [--utility cf1 | --connect host:port] --account A [--secret S]
 //                buy|sell SYMBOL QUANTITY [--limit PRICE] [--tif day|ioc|gtc] [--client-id ID]
 //                cancel ORDER-ID | status ORDER-ID | orders [--open] | balance | positions
+//                watch [--for SECONDS] [--quotes]
 //
+// `watch` prints every change to the account's orders as it replicates to the
+// utility (and with --quotes the market data), one line each, until --for
+// seconds have passed (0: until interrupted).
 // The secret comes from --secret or the TRIAD_SECRET environment variable.
 // Output is a readable table; errors are one line on stderr.
 // Exit codes: 0 done; 1 refused by Triad (the reason is printed); 2 bad usage;
 // 3 cannot reach or log in to the utility.
 
 #include <capnp/ez-rpc.h>
+#include <kj/async-io.h>
 
 #include <boost/program_options.hpp>
 #include <cstdlib>
@@ -43,6 +48,29 @@ std::string randomClientId() {
   return "cli-" + std::to_string(random() % 1'000'000'000'000ull);
 }
 
+// Prints what Session.watch pushes.
+class PrintingListener final : public idl::OrderListener::Server {
+ public:
+  explicit PrintingListener(bool quotes) : quotes_(quotes) {}
+
+ protected:
+  kj::Promise<void> update(UpdateContext context) override {
+    trader::printUpdate(std::cout, context.getParams().getStatus());
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> marketData(MarketDataContext context) override {
+    if (!quotes_) return kj::READY_NOW;
+    auto params = context.getParams();
+    trader::printQuote(std::cout, params.getVenue().cStr(), params.getSymbol().cStr(),
+                       params.getBidPriceMicros(), params.getAskPriceMicros(),
+                       params.getLastPriceMicros());
+    return kj::READY_NOW;
+  }
+
+ private:
+  const bool quotes_;
+};
+
 int refused(idl::Error::Reader error) {
   std::cerr << "refused (" << trader::errorName(error.getCode())
             << "): " << error.getReason().cStr() << "\n";
@@ -54,7 +82,8 @@ int refused(idl::Error::Reader error) {
 int main(int argc, char** argv) {
   std::string topologyPath = "/etc/triad/topology.conf", utility, connect, account, secret;
   std::string limit, tif = "day", clientId;
-  bool openOnly = false;
+  bool openOnly = false, quotes = false;
+  unsigned watchSeconds = 0;
   std::vector<std::string> command;
   po::options_description options("triad-trader options");
   options.add_options()("help", "show this help")("topology", po::value(&topologyPath),
@@ -67,6 +96,8 @@ int main(int argc, char** argv) {
       "tif", po::value(&tif), "time in force: day, ioc or gtc")(
       "client-id", po::value(&clientId), "client order id (default: a fresh one)")(
       "open", po::bool_switch(&openOnly), "orders: only open orders")(
+      "for", po::value(&watchSeconds), "watch: stop after this many seconds (0: never)")(
+      "quotes", po::bool_switch(&quotes), "watch: print market data too")(
       "command", po::value(&command), "the command and its arguments");
   po::positional_options_description positional;
   positional.add("command", -1);
@@ -177,9 +208,16 @@ int main(int argc, char** argv) {
       std::vector<idl::PositionView::Reader> held;
       for (auto position : positions.getPositions()) held.push_back(position);
       trader::printPositions(std::cout, held);
+    } else if (verb == "watch" && command.size() == 1) {
+      auto watch = session.watchRequest();
+      watch.setListener(kj::heap<PrintingListener>(quotes));
+      auto watching = watch.send().wait(wait);
+      idl::Subscription::Client subscription = watching.getSubscription();
+      if (watchSeconds == 0) kj::NEVER_DONE.wait(wait);
+      client.getIoProvider().getTimer().afterDelay(watchSeconds * kj::SECONDS).wait(wait);
     } else {
       return usage("unknown command '" + verb + "' (buy, sell, cancel, status, orders, " +
-                   "balance, positions)");
+                   "balance, positions, watch)");
     }
   } catch (const kj::Exception& e) {
     std::cerr << "triad-trader: " << connect << ": " << e.getDescription().cStr() << "\n";

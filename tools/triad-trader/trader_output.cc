@@ -2,13 +2,13 @@
 
 #include <iomanip>
 
-#include "exchange/decimal_text.h"
 #include "utilities/customer/order_state.h"
+#include "utilities/firm/money.h"
 
 namespace triad::trader {
 namespace {
 
-std::string price(int64_t micros) { return micros == 0 ? "-" : exchange::formatMicros(micros); }
+std::string price(int64_t micros) { return micros == 0 ? "-" : firm::formatMicros(micros); }
 
 }  // namespace
 
@@ -66,12 +66,29 @@ void printOrders(std::ostream& out, const std::vector<idl::OrderStatus::Reader>&
   }
 }
 
+void printUpdate(std::ostream& out, idl::OrderStatus::Reader status) {
+  const idl::Order::Reader order = status.getOrder();
+  out << "order  " << order.getId().cStr() << "  "
+      << (order.getSide() == idl::Side::BUY ? "buy " : "sell ") << order.getQuantity() << " "
+      << order.getSymbol().cStr() << "  " << customer::stateName(status.getState()) << "  filled "
+      << status.getFilledQuantity();
+  if (status.getFilledQuantity() > 0) out << " @ " << price(status.getAveragePriceMicros());
+  if (status.getReason().size() > 0) out << "  (" << status.getReason().cStr() << ")";
+  out << std::endl;
+}
+
+void printQuote(std::ostream& out, std::string_view venue, std::string_view symbol,
+                int64_t bidMicros, int64_t askMicros, int64_t lastMicros) {
+  out << "quote  " << venue << " " << symbol << "  bid " << price(bidMicros) << "  ask "
+      << price(askMicros) << "  last " << price(lastMicros) << std::endl;
+}
+
 void printBalance(std::ostream& out, idl::BalanceView::Reader balance) {
   out << std::left << std::setw(16) << "currency" << balance.getCurrency().cStr() << "\n"
-      << std::setw(16) << "cash" << exchange::formatMicros(balance.getTradeDateMicros()) << "\n"
-      << std::setw(16) << "settled" << exchange::formatMicros(balance.getSettledMicros()) << "\n"
-      << std::setw(16) << "reserved" << exchange::formatMicros(balance.getReservedMicros()) << "\n"
-      << std::setw(16) << "buying power" << exchange::formatMicros(balance.getBuyingPowerMicros())
+      << std::setw(16) << "cash" << firm::formatMicros(balance.getTradeDateMicros()) << "\n"
+      << std::setw(16) << "settled" << firm::formatMicros(balance.getSettledMicros()) << "\n"
+      << std::setw(16) << "reserved" << firm::formatMicros(balance.getReservedMicros()) << "\n"
+      << std::setw(16) << "buying power" << firm::formatMicros(balance.getBuyingPowerMicros())
       << "\n";
 }
 
@@ -81,7 +98,7 @@ void printPositions(std::ostream& out, const std::vector<idl::PositionView::Read
   for (const idl::PositionView::Reader& position : positions) {
     out << std::left << std::setw(9) << position.getSymbol().cStr() << std::right << std::setw(10)
         << position.getQuantity() << std::setw(14) << price(position.getAverageCostMicros())
-        << std::setw(16) << exchange::formatMicros(position.getRealisedPnlMicros()) << "\n";
+        << std::setw(16) << firm::formatMicros(position.getRealisedPnlMicros()) << "\n";
   }
 }
 

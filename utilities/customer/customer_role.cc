@@ -10,13 +10,19 @@ constexpr size_t kWorkerThreads = 8;
 CustomerRole::CustomerRole(common::DaemonContext& context)
     : DaemonRole(context),
       service_(context.topology, *context.storage, context.logger, kWorkerThreads),
-      tasks_(*this) {}
+      watchHub_(service_, context.io.provider->getTimer()),
+      tasks_(*this) {
+  service_.attachWatchHub(&watchHub_);
+}
 
 CustomerRole::~CustomerRole() noexcept = default;
 
 kj::Promise<void> CustomerRole::start() {
   const topology::Utility& site = *context().utility;
   KJ_REQUIRE(site.customerAddress.has_value(), "a customer utility has a customer address");
+  listenToBuses();
+  tasks_.add(watchHub_.run());
+  tasks_.add(heartbeatEverySecond());
   auto address = kj::str(site.customerAddress->c_str(), ":", site.gatewayPort);
   return context().io.provider->getNetwork().parseAddress(address).then(
       [this, address = kj::mv(address)](kj::Own<kj::NetworkAddress> parsed) {
@@ -25,6 +31,40 @@ kj::Promise<void> CustomerRole::start() {
         tasks_.add(server_->listen(*listener_));
         context().logger.info("gateway-listening", {{"address", address.cStr()}});
       });
+}
+
+void CustomerRole::listenToBuses() {
+  if (const topology::Broker* bus = context().topology.broker(topology::Bus::kFirm)) {
+    firmBus_ = std::make_unique<common::BusDoorbell>(
+        context().io.unixEventPort, zmq_, *bus,
+        std::vector<std::string>{"route.", "execution.", "reject.", "closure."},
+        common::BusDoorbell::Consumer{
+            .onMessage = [this](const brokers::BusMessage&) { watchHub_.poke(); },
+            .onCatchUp = [this](std::string_view) { watchHub_.poke(); }},
+        context().health, context().logger);
+    tasks_.add(firmBus_->run());
+  }
+  if (const topology::Broker* bus = context().topology.broker(topology::Bus::kCustomer)) {
+    customerBus_ = std::make_unique<common::BusDoorbell>(
+        context().io.unixEventPort, zmq_, *bus, std::vector<std::string>{"md."},
+        common::BusDoorbell::Consumer{
+            .onMessage =
+                [this](const brokers::BusMessage& message) {
+                  auto record = message.envelope().getRecord();
+                  if (record.isMarketData()) watchHub_.marketData(record.getMarketData());
+                },
+            // Market data is not kept: a missed quote is superseded by the next.
+            .onCatchUp = [](std::string_view) {}},
+        context().health, context().logger);
+    tasks_.add(customerBus_->run());
+  }
+}
+
+kj::Promise<void> CustomerRole::heartbeatEverySecond() {
+  return context().io.provider->getTimer().afterDelay(1 * kj::SECONDS).then([this] {
+    service_.heartbeat();
+    return heartbeatEverySecond();
+  });
 }
 
 void CustomerRole::taskFailed(kj::Exception&& exception) {

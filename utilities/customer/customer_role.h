@@ -1,12 +1,20 @@
 // triad-customerd's part in the daemon frame: serves the Gateway on the
-// utility's customer-facing address (and nowhere else).
+// utility's customer-facing address (and nowhere else), and listens to both
+// buses for its watchers: street records announced on the firm bus make the
+// watch hub look at the replicas sooner; market data on the customer bus goes
+// straight to the watchers.
 
 #pragma once
 
 #include <capnp/rpc-twoparty.h>
+#include <zmq.hpp>
 
+#include <memory>
+
+#include "utilities/common/bus_doorbell.h"
 #include "utilities/common/daemon.h"
 #include "utilities/customer/customer_service.h"
+#include "utilities/customer/watch_hub.h"
 
 namespace triad::customer {
 
@@ -18,8 +26,14 @@ class CustomerRole final : public common::DaemonRole, private kj::TaskSet::Error
 
  private:
   void taskFailed(kj::Exception&& exception) override;
+  void listenToBuses();
+  kj::Promise<void> heartbeatEverySecond();
 
   CustomerService service_;
+  WatchHub watchHub_;
+  zmq::context_t zmq_;
+  std::unique_ptr<common::BusDoorbell> firmBus_;
+  std::unique_ptr<common::BusDoorbell> customerBus_;
   kj::Own<kj::ConnectionReceiver> listener_;
   kj::Own<capnp::TwoPartyServer> server_;
   kj::TaskSet tasks_;

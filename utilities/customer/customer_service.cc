@@ -54,4 +54,8 @@ void CustomerService::announceCancel(std::string_view street, std::string_view o
   });
 }
 
+void CustomerService::heartbeat() {
+  if (publisher_) publisher_->publishHeartbeats();
+}
+
 }  // namespace triad::customer

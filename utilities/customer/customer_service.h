@@ -22,6 +22,8 @@
 
 namespace triad::customer {
 
+class WatchHub;
+
 class CustomerService {
  public:
   CustomerService(const topology::Topology& topology, common::SiteStorage& storage,
@@ -37,6 +39,12 @@ class CustomerService {
   // anyway, so a dropped message only costs latency. Loop thread only.
   void announceOrder(idl::Order::Reader order);
   void announceCancel(std::string_view street, std::string_view orderId, std::string_view cancelId);
+  // Lets subscribers notice a lost last message. About once a second.
+  void heartbeat();
+
+  // Session.watch's hub, once the role has started one (null before).
+  void attachWatchHub(WatchHub* hub) { watchHub_ = hub; }
+  WatchHub* watchHub() const { return watchHub_; }
 
  private:
   const topology::Topology& topology_;
@@ -47,6 +55,7 @@ class CustomerService {
   Offload offload_;
   zmq::context_t zmq_;
   std::unique_ptr<brokers::BusPublisher> publisher_;
+  WatchHub* watchHub_ = nullptr;
 };
 
 }  // namespace triad::customer

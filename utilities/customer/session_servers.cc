@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 
+#include "utilities/customer/watch_hub.h"
 #include "utilities/firm/account_reads.h"
 
 namespace triad::customer {
@@ -186,6 +187,14 @@ kj::Promise<void> SessionServer::positions(PositionsContext context) {
           out[i].setRealisedPnlMicros(position.realisedPnlMicros);
         }
       });
+}
+
+kj::Promise<void> SessionServer::watch(WatchContext context) {
+  WatchHub* hub = service_.watchHub();
+  KJ_REQUIRE(hub != nullptr, "watch is not available until the customer utility has started");
+  context.getResults().setSubscription(hub->watch(account_, context.getParams().getListener()));
+  service_.logger().info("watch", {{"account", account_}, {"session", session_}});
+  return kj::READY_NOW;
 }
 
 kj::Promise<void> SessionServer::logout(LogoutContext) {

@@ -38,6 +38,7 @@ class SessionServer final : public idl::Session::Server {
   kj::Promise<void> listOrders(ListOrdersContext context) override;
   kj::Promise<void> balance(BalanceContext context) override;
   kj::Promise<void> positions(PositionsContext context) override;
+  kj::Promise<void> watch(WatchContext context) override;
   kj::Promise<void> logout(LogoutContext context) override;
 
  private:
