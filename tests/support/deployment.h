@@ -42,13 +42,32 @@ class Deployment {
     topology_.emplace(std::get<topology::Topology>(std::move(loaded)));
   }
 
-  // Starts `program` (relative to the build folder) for site `id`.
-  void start(const std::string& program, const std::string& id) {
+  // Starts `program` (relative to the build folder) for site `id`, with
+  // `extra` options after the common ones.
+  void start(const std::string& program, const std::string& id,
+             const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> arguments{"--topology",
+                                       topologyPath_.string(),
+                                       "--id",
+                                       id,
+                                       "--data",
+                                       dataRoot(id).string(),
+                                       "--ack-timeout-ms",
+                                       "1000",
+                                       "--replica-wait-ms",
+                                       "60000"};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    processes_[id] = std::make_unique<ChildProcess>(builtProgram(program), std::move(arguments),
+                                                    logPath(id).string());
+  }
+
+  // Starts triad-brokerd for `bus` ("firm" or "customer"), as process
+  // "bus-<bus>".
+  void startBroker(const std::string& bus) {
+    const std::string id = "bus-" + bus;
     processes_[id] = std::make_unique<ChildProcess>(
-        builtProgram(program),
-        std::vector<std::string>{"--topology", topologyPath_.string(), "--id", id, "--data",
-                                 dataRoot(id).string(), "--ack-timeout-ms", "1000",
-                                 "--replica-wait-ms", "60000"},
+        builtProgram("brokers/triad-brokerd"),
+        std::vector<std::string>{"--topology", topologyPath_.string(), "--bus", bus},
         logPath(id).string());
   }
 
