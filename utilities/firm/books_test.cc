@@ -324,6 +324,27 @@ TEST_F(BooksTest, DepositWithdrawAndOverdraftRefusal) {
   EXPECT_EQ(books_->deposit("nobody", "USD", kDollar).error().code, idl::ErrorCode::NOT_FOUND);
 }
 
+TEST_F(BooksTest, ConcurrentSettlementRunsMoveCashOnce) {
+  openAccount("gus", 1'000 * kDollar);
+  fill("gus", "ACME", idl::Side::BUY, 3, 100 * kDollar, nanosAt(2024, 3, 4));
+  std::atomic<int> linesForGus{0};
+  std::vector<std::thread> runs;
+  for (int i = 0; i < 4; ++i) {
+    runs.emplace_back([&] {
+      Result<SettlementRun> run = books_->settle(20240304);
+      EXPECT_TRUE(run.isOk()) << run.toString();
+      if (!run.isOk()) return;
+      for (const SettlementLine& line : run.value().lines) {
+        if (line.account == "gus") ++linesForGus;
+      }
+    });
+  }
+  for (std::thread& run : runs) run.join();
+  EXPECT_EQ(linesForGus.load(), 1);
+  EXPECT_EQ(cash(*firm_, "gus").settledMicros, 700 * kDollar);
+  EXPECT_EQ(cash(*firm_, "gus").tradeDateMicros, 700 * kDollar);
+}
+
 TEST_F(BooksTest, SettlementMovesTradeCashOnceAtTPlusOne) {
   openAccount("grace", 10'000 * kDollar);
   fill("grace", "ACME", idl::Side::BUY, 10, 100 * kDollar, nanosAt(2024, 3, 4));
