@@ -324,6 +324,59 @@ TEST_F(BooksTest, DepositWithdrawAndOverdraftRefusal) {
   EXPECT_EQ(books_->deposit("nobody", "USD", kDollar).error().code, idl::ErrorCode::NOT_FOUND);
 }
 
+TEST_F(BooksTest, ReferencedDepositAndWithdrawalPostOnceAndRefuseAReusedReference) {
+  openAccount("fay", 0);
+  Result<CashPosting> first = books_->deposit("fay", "USD", 300 * kDollar, "wire-0001");
+  ASSERT_OK(first);
+  EXPECT_FALSE(first.value().repeat);
+  EXPECT_EQ(first.value().settledMicros, 300 * kDollar);
+
+  // A retry (as after notReplicated) answers the first posting and posts nothing.
+  Result<CashPosting> retry = books_->deposit("fay", "USD", 300 * kDollar, "wire-0001");
+  ASSERT_OK(retry);
+  EXPECT_TRUE(retry.value().repeat);
+  EXPECT_EQ(retry.value().postingId, first.value().postingId);
+  EXPECT_EQ(retry.value().settledMicros, 300 * kDollar);
+  EXPECT_EQ(cash(*firm_, "fay").settledMicros, 300 * kDollar);
+
+  // The same reference with other content is refused, whichever field differs.
+  for (auto other : {books_->deposit("fay", "USD", 301 * kDollar, "wire-0001"),
+                     books_->withdraw("fay", "USD", 300 * kDollar, "wire-0001"),
+                     books_->deposit("frank", "USD", 300 * kDollar, "wire-0001")}) {
+    ASSERT_FALSE(other.isOk());
+    EXPECT_EQ(other.error().code, idl::ErrorCode::DUPLICATE);
+    EXPECT_EQ(other.error().reason, "reference 'wire-0001' was already used for a deposit of " +
+                                        std::string("300.00 USD to fay (posting ") +
+                                        first.value().postingId + "); use a new reference");
+  }
+
+  // A withdrawal's retry is answered as first made, though the cash has gone since.
+  Result<CashPosting> out = books_->withdraw("fay", "USD", 300 * kDollar, "payout-7");
+  ASSERT_OK(out);
+  EXPECT_EQ(out.value().settledMicros, 0);
+  Result<CashPosting> outAgain = books_->withdraw("fay", "USD", 300 * kDollar, "payout-7");
+  ASSERT_OK(outAgain);
+  EXPECT_TRUE(outAgain.value().repeat);
+  EXPECT_EQ(outAgain.value().postingId, out.value().postingId);
+  EXPECT_EQ(cash(*firm_, "fay").settledMicros, 0);
+
+  // A refused posting records no reference: the same one may be used again.
+  Result<CashPosting> refused = books_->withdraw("fay", "USD", kDollar, "payout-8");
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_EQ(refused.error().code, idl::ErrorCode::INSUFFICIENT_BUYING_POWER);
+  ASSERT_OK(books_->deposit("fay", "USD", kDollar, "payout-8"));
+  EXPECT_EQ(cash(*firm_, "fay").settledMicros, kDollar);
+
+  EXPECT_EQ(books_->deposit("fay", "USD", kDollar, "has space").error().code,
+            idl::ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(books_->deposit("fay", "USD", kDollar, std::string(129, 'r')).error().code,
+            idl::ErrorCode::INVALID_ARGUMENT);
+  // Without a reference, every call posts.
+  ASSERT_OK(books_->deposit("fay", "USD", kDollar));
+  ASSERT_OK(books_->deposit("fay", "USD", kDollar));
+  EXPECT_EQ(cash(*firm_, "fay").settledMicros, 3 * kDollar);
+}
+
 TEST_F(BooksTest, ConcurrentSettlementRunsMoveCashOnce) {
   openAccount("gus", 1'000 * kDollar);
   fill("gus", "ACME", idl::Side::BUY, 3, 100 * kDollar, nanosAt(2024, 3, 4));
