@@ -473,6 +473,27 @@ TEST_F(BooksTest, VerifyCatchesACorruptedLedger) {
   ASSERT_EQ(report.value().count(Finding::Kind::kUnbooked), 1u) << report.value().toString();
   EXPECT_EQ(report.value().findings.size(), 1u);
   ASSERT_OK(books_->bookExecution(unbooked->reader()));
+
+  // A deposit reference that no longer matches its posting.
+  ASSERT_OK(books_->deposit("heidi", "USD", 5 * kDollar, "heidi-ref-1"));
+  bdb::Record<idl::CashReference> stored;
+  ASSERT_STATUS_OK(tables::kCashReferences.get(*firm_, bdb::Key::of("heidi-ref-1"), &stored));
+  capnp::MallocMessageBuilder edited;
+  edited.setRoot(stored.reader());
+  edited.getRoot<idl::CashReference>().setAmountMicros(6 * kDollar);
+  ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
+    return tables::kCashReferences.put(txn, bdb::Key::of("heidi-ref-1"), edited);
+  }));
+  report = books_->verify(streets());
+  ASSERT_OK(report);
+  ASSERT_EQ(report.value().count(Finding::Kind::kReferenceMismatch), 1u)
+      << report.value().toString();
+  EXPECT_NE(report.value().toString().find("reference 'heidi-ref-1' says posting"),
+            std::string::npos)
+      << report.value().toString();
+  ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
+    return tables::kCashReferences.put(txn, bdb::Key::of("heidi-ref-1"), stored.reader());
+  }));
 }
 
 TEST_F(BooksTest, AuthenticationAcceptsTheRightSecretOnly) {
