@@ -117,9 +117,10 @@ FirmRole::FirmRole(common::DaemonContext& context) : DaemonRole(context) {
 }
 
 FirmRole::~FirmRole() noexcept {
-  settlement_.reset();  // a settlement in progress finishes first
-  ticking_ = nullptr;   // no further pass is asked for
-  worker_.reset();      // a running pass stops between two bookings
+  // A settlement in progress finishes first.
+  settlement_.reset();
+  ticking_ = nullptr;  // no further pass is asked for
+  worker_.reset();     // a running pass stops between two bookings
   booker_.reset();
 }
 

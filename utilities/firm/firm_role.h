@@ -51,9 +51,10 @@ class FirmRole final : public common::DaemonRole {
 
   std::unique_ptr<Books> books_;
   std::unique_ptr<ExecutionBooker> booker_;
-  std::unique_ptr<BookingWorker> worker_;            // from start()
-  kj::Promise<void> ticking_ = nullptr;              // the timer's loop, from start()
-  std::unique_ptr<ScheduledSettlement> settlement_;  // from start(), if scheduled
+  std::unique_ptr<BookingWorker> worker_;  // from start()
+  kj::Promise<void> ticking_ = nullptr;    // the timer's loop, from start()
+  // From start(), when triad-firmd was given a schedule.
+  std::unique_ptr<ScheduledSettlement> settlement_;
 };
 
 }  // namespace triad::firm
