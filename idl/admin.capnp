@@ -69,8 +69,15 @@ interface Admin {
   resume @3 (symbol :Text) -> (result :AdminResult);
   accounts @4 () -> (accounts :List(Records.Account));
   createAccount @5 (request :AccountRequest) -> (result :AdminResult);
-  deposit @6 (account :Text, currency :Text, amountMicros :Int64) -> (result :AdminResult);
-  withdraw @7 (account :Text, currency :Text, amountMicros :Int64) -> (result :AdminResult);
+  # `reference` (optional; 1-128 printable characters, no spaces) makes a
+  # deposit or withdrawal idempotent: a repeat with the same reference and
+  # content posts nothing and is answered as the first was; the same
+  # reference with other content is refused (duplicate). Retry a notReplicated
+  # answer with the same reference.
+  deposit @6 (account :Text, currency :Text, amountMicros :Int64, reference :Text)
+      -> (result :AdminResult);
+  withdraw @7 (account :Text, currency :Text, amountMicros :Int64, reference :Text)
+      -> (result :AdminResult);
   setLimits @8 (account :Text, limits :Records.RiskLimits) -> (result :AdminResult);
   setRoute @9 (route :Records.VenueRoute) -> (result :AdminResult);
   routes @10 () -> (routes :List(Records.VenueRoute));

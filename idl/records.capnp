@@ -156,6 +156,21 @@ struct Booking {
   bookedAtNanos @2 :Int64;
 }
 
+struct CashReference {
+  # A deposit or withdrawal's caller-supplied reference, written with its
+  # posting: a retry with the same reference and content is answered with
+  # this, and posts nothing (docs/decisions.md).
+  reference @0 :Text;
+  account @1 :Text;
+  currency @2 :Text;
+  amountMicros @3 :Int64;      # positive; `kind` says which way
+  kind @4 :LedgerEntry.Kind;   # deposit or withdrawal
+  postingId @5 :Text;
+  tradeDateMicros @6 :Int64;   # the account's cash right after the posting
+  settledMicros @7 :Int64;
+  atNanos @8 :Int64;
+}
+
 struct Settlement {
   id @0 :Text;
   account @1 :Text;

@@ -42,23 +42,24 @@ class Deployment {
     topology_.emplace(std::get<topology::Topology>(std::move(loaded)));
   }
 
-  // Starts `program` (relative to the build folder) for site `id`, with
-  // `extra` options after the common ones.
+  // Starts `program` (relative to the build folder) for site `id`, with the
+  // daemon's own `options` after the common ones. Starting an id again
+  // (a restart) replaces its process, which must have exited.
   void start(const std::string& program, const std::string& id,
-             const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> arguments{"--topology",
-                                       topologyPath_.string(),
-                                       "--id",
-                                       id,
-                                       "--data",
-                                       dataRoot(id).string(),
-                                       "--ack-timeout-ms",
-                                       "1000",
-                                       "--replica-wait-ms",
-                                       "60000"};
-    arguments.insert(arguments.end(), extra.begin(), extra.end());
-    processes_[id] = std::make_unique<ChildProcess>(builtProgram(program), std::move(arguments),
-                                                    logPath(id).string());
+             const std::vector<std::string>& options = {}) {
+    std::vector<std::string> args{"--topology",
+                                  topologyPath_.string(),
+                                  "--id",
+                                  id,
+                                  "--data",
+                                  dataRoot(id).string(),
+                                  "--ack-timeout-ms",
+                                  "1000",
+                                  "--replica-wait-ms",
+                                  "60000"};
+    args.insert(args.end(), options.begin(), options.end());
+    processes_[id] =
+        std::make_unique<ChildProcess>(builtProgram(program), args, logPath(id).string());
   }
 
   // Starts triad-brokerd for `bus` ("firm" or "customer"), as process

@@ -3,7 +3,7 @@
 //
 //   triadctl [--topology FILE] status
 //   triadctl accounts | accounts create ID --secret S [--name N] [--currency USD]
-//   triadctl deposit|withdraw ACCOUNT AMOUNT [--currency USD]
+//   triadctl deposit|withdraw ACCOUNT AMOUNT [--currency USD] [--reference REF]
 //   triadctl route SYMBOL STREET VENUE [--currency USD] [--last PRICE] | routes
 //   triadctl halt SYMBOL REASON | resume SYMBOL | settle [YYYYMMDD] | verify
 //
@@ -16,9 +16,14 @@
 #include <kj/async-io.h>
 
 #include <boost/program_options.hpp>
+#include <chrono>
+#include <ctime>
 #include <iomanip>
 #include <iostream>
+#include <random>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "exchange/decimal_text.h"
@@ -72,6 +77,15 @@ class Admin {
   kj::Own<capnp::TwoPartyClient> client_;
   idl::Admin::Client admin_ = nullptr;
 };
+
+// A deposit's or withdrawal's reference when the operator gives none:
+// unique enough that two operators never pick the same one.
+std::string newReference() {
+  std::random_device random;
+  std::ostringstream out;
+  out << "triadctl-" << std::time(nullptr) << "-" << std::hex << random() << random();
+  return out.str();
+}
 
 int answer(idl::AdminResult::Reader result) {
   if (result.isError()) {
@@ -164,7 +178,8 @@ int status(kj::AsyncIoContext& io, const topology::Topology& topology, kj::Durat
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string topologyPath = "/etc/triad/topology.conf", secret, name, currency = "USD", last;
+  std::string topologyPath = "/etc/triad/topology.conf", secret, name, currency = "USD", last,
+              reference;
   int timeoutMs = 1500;
   std::vector<std::string> command;
   po::options_description options("triadctl options");
@@ -175,7 +190,9 @@ int main(int argc, char** argv) {
       "name", po::value(&name), "accounts create: the holder's name")(
       "currency", po::value(&currency), "currency (default USD)")(
       "last", po::value(&last), "route: reference price for market-order reservations")(
-      "command", po::value(&command), "the command and its arguments");
+      "reference", po::value(&reference),
+      "deposit/withdraw: the posting's reference (default: a new one); reusing it never posts "
+      "twice")("command", po::value(&command), "the command and its arguments");
   po::positional_options_description positional;
   positional.add("command", -1);
   po::variables_map vm;
@@ -235,18 +252,35 @@ int main(int argc, char** argv) {
                      result = usage("amount must be a decimal like 1000.00");
                      return;
                    }
-                   if (verb == "deposit") {
-                     auto request = admin->depositRequest();
+                   // The reference makes a retry safe: a notReplicated answer may
+                   // mean "posted, unacknowledged", and the same reference never
+                   // posts twice.
+                   if (reference.empty()) reference = newReference();
+                   constexpr int kAttempts = 5;
+                   auto post = [&](auto request, int attempt) {
                      request.setAccount(command[1]);
                      request.setCurrency(currency);
                      request.setAmountMicros(amount);
-                     result = answer(admin.call(kj::mv(request)).getResult());
-                   } else {
-                     auto request = admin->withdrawRequest();
-                     request.setAccount(command[1]);
-                     request.setCurrency(currency);
-                     request.setAmountMicros(amount);
-                     result = answer(admin.call(kj::mv(request)).getResult());
+                     request.setReference(reference);
+                     auto response = admin.call(kj::mv(request));
+                     auto posted = response.getResult();
+                     if (posted.isError() &&
+                         posted.getError().getCode() == idl::ErrorCode::NOT_REPLICATED &&
+                         attempt < kAttempts) {
+                       std::cerr << "triadctl: not replicated yet; retrying with reference "
+                                 << reference << "\n";
+                       std::this_thread::sleep_for(std::chrono::seconds(attempt));
+                       return false;
+                     }
+                     result = answer(posted);
+                     if (result != 0) std::cerr << "reference: " << reference << "\n";
+                     return true;
+                   };
+                   for (int attempt = 1;; ++attempt) {
+                     if (verb == "deposit" ? post(admin->depositRequest(), attempt)
+                                           : post(admin->withdrawRequest(), attempt)) {
+                       break;
+                     }
                    }
                  } else if (verb == "route" && command.size() == 4) {
                    int64_t lastPrice = 0;

@@ -31,7 +31,7 @@ const std::vector<TableSchema>& tablesFor(topology::Role role) {
   static const std::vector<TableSchema> firm = {
       entry(tables::kAccounts), entry(tables::kBalances),    entry(tables::kPositions),
       entry(tables::kLedger),   entry(tables::kBookings),    entry(tables::kSettlements),
-      entry(tables::kHalts),    entry(tables::kVenueRoutes),
+      entry(tables::kHalts),    entry(tables::kVenueRoutes), entry(tables::kCashReferences),
   };
   static const std::vector<TableSchema> none;
   switch (role) {

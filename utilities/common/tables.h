@@ -31,5 +31,6 @@ inline constexpr bdb::Table<idl::Booking> kBookings{"bookings"};            // e
 inline constexpr bdb::Table<idl::Settlement> kSettlements{"settlements"};   // settlement id
 inline constexpr bdb::Table<idl::Halt> kHalts{"halts"};                     // symbol
 inline constexpr bdb::Table<idl::VenueRoute> kVenueRoutes{"venue_routes"};  // symbol ("*": default)
+inline constexpr bdb::Table<idl::CashReference> kCashReferences{"cash_references"};  // reference
 
 }  // namespace triad::tables

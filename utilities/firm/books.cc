@@ -59,6 +59,15 @@ bool validSymbol(std::string_view symbol) {
   return true;
 }
 
+// A deposit's or withdrawal's reference: a key component and a log field.
+bool validReference(std::string_view reference) {
+  if (reference.empty() || reference.size() > 128) return false;
+  for (char c : reference) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
 std::optional<Error> fromStorage(bdb::Status status) {
   return Error::fromStorage(std::move(status));
 }
@@ -330,17 +339,18 @@ Result<> Books::setLimits(std::string_view account, idl::RiskLimits::Reader limi
 // ---- Cash ----
 
 Result<CashPosting> Books::deposit(std::string_view account, std::string_view currency,
-                                   int64_t amountMicros) {
-  return moveCash(account, currency, amountMicros, idl::LedgerEntry::Kind::DEPOSIT);
+                                   int64_t amountMicros, std::string_view reference) {
+  return moveCash(account, currency, amountMicros, idl::LedgerEntry::Kind::DEPOSIT, reference);
 }
 
 Result<CashPosting> Books::withdraw(std::string_view account, std::string_view currency,
-                                    int64_t amountMicros) {
-  return moveCash(account, currency, amountMicros, idl::LedgerEntry::Kind::WITHDRAWAL);
+                                    int64_t amountMicros, std::string_view reference) {
+  return moveCash(account, currency, amountMicros, idl::LedgerEntry::Kind::WITHDRAWAL, reference);
 }
 
 Result<CashPosting> Books::moveCash(std::string_view account, std::string_view currency,
-                                    int64_t amountMicros, idl::LedgerEntry::Kind kind) {
+                                    int64_t amountMicros, idl::LedgerEntry::Kind kind,
+                                    std::string_view reference) {
   if (!validAccountId(account)) return noAccount(account);
   if (!validCurrency(currency)) {
     return invalid("currency '" + std::string(currency) + "' is not three capital letters");
@@ -348,12 +358,40 @@ Result<CashPosting> Books::moveCash(std::string_view account, std::string_view c
   if (amountMicros <= 0) {
     return invalid("the amount must be positive, not " + formatMicros(amountMicros));
   }
+  if (!reference.empty() && !validReference(reference)) {
+    return invalid("reference '" + std::string(reference) +
+                   "' must be 1-128 printable characters without spaces");
+  }
   const bool deposit = kind == idl::LedgerEntry::Kind::DEPOSIT;
   const int64_t customerDelta = deposit ? amountMicros : -amountMicros;
   const Posting::Stamp stamp{options_.nowNanos(), today(), kind, ""};
   CashPosting posted;
 
   Result<> written = write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
+    // A known reference is answered before anything else is checked: the
+    // first posting stands even if the balance has moved since.
+    if (!reference.empty()) {
+      bdb::Record<idl::CashReference> earlier;
+      bdb::Status s = tables::kCashReferences.get(txn, bdb::Key::of(reference), &earlier);
+      if (s.isOk()) {
+        if (text(earlier->getAccount()) != account || text(earlier->getCurrency()) != currency ||
+            earlier->getAmountMicros() != amountMicros || earlier->getKind() != kind) {
+          return Error::refused(
+              idl::ErrorCode::DUPLICATE,
+              "reference '" + std::string(reference) + "' was already used for a " +
+                  (earlier->getKind() == idl::LedgerEntry::Kind::DEPOSIT ? "deposit of "
+                                                                         : "withdrawal of ") +
+                  formatMicros(earlier->getAmountMicros()) + " " + text(earlier->getCurrency()) +
+                  (earlier->getKind() == idl::LedgerEntry::Kind::DEPOSIT ? " to " : " from ") +
+                  text(earlier->getAccount()) + " (posting " + text(earlier->getPostingId()) +
+                  "); use a new reference");
+        }
+        posted = {text(earlier->getPostingId()), earlier->getTradeDateMicros(),
+                  earlier->getSettledMicros(), true};
+        return std::nullopt;
+      }
+      if (!s.isNotFound()) return fromStorage(std::move(s));
+    }
     if (std::optional<Error> e = requireAccount(txn, account)) return e;
     if (std::optional<Error> e = refuseCashThatIsSymbol(txn, currency)) return e;
     if (!deposit) {
@@ -383,7 +421,22 @@ Result<CashPosting> Books::moveCash(std::string_view account, std::string_view c
             addCash(txn, kBankBook, currency, -customerDelta, -customerDelta)) {
       return e;
     }
-    posted = {posting.id(), after.tradeDateMicros, after.settledMicros};
+    posted = {posting.id(), after.tradeDateMicros, after.settledMicros, false};
+    if (!reference.empty()) {
+      capnp::MallocMessageBuilder message;
+      auto record = message.initRoot<idl::CashReference>();
+      record.setReference(std::string(reference));
+      record.setAccount(std::string(account));
+      record.setCurrency(std::string(currency));
+      record.setAmountMicros(amountMicros);
+      record.setKind(kind);
+      record.setPostingId(posting.id());
+      record.setTradeDateMicros(after.tradeDateMicros);
+      record.setSettledMicros(after.settledMicros);
+      record.setAtNanos(stamp.atNanos);
+      bdb::Status s = tables::kCashReferences.put(txn, bdb::Key::of(reference), message);
+      if (!s.isOk()) return fromStorage(std::move(s));
+    }
     return std::nullopt;
   });
   if (!written.isOk()) return written.error();

@@ -9,8 +9,8 @@
 // refusals come back as Error with an idl::ErrorCode and a reason a person can
 // act on; storage failures keep their bdb::Status (Error::fromStorage). A
 // NotReplicated answer may mean "committed here, unacknowledged": retrying
-// bookExecution or settle is safe (both are idempotent); retrying a deposit
-// or withdrawal is not.
+// bookExecution or settle is safe (both are idempotent); so is retrying a
+// deposit or withdrawal made with a reference, and only then.
 //
 // Thread-safety: every method may be called from any thread; the group
 // commit runs the write callbacks one at a time, so read-modify-write of a
@@ -54,6 +54,7 @@ struct CashPosting {
   std::string postingId;
   int64_t tradeDateMicros = 0;
   int64_t settledMicros = 0;
+  bool repeat = false;  // a retry of a posting made before: nothing was written now
 };
 
 struct BookingOutcome {
@@ -90,10 +91,17 @@ class Books {
   // Cash in or out, against the firm's bank book; both count as settled at
   // once. A withdrawal may take only settled cash not already spent by
   // unsettled buys: "insufficient settled cash: needs 1,000.00, has 250.00".
+  //
+  // A non-empty `reference` (1-128 printable characters, no spaces) makes
+  // the posting idempotent: it is recorded in the same transaction, and a
+  // later call with the same reference, account, currency, amount and
+  // direction writes nothing and answers the first posting (repeat set),
+  // whatever the balance is now. The same reference with anything else is
+  // refused (duplicate). Without a reference every call posts.
   Result<CashPosting> deposit(std::string_view account, std::string_view currency,
-                              int64_t amountMicros);
+                              int64_t amountMicros, std::string_view reference = {});
   Result<CashPosting> withdraw(std::string_view account, std::string_view currency,
-                               int64_t amountMicros);
+                               int64_t amountMicros, std::string_view reference = {});
 
   // Books one fill exactly once, keyed by its execution id: the customer's
   // trade-date cash and position move now, settled cash at settlement; the
@@ -125,7 +133,8 @@ class Books {
   // a refusal undoes everything it wrote.
   Result<> write(const std::function<std::optional<Error>(bdb::WriteTxn&)>& body);
   Result<CashPosting> moveCash(std::string_view account, std::string_view currency,
-                               int64_t amountMicros, idl::LedgerEntry::Kind kind);
+                               int64_t amountMicros, idl::LedgerEntry::Kind kind,
+                               std::string_view reference);
   Result<> putHalt(std::string_view symbol, bool halted, std::string_view reason);
   int32_t today() const;
 

@@ -324,6 +324,80 @@ TEST_F(BooksTest, DepositWithdrawAndOverdraftRefusal) {
   EXPECT_EQ(books_->deposit("nobody", "USD", kDollar).error().code, idl::ErrorCode::NOT_FOUND);
 }
 
+TEST_F(BooksTest, ReferencedDepositAndWithdrawalPostOnceAndRefuseAReusedReference) {
+  openAccount("fay", 0);
+  Result<CashPosting> first = books_->deposit("fay", "USD", 300 * kDollar, "wire-0001");
+  ASSERT_OK(first);
+  EXPECT_FALSE(first.value().repeat);
+  EXPECT_EQ(first.value().settledMicros, 300 * kDollar);
+
+  // A retry (as after notReplicated) answers the first posting and posts nothing.
+  Result<CashPosting> retry = books_->deposit("fay", "USD", 300 * kDollar, "wire-0001");
+  ASSERT_OK(retry);
+  EXPECT_TRUE(retry.value().repeat);
+  EXPECT_EQ(retry.value().postingId, first.value().postingId);
+  EXPECT_EQ(retry.value().settledMicros, 300 * kDollar);
+  EXPECT_EQ(cash(*firm_, "fay").settledMicros, 300 * kDollar);
+
+  // The same reference with other content is refused, whichever field differs.
+  for (auto other : {books_->deposit("fay", "USD", 301 * kDollar, "wire-0001"),
+                     books_->withdraw("fay", "USD", 300 * kDollar, "wire-0001"),
+                     books_->deposit("frank", "USD", 300 * kDollar, "wire-0001")}) {
+    ASSERT_FALSE(other.isOk());
+    EXPECT_EQ(other.error().code, idl::ErrorCode::DUPLICATE);
+    EXPECT_EQ(other.error().reason, "reference 'wire-0001' was already used for a deposit of " +
+                                        std::string("300.00 USD to fay (posting ") +
+                                        first.value().postingId + "); use a new reference");
+  }
+
+  // A withdrawal's retry is answered as first made, though the cash has gone since.
+  Result<CashPosting> out = books_->withdraw("fay", "USD", 300 * kDollar, "payout-7");
+  ASSERT_OK(out);
+  EXPECT_EQ(out.value().settledMicros, 0);
+  Result<CashPosting> outAgain = books_->withdraw("fay", "USD", 300 * kDollar, "payout-7");
+  ASSERT_OK(outAgain);
+  EXPECT_TRUE(outAgain.value().repeat);
+  EXPECT_EQ(outAgain.value().postingId, out.value().postingId);
+  EXPECT_EQ(cash(*firm_, "fay").settledMicros, 0);
+
+  // A refused posting records no reference: the same one may be used again.
+  Result<CashPosting> refused = books_->withdraw("fay", "USD", kDollar, "payout-8");
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_EQ(refused.error().code, idl::ErrorCode::INSUFFICIENT_BUYING_POWER);
+  ASSERT_OK(books_->deposit("fay", "USD", kDollar, "payout-8"));
+  EXPECT_EQ(cash(*firm_, "fay").settledMicros, kDollar);
+
+  EXPECT_EQ(books_->deposit("fay", "USD", kDollar, "has space").error().code,
+            idl::ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(books_->deposit("fay", "USD", kDollar, std::string(129, 'r')).error().code,
+            idl::ErrorCode::INVALID_ARGUMENT);
+  // Without a reference, every call posts.
+  ASSERT_OK(books_->deposit("fay", "USD", kDollar));
+  ASSERT_OK(books_->deposit("fay", "USD", kDollar));
+  EXPECT_EQ(cash(*firm_, "fay").settledMicros, 3 * kDollar);
+}
+
+TEST_F(BooksTest, ConcurrentSettlementRunsMoveCashOnce) {
+  openAccount("gus", 1'000 * kDollar);
+  fill("gus", "ACME", idl::Side::BUY, 3, 100 * kDollar, nanosAt(2024, 3, 4));
+  std::atomic<int> linesForGus{0};
+  std::vector<std::thread> runs;
+  for (int i = 0; i < 4; ++i) {
+    runs.emplace_back([&] {
+      Result<SettlementRun> run = books_->settle(20240304);
+      EXPECT_TRUE(run.isOk()) << run.toString();
+      if (!run.isOk()) return;
+      for (const SettlementLine& line : run.value().lines) {
+        if (line.account == "gus") ++linesForGus;
+      }
+    });
+  }
+  for (std::thread& run : runs) run.join();
+  EXPECT_EQ(linesForGus.load(), 1);
+  EXPECT_EQ(cash(*firm_, "gus").settledMicros, 700 * kDollar);
+  EXPECT_EQ(cash(*firm_, "gus").tradeDateMicros, 700 * kDollar);
+}
+
 TEST_F(BooksTest, SettlementMovesTradeCashOnceAtTPlusOne) {
   openAccount("grace", 10'000 * kDollar);
   fill("grace", "ACME", idl::Side::BUY, 10, 100 * kDollar, nanosAt(2024, 3, 4));
@@ -399,6 +473,27 @@ TEST_F(BooksTest, VerifyCatchesACorruptedLedger) {
   ASSERT_EQ(report.value().count(Finding::Kind::kUnbooked), 1u) << report.value().toString();
   EXPECT_EQ(report.value().findings.size(), 1u);
   ASSERT_OK(books_->bookExecution(unbooked->reader()));
+
+  // A deposit reference that no longer matches its posting.
+  ASSERT_OK(books_->deposit("heidi", "USD", 5 * kDollar, "heidi-ref-1"));
+  bdb::Record<idl::CashReference> stored;
+  ASSERT_STATUS_OK(tables::kCashReferences.get(*firm_, bdb::Key::of("heidi-ref-1"), &stored));
+  capnp::MallocMessageBuilder edited;
+  edited.setRoot(stored.reader());
+  edited.getRoot<idl::CashReference>().setAmountMicros(6 * kDollar);
+  ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
+    return tables::kCashReferences.put(txn, bdb::Key::of("heidi-ref-1"), edited);
+  }));
+  report = books_->verify(streets());
+  ASSERT_OK(report);
+  ASSERT_EQ(report.value().count(Finding::Kind::kReferenceMismatch), 1u)
+      << report.value().toString();
+  EXPECT_NE(report.value().toString().find("reference 'heidi-ref-1' says posting"),
+            std::string::npos)
+      << report.value().toString();
+  ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
+    return tables::kCashReferences.put(txn, bdb::Key::of("heidi-ref-1"), stored.reader());
+  }));
 }
 
 TEST_F(BooksTest, AuthenticationAcceptsTheRightSecretOnly) {

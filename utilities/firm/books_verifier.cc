@@ -59,6 +59,14 @@ struct Snapshot {
   std::map<DatedHolding, Wide> tradeDue;  // customers' trade legs
   std::map<std::string, std::set<std::string>> postingsOfExecution;
   std::map<ExecutionLeg, Wide> executionLegs;
+  // Deposits' and withdrawals' legs by posting, account and asset, and the
+  // references that name them.
+  std::map<std::tuple<std::string, std::string, std::string>, Wide> cashLegs;
+  struct Reference {
+    std::string reference, account, currency, postingId;
+    Wide amount = 0;  // signed: what the account gained
+  };
+  std::vector<Reference> references;
 
   std::map<Holding, std::pair<int64_t, int64_t>> balances;  // trade date, settled
   std::map<Holding, int64_t> positions;
@@ -120,6 +128,10 @@ bdb::Status scanLedger(bdb::OwnershipGroup& firm, Snapshot& snapshot) {
       if (!isFirmBook(account)) snapshot.tradeDue[{account, asset, entry.getTradeDate()}] += amount;
     } else {
       snapshot.nonTradeByHolding[{account, asset}] += amount;
+      if (entry.getKind() == idl::LedgerEntry::Kind::DEPOSIT ||
+          entry.getKind() == idl::LedgerEntry::Kind::WITHDRAWAL) {
+        snapshot.cashLegs[{posting, account, asset}] += amount;
+      }
     }
     if (!execution.empty()) {
       snapshot.postingsOfExecution[execution].insert(posting);
@@ -164,6 +176,21 @@ bdb::Status scanFirm(bdb::OwnershipGroup& firm, Snapshot& snapshot) {
         snapshot.settledByHolding[{account, currency}] += settlement.getAmountMicros();
         snapshot.settledByDate[{account, currency, settlement.getTradeDate()}] +=
             settlement.getAmountMicros();
+        return true;
+      });
+  if (!s.isOk()) return s;
+
+  s = tables::kCashReferences.scan(
+      firm, "", [&](std::string_view key, idl::CashReference::Reader reference) {
+        const std::string name = text(reference.getReference());
+        if (key != bdb::Key::of(name).view()) {
+          malformed(snapshot, "cash_references", key, "reference is " + name);
+        }
+        const Wide amount = reference.getAmountMicros();
+        snapshot.references.push_back(
+            {name, text(reference.getAccount()), text(reference.getCurrency()),
+             text(reference.getPostingId()),
+             reference.getKind() == idl::LedgerEntry::Kind::WITHDRAWAL ? -amount : amount});
         return true;
       });
   if (!s.isOk()) return s;
@@ -313,6 +340,20 @@ void checkStreetExecutions(const Snapshot& snapshot, std::vector<Finding>& findi
   }
 }
 
+void checkReferences(const Snapshot& snapshot, std::vector<Finding>& findings) {
+  for (const Snapshot::Reference& reference : snapshot.references) {
+    auto it = snapshot.cashLegs.find({reference.postingId, reference.account, reference.currency});
+    const Wide posted = it == snapshot.cashLegs.end() ? 0 : it->second;
+    if (posted != reference.amount) {
+      findings.push_back(
+          {Finding::Kind::kReferenceMismatch,
+           "reference '" + reference.reference + "' says posting " + reference.postingId +
+               " moved " + snapshot.amount(reference.amount, reference.currency) + " for " +
+               reference.account + ", the ledger " + snapshot.amount(posted, reference.currency)});
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view findingKindName(Finding::Kind kind) {
@@ -337,6 +378,8 @@ std::string_view findingKindName(Finding::Kind kind) {
       return "booked-twice";
     case Finding::Kind::kUnbooked:
       return "unbooked";
+    case Finding::Kind::kReferenceMismatch:
+      return "reference-mismatch";
     case Finding::Kind::kMalformed:
       return "malformed";
   }
@@ -386,6 +429,7 @@ Result<VerifyReport> verifyBooks(bdb::OwnershipGroup& firm,
     checkSettlements(snapshot, report.findings);
     checkBookings(snapshot, report.findings);
     checkStreetExecutions(snapshot, report.findings);
+    checkReferences(snapshot, report.findings);
     return report;
   }
   return Error::refused(idl::ErrorCode::UNAVAILABLE,

@@ -10,6 +10,8 @@
 //   - no settlement moved more than was due for its account, currency and
 //     trade date, nor in the wrong direction;
 //   - every booking names the one posting that carries its execution's legs;
+//   - every deposit or withdrawal reference names the posting that moved its
+//     amount for its account and currency;
 //   - given the street groups' replicas: every execution in them is booked,
 //     exactly once, for its quantity and notional.
 //
@@ -34,17 +36,18 @@ namespace triad::firm {
 
 struct Finding {
   enum class Kind {
-    kLedgerImbalance,   // an asset's legs do not sum to zero
-    kPostingImbalance,  // a posting's legs do not sum to zero for an asset
-    kBalanceMismatch,   // a balance differs from its legs (and settlements)
-    kPositionMismatch,  // a position's quantity differs from its legs
-    kUnaccountedLegs,   // legs with no balance or position record
-    kAmbiguousAsset,    // one account holds the same asset as cash and as shares
-    kOverSettled,       // settlements moved more than was due, or the wrong way
-    kBookingMismatch,   // a booking and the ledger disagree about an execution
-    kBookedTwice,       // an execution's legs are in more than one posting
-    kUnbooked,          // a street execution the firm has not booked
-    kMalformed,         // a record's key does not match its fields
+    kLedgerImbalance,    // an asset's legs do not sum to zero
+    kPostingImbalance,   // a posting's legs do not sum to zero for an asset
+    kBalanceMismatch,    // a balance differs from its legs (and settlements)
+    kPositionMismatch,   // a position's quantity differs from its legs
+    kUnaccountedLegs,    // legs with no balance or position record
+    kAmbiguousAsset,     // one account holds the same asset as cash and as shares
+    kOverSettled,        // settlements moved more than was due, or the wrong way
+    kBookingMismatch,    // a booking and the ledger disagree about an execution
+    kBookedTwice,        // an execution's legs are in more than one posting
+    kUnbooked,           // a street execution the firm has not booked
+    kReferenceMismatch,  // a cash reference and its posting disagree
+    kMalformed,          // a record's key does not match its fields
   };
   Kind kind;
   std::string detail;  // one line naming the records involved

@@ -63,6 +63,16 @@ Result<kj::Vector<capnp::Orphan<T>>> copyTable(bdb::OwnershipGroup& group,
   return records;
 }
 
+// " (posting P, reference R); cash C, settled S", and whether it is a repeat.
+std::string postingDone(const CashPosting& posted, std::string_view reference) {
+  std::string done = " (posting " + posted.postingId;
+  if (!reference.empty()) done += ", reference " + std::string(reference);
+  done += "); cash " + formatMicros(posted.tradeDateMicros) + ", settled " +
+          formatMicros(posted.settledMicros);
+  if (posted.repeat) done += "; a repeat: nothing new was posted";
+  return done;
+}
+
 std::string countOf(size_t n, std::string_view noun) {
   return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
@@ -150,13 +160,13 @@ kj::Promise<void> FirmAdmin::deposit(DepositContext context) {
   auto params = context.getParams();
   const std::string_view account = view(params.getAccount());
   const std::string_view currency = view(params.getCurrency());
-  Result<CashPosting> posted = books_.deposit(account, currency, params.getAmountMicros());
+  const std::string_view reference = view(params.getReference());
+  Result<CashPosting> posted =
+      books_.deposit(account, currency, params.getAmountMicros(), reference);
   std::string done;
   if (posted.isOk()) {
     done = "deposited " + formatMicros(params.getAmountMicros()) + " " + std::string(currency) +
-           " to " + std::string(account) + " (posting " + posted.value().postingId + "); cash " +
-           formatMicros(posted.value().tradeDateMicros) + ", settled " +
-           formatMicros(posted.value().settledMicros);
+           " to " + std::string(account) + postingDone(posted.value(), reference);
   }
   answer(context.getResults().initResult(), "deposit", account, errorOf(posted), done);
   return kj::READY_NOW;
@@ -166,19 +176,17 @@ kj::Promise<void> FirmAdmin::withdraw(WithdrawContext context) {
   auto params = context.getParams();
   const std::string_view account = view(params.getAccount());
   const std::string_view currency = view(params.getCurrency());
-  Result<CashPosting> posted = books_.withdraw(account, currency, params.getAmountMicros());
+  const std::string_view reference = view(params.getReference());
+  Result<CashPosting> posted =
+      books_.withdraw(account, currency, params.getAmountMicros(), reference);
   std::string done;
   if (posted.isOk()) {
     done = "withdrew " + formatMicros(params.getAmountMicros()) + " " + std::string(currency) +
-           " from " + std::string(account) + " (posting " + posted.value().postingId + "); cash " +
-           formatMicros(posted.value().tradeDateMicros) + ", settled " +
-           formatMicros(posted.value().settledMicros);
+           " from " + std::string(account) + postingDone(posted.value(), reference);
   }
   answer(context.getResults().initResult(), "withdraw", account, errorOf(posted), done);
   return kj::READY_NOW;
 }
-
-// ---- Trading halts and routes ----
 
 kj::Promise<void> FirmAdmin::halt(HaltContext context) {
   const std::string_view symbol = view(context.getParams().getSymbol());

@@ -117,6 +117,8 @@ FirmRole::FirmRole(common::DaemonContext& context) : DaemonRole(context) {
 }
 
 FirmRole::~FirmRole() noexcept {
+  // A settlement in progress finishes first.
+  settlement_.reset();
   ticking_ = nullptr;  // no further pass is asked for
   worker_.reset();     // a running pass stops between two bookings
   booker_.reset();
@@ -137,6 +139,10 @@ kj::Promise<void> FirmRole::start() {
     logger.error("booking-stopped", {{"reason", exception.getDescription().cStr()}});
   });
   context().logger.info("booking-started", {{"interval-ms", 100}});
+  const SettlementSchedule schedule(settlementOptionsFrom(context().variables));
+  if (schedule.options().enabled()) {
+    settlement_ = std::make_unique<ScheduledSettlement>(*books_, schedule, logger);
+  }
   return kj::READY_NOW;
 }
 

@@ -15,6 +15,9 @@
 // next 100 ms wait starts only when a pass has finished, so two passes never
 // run at once. Destroying the role cancels the timer, asks a running pass to
 // stop between two bookings, and joins the worker, before the books close.
+//
+// Settling on a schedule (settlement_schedule.h): from start(), on a thread
+// of its own, as triad-firmd's --settle-at / --settle-every say.
 
 #pragma once
 
@@ -23,6 +26,7 @@
 #include "utilities/common/daemon.h"
 #include "utilities/firm/books.h"
 #include "utilities/firm/execution_booker.h"
+#include "utilities/firm/settlement_schedule.h"
 
 namespace triad::firm {
 
@@ -49,6 +53,8 @@ class FirmRole final : public common::DaemonRole {
   std::unique_ptr<ExecutionBooker> booker_;
   std::unique_ptr<BookingWorker> worker_;  // from start()
   kj::Promise<void> ticking_ = nullptr;    // the timer's loop, from start()
+  // From start(), when triad-firmd was given a schedule.
+  std::unique_ptr<ScheduledSettlement> settlement_;
 };
 
 }  // namespace triad::firm
