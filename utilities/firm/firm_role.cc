@@ -119,6 +119,8 @@ FirmRole::FirmRole(common::DaemonContext& context) : DaemonRole(context) {
 FirmRole::~FirmRole() noexcept {
   // A settlement in progress finishes first.
   settlement_.reset();
+  listening_ = nullptr;
+  doorbell_.reset();
   ticking_ = nullptr;  // no further pass is asked for
   worker_.reset();     // a running pass stops between two bookings
   booker_.reset();
@@ -135,9 +137,19 @@ kj::Own<common::AdminServer> FirmRole::makeAdmin() {
 kj::Promise<void> FirmRole::start() {
   worker_ = std::make_unique<BookingWorker>(*booker_, context().logger);
   common::Logger& logger = context().logger;
-  ticking_ = bookEvery100Ms().eagerlyEvaluate([&logger](kj::Exception&& exception) {
+  ticking_ = bookingLoop().eagerlyEvaluate([&logger](kj::Exception&& exception) {
     logger.error("booking-stopped", {{"reason", exception.getDescription().cStr()}});
   });
+  if (const topology::Broker* bus = context().topology.broker(topology::Bus::kFirm)) {
+    doorbell_ = std::make_unique<common::BusDoorbell>(
+        context().io.unixEventPort, zmq_, *bus, std::vector<std::string>{"execution."},
+        common::BusDoorbell::Consumer{.onMessage = [this](const brokers::BusMessage&) { ring(); },
+                                      .onCatchUp = [this](std::string_view) { ring(); }},
+        context().health, logger);
+    listening_ = doorbell_->run().eagerlyEvaluate([&logger](kj::Exception&& exception) {
+      logger.error("bus-stopped", {{"reason", exception.getDescription().cStr()}});
+    });
+  }
   context().logger.info("booking-started", {{"interval-ms", 100}});
   const SettlementSchedule schedule(settlementOptionsFrom(context().variables));
   if (schedule.options().enabled()) {
@@ -146,12 +158,31 @@ kj::Promise<void> FirmRole::start() {
   return kj::READY_NOW;
 }
 
-kj::Promise<void> FirmRole::bookEvery100Ms() {
-  return context()
-      .io.provider->getTimer()
-      .afterDelay(100 * kj::MILLISECONDS)
-      .then([this] { return worker_->pass(); })
-      .then([this] { return bookEvery100Ms(); });
+kj::Promise<void> FirmRole::bookingLoop() {
+  kj::Promise<void> wait = kj::READY_NOW;
+  if (!rangDuringPass_) {
+    auto bell = kj::newPromiseAndFulfiller<void>();
+    bell_ = kj::mv(bell.fulfiller);
+    wait = context()
+               .io.provider->getTimer()
+               .afterDelay(100 * kj::MILLISECONDS)
+               .exclusiveJoin(kj::mv(bell.promise));
+  }
+  rangDuringPass_ = false;
+  return wait
+      .then([this] {
+        bell_ = nullptr;
+        return worker_->pass();
+      })
+      .then([this] { return bookingLoop(); });
+}
+
+void FirmRole::ring() {
+  if (bell_.get() != nullptr && bell_->isWaiting()) {
+    bell_->fulfill();
+  } else {
+    rangDuringPass_ = true;  // the next pass starts as soon as this one ends
+  }
 }
 
 }  // namespace triad::firm

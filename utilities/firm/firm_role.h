@@ -7,9 +7,10 @@
 // after Admin has stopped and before the storage closes.
 //
 // Booking the street groups' executions as they replicate (DESIGN §3 step 5,
-// §4): from start(), a kj timer on the event loop asks every 100 ms for one
-// ExecutionBooker pass (execution_booker.h), which runs on a worker thread of
-// the role's own. Not on the loop: each fill booked is one acknowledged commit
+// §4): from start(), the event loop asks for one ExecutionBooker pass as soon
+// as the firm bus announces an execution (or says one may have been missed),
+// and at the latest 100 ms after the last pass ended, for one (execution_booker.h), which runs on a
+// worker thread of the role's own. Not on the loop: each fill booked is one acknowledged commit
 // (~1 ms, up to the ack timeout when no replica answers), and a catch-up after
 // a restart may book thousands, during which Admin must still answer. The
 // next 100 ms wait starts only when a pass has finished, so two passes never
@@ -21,8 +22,11 @@
 
 #pragma once
 
+#include <zmq.hpp>
+
 #include <memory>
 
+#include "utilities/common/bus_doorbell.h"
 #include "utilities/common/daemon.h"
 #include "utilities/firm/books.h"
 #include "utilities/firm/execution_booker.h"
@@ -47,12 +51,19 @@ class FirmRole final : public common::DaemonRole {
  private:
   class BookingWorker;
 
-  kj::Promise<void> bookEvery100Ms();
+  // One pass after the bell or 100 ms, whichever comes first, then again.
+  kj::Promise<void> bookingLoop();
+  void ring();
 
   std::unique_ptr<Books> books_;
   std::unique_ptr<ExecutionBooker> booker_;
-  std::unique_ptr<BookingWorker> worker_;  // from start()
-  kj::Promise<void> ticking_ = nullptr;    // the timer's loop, from start()
+  std::unique_ptr<BookingWorker> worker_;     // from start()
+  kj::Promise<void> ticking_ = nullptr;       // bookingLoop(), from start()
+  kj::Own<kj::PromiseFulfiller<void>> bell_;  // while bookingLoop() waits
+  bool rangDuringPass_ = false;
+  zmq::context_t zmq_;
+  std::unique_ptr<common::BusDoorbell> doorbell_;  // the firm bus, from start()
+  kj::Promise<void> listening_ = nullptr;
   // From start(), when triad-firmd was given a schedule.
   std::unique_ptr<ScheduledSettlement> settlement_;
 };
