@@ -2,8 +2,8 @@
 // utility's Gateway and runs one command:
 //
 //   triad-trader [--utility cf1 | --connect host:port] --account A [--secret S]
-//                buy|sell SYMBOL QUANTITY [--limit PRICE] [--tif day|ioc|gtc] [--client-id ID]
-//                cancel ORDER-ID | status ORDER-ID | orders [--open] | balance | positions
+//                login | buy|sell SYMBOL QUANTITY [--limit PRICE] [--tif day|ioc|gtc] [--client-id
+//                ID] cancel ORDER-ID | status ORDER-ID | orders [--open] | balance | positions
 //                watch [--for SECONDS] [--quotes]
 //
 // `watch` prints every change to the account's orders as it replicates to the
@@ -146,7 +146,9 @@ int main(int argc, char** argv) {
     idl::Session::Client session = loggedIn.getResult().getSession();
     const std::string& verb = command[0];
 
-    if (verb == "buy" || verb == "sell") {
+    if (verb == "login" && command.size() == 1) {
+      std::cout << "logged in as " << account << " at " << connect << "\n";
+    } else if (verb == "buy" || verb == "sell") {
       if (command.size() != 3) return usage(verb + " SYMBOL QUANTITY [--limit PRICE]");
       int64_t quantity = 0;
       if (!exchange::parseWholeQuantity(command[2], quantity)) {
@@ -216,7 +218,7 @@ int main(int argc, char** argv) {
       if (watchSeconds == 0) kj::NEVER_DONE.wait(wait);
       client.getIoProvider().getTimer().afterDelay(watchSeconds * kj::SECONDS).wait(wait);
     } else {
-      return usage("unknown command '" + verb + "' (buy, sell, cancel, status, orders, " +
+      return usage("unknown command '" + verb + "' (login, buy, sell, cancel, status, orders, " +
                    "balance, positions, watch)");
     }
   } catch (const kj::Exception& e) {
