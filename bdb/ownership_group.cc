@@ -686,7 +686,8 @@ int OwnershipGroupImpl::scanOnce(Db* db, std::string_view fromKey, const VisitFn
   Dbt k;
   k.set_flags(DB_DBT_REALLOC);
   void* start = malloc(fromKey.empty() ? 1 : fromKey.size());
-  memcpy(start, fromKey.data(), fromKey.size());
+  // An empty view may have a null data(): memcpy from null is undefined.
+  if (!fromKey.empty()) memcpy(start, fromKey.data(), fromKey.size());
   k.set_data(start);
   k.set_size(static_cast<u_int32_t>(fromKey.size()));
   Dbt v;

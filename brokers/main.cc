@@ -8,12 +8,21 @@
 // tests wait for), and exits 0 on SIGTERM or SIGINT after stopping the proxy.
 // Exits 1 if the topology is refused or an endpoint cannot be bound, 2 on bad
 // options.
+//
+// Under systemd (Type=notify, see packaging/systemd/triad-brokerd@.service):
+// READY=1 once both endpoints are bound, WATCHDOG=1 at half of WatchdogSec=
+// but only while the proxy thread answers its control socket (a hung proxy
+// stops the pings and systemd restarts the broker), STOPPING=1 on the way
+// down.
 
 #include <signal.h>
+#include <time.h>
 
 #include <boost/program_options.hpp>
 #include <zmq.hpp>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -23,6 +32,7 @@
 #include <variant>
 
 #include "brokers/bus_proxy.h"
+#include "utilities/common/systemd_notifier.h"
 #include "utilities/common/topology.h"
 
 namespace {
@@ -30,6 +40,7 @@ namespace {
 namespace po = boost::program_options;
 using triad::brokers::BusProxy;
 using triad::brokers::BusProxyError;
+using triad::common::SystemdNotifier;
 using triad::topology::Broker;
 using triad::topology::Bus;
 using triad::topology::Topology;
@@ -94,6 +105,36 @@ std::string endpoint(const std::string& address, uint16_t port) {
   return "tcp://" + address + ":" + std::to_string(port);
 }
 
+// Waits for a stop signal, pinging systemd's watchdog meanwhile while the
+// proxy answers. Returns the signal.
+int waitForStop(const sigset_t& stopSignals, BusProxy& proxy, SystemdNotifier& notifier) {
+  const std::optional<std::chrono::microseconds> interval = notifier.watchdogInterval();
+  if (!interval) {
+    int signal = 0;
+    while (sigwait(&stopSignals, &signal) != 0) {
+    }
+    return signal;
+  }
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*interval);
+  const timespec timeout{
+      .tv_sec = seconds.count(),
+      .tv_nsec = std::chrono::duration_cast<std::chrono::nanoseconds>(*interval - seconds).count()};
+  bool answering = true;
+  for (;;) {
+    const int signal = sigtimedwait(&stopSignals, nullptr, &timeout);
+    if (signal > 0) return signal;
+    if (errno != EAGAIN) continue;  // EINTR
+    // The proxy thread answers STATISTICS within a second, or it is stuck.
+    const bool answers = proxy.statistics().has_value();
+    if (answers) {
+      notifier.watchdog();
+    } else if (answering) {
+      std::cerr << "triad-brokerd: the proxy does not answer; no watchdog ping" << std::endl;
+    }
+    answering = answers;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,21 +159,25 @@ int main(int argc, char** argv) {
   sigaddset(&stopSignals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
+  SystemdNotifier notifier;
   zmq::context_t context(1);
   auto started = BusProxy::start(context, endpoint(broker.address, broker.publishPort),
                                  endpoint(broker.address, broker.subscribePort));
   if (const auto* error = std::get_if<BusProxyError>(&started)) {
     std::cerr << "triad-brokerd: bus=" << busName << " id=" << broker.id << ": " << error->message
               << "\n";
+    notifier.status("cannot bind: " + error->message);
     return kExitFailure;
   }
   std::unique_ptr<BusProxy> proxy = std::move(std::get<std::unique_ptr<BusProxy>>(started));
   std::cout << "triad-brokerd bus=" << busName << " xsub=" << proxy->publishEndpoint()
             << " xpub=" << proxy->subscribeEndpoint() << " id=" << broker.id << std::endl;
+  notifier.ready("bus " + busName + ": publishers " + proxy->publishEndpoint() + ", subscribers " +
+                 proxy->subscribeEndpoint());
+  if (notifier.watchdogInterval()) notifier.watchdog();
 
-  int signal = 0;
-  while (sigwait(&stopSignals, &signal) != 0) {
-  }
+  const int signal = waitForStop(stopSignals, *proxy, notifier);
+  notifier.stopping("stopping on SIG" + std::string(sigabbrev_np(signal)));
   const std::optional<BusProxy::Statistics> statistics = proxy->statistics();
   proxy->stop();
   std::cout << "triad-brokerd bus=" << busName << " stopped signal=SIG" << sigabbrev_np(signal);

@@ -1,3 +1,5 @@
+include(GNUInstallDirs)
+
 # Helpers that give every Triad target the same warnings, standard and
 # sanitizer settings, so that no folder has to repeat them.
 
@@ -25,11 +27,16 @@ function(triad_add_library name)
     PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# triad_add_executable(<name> SOURCES ... DEPS ...)
+# triad_add_executable(<name> [NO_INSTALL] SOURCES ... DEPS ...)
+# A program `cmake --install` puts in bin/ (and so the RPM ships), unless it
+# is NO_INSTALL: test daemons and benchmarks stay in the build tree.
 function(triad_add_executable name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE triad::build_options ${ARG_DEPS})
+  if(NOT ARG_NO_INSTALL)
+    install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT daemons)
+  endif()
 endfunction()
 
 # triad_add_test(<name> SOURCES ... DEPS ... [LABELS ...] [TIMEOUT seconds])

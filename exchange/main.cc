@@ -16,12 +16,17 @@
 // for), one per expiry, and exits 0 on SIGTERM or SIGINT after logging the
 // sessions out. Exits 1 if the topology, the data folder or the address is
 // refused, 2 on bad options.
+//
+// Under systemd (Type=notify, packaging/systemd/triad-exchanged@.service):
+// READY=1 once the FIX acceptor listens, WATCHDOG=1 at half of WatchdogSec=
+// from the thread that takes the signals, STOPPING=1 on the way down.
 
 #include <signal.h>
 
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -37,11 +42,13 @@
 #include "exchange/run_counter.h"
 #include "exchange/symbol_config.h"
 #include "exchange/venue.h"
+#include "utilities/common/systemd_notifier.h"
 #include "utilities/common/topology.h"
 
 namespace {
 
 namespace po = boost::program_options;
+using triad::common::SystemdNotifier;
 using triad::exchange::FixVenue;
 using triad::exchange::FixVenueConfig;
 using triad::exchange::SymbolLiquidity;
@@ -202,6 +209,7 @@ int main(int argc, char** argv) {
   for (int signal : {SIGTERM, SIGINT, SIGUSR1}) sigaddset(&signals, signal);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  SystemdNotifier notifier;
   std::string fault;
   std::unique_ptr<FixVenue> fix =
       FixVenue::create(FixVenueConfig{.exchangeId = exchange->id,
@@ -231,17 +239,36 @@ int main(int argc, char** argv) {
   }
   std::cout << "triad-exchanged id=" << exchange->id << " fix=" << exchange->fixVersion
             << " listen=" << exchange->firmAddress << ":" << fix->listenPort() << std::endl;
+  notifier.ready("FIX " + exchange->fixVersion + " on " + exchange->firmAddress + ":" +
+                 std::to_string(fix->listenPort()));
 
+  // Wakes for the day's end, and as often as systemd's watchdog asks.
+  const std::optional<std::chrono::microseconds> pingEvery = notifier.watchdogInterval();
+  if (pingEvery) notifier.watchdog();
   int signal = 0;
   for (;;) {
-    const timespec timeout{.tv_sec = secondsUntil(options->dayEndSecond), .tv_nsec = 0};
-    signal = sigtimedwait(&signals, nullptr, &timeout);
+    const auto dayEnd = std::chrono::steady_clock::now() +
+                        std::chrono::seconds(secondsUntil(options->dayEndSecond));
+    for (;;) {
+      auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
+          dayEnd - std::chrono::steady_clock::now());
+      if (wait.count() < 0) wait = std::chrono::microseconds(0);
+      if (pingEvery && *pingEvery < wait) wait = *pingEvery;
+      const timespec timeout{.tv_sec = static_cast<time_t>(wait.count() / 1'000'000),
+                             .tv_nsec = static_cast<long>(wait.count() % 1'000'000) * 1000};
+      signal = sigtimedwait(&signals, nullptr, &timeout);
+      if (signal > 0) break;
+      if (errno != EAGAIN) continue;  // EINTR
+      if (pingEvery) notifier.watchdog();
+      if (std::chrono::steady_clock::now() >= dayEnd) break;
+    }
     if (signal == SIGTERM || signal == SIGINT) break;
-    if (signal == SIGUSR1 || (signal < 0 && errno == EAGAIN)) {
+    if (signal == SIGUSR1 || signal < 0) {
       venue->expireDay();
       std::cout << "triad-exchanged id=" << exchange->id << " day-ended" << std::endl;
     }
   }
+  notifier.stopping("stopping on SIG" + std::string(sigabbrev_np(signal)));
   fix->stop();
   std::cout << "triad-exchanged id=" << exchange->id << " stopped signal=SIG"
             << sigabbrev_np(signal) << std::endl;

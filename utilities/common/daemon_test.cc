@@ -89,6 +89,20 @@ class NotifySocket {
     return std::find(received_.begin(), received_.end(), line) != received_.end();
   }
 
+  // How many times `line` ("WATCHDOG=1") came so far.
+  size_t count(const std::string& line) {
+    std::lock_guard lock(mutex_);
+    return static_cast<size_t>(std::count(received_.begin(), received_.end(), line));
+  }
+
+  // Waits until `line` came more than `than` times.
+  bool waitForMore(const std::string& line, size_t than, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return received_cv_.wait_for(lock, timeout, [&] {
+      return static_cast<size_t>(std::count(received_.begin(), received_.end(), line)) > than;
+    });
+  }
+
  private:
   void readUntilStopped() {
     while (!stop_) {
@@ -274,12 +288,14 @@ class UtilityCluster {
         << "\npublish-port = " << port(customerSide(250))
         << "\nsubscribe-port = " << port(customerSide(250)) << "\nfirm-address = " << firmSide(250)
         << "\nadmin-port = " << port(firmSide(250)) << "\n\n";
-    out << "[bus-firm]\nrole = broker\nbus = firm\naddress = " << firmSide(251)
-        << "\npublish-port = " << port(firmSide(251))
-        << "\nsubscribe-port = " << port(firmSide(251)) << "\nfirm-address = " << firmSide(251)
-        << "\nadmin-port = " << port(firmSide(251)) << "\n\n";
-    out << "[xtst]\nrole = exchange\nfirm-address = " << firmSide(41)
-        << "\nfix-port = " << port(firmSide(41)) << "\nfix-version = FIX.4.4\n";
+    busFirm_ = {firmSide(251), port(firmSide(251))};
+    out << "[bus-firm]\nrole = broker\nbus = firm\naddress = " << busFirm_.first
+        << "\npublish-port = " << port(firmSide(251)) << "\nsubscribe-port = " << busFirm_.second
+        << "\nfirm-address = " << firmSide(251) << "\nadmin-port = " << port(firmSide(251))
+        << "\n\n";
+    venue_ = {firmSide(41), port(firmSide(41))};
+    out << "[xtst]\nrole = exchange\nfirm-address = " << venue_.first
+        << "\nfix-port = " << venue_.second << "\nfix-version = FIX.4.4\n";
   }
 
   // Starts triad-utilityd for `id`, with NOTIFY_SOCKET (and WATCHDOG_USEC
@@ -288,7 +304,6 @@ class UtilityCluster {
              std::optional<std::chrono::microseconds> watchdog = std::nullopt,
              bool readNotifications = true,
              const std::string& program = "utilities/common/triad-utilityd") {
-    notify_[id] = std::make_unique<NotifySocket>(dir_ / ("notify-" + id), readNotifications);
     std::vector<std::string> args = {"--topology",
                                      topology_.string(),
                                      "--id",
@@ -298,10 +313,22 @@ class UtilityCluster {
                                      "--ack-timeout-ms",
                                      "1000"};
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
-    ::setenv("NOTIFY_SOCKET", notify_[id]->path().c_str(), 1);
+    startProgram(id, program, args, watchdog, readNotifications);
+  }
+
+  // Starts `program` with exactly `args` as `name`, under "systemd": with
+  // NOTIFY_SOCKET (and WATCHDOG_USEC when given) in its environment only.
+  void startProgram(const std::string& name, const std::string& program,
+                    const std::vector<std::string>& args,
+                    std::optional<std::chrono::microseconds> watchdog,
+                    bool readNotifications = true) {
+    if (!notify_.count(name)) {
+      notify_[name] = std::make_unique<NotifySocket>(dir_ / ("notify-" + name), readNotifications);
+    }
+    ::setenv("NOTIFY_SOCKET", notify_[name]->path().c_str(), 1);
     if (watchdog) ::setenv("WATCHDOG_USEC", std::to_string(watchdog->count()).c_str(), 1);
-    processes_[id] =
-        std::make_unique<ChildProcess>(testing::builtProgram(program), args, logPath(id).string());
+    processes_[name] = std::make_unique<ChildProcess>(testing::builtProgram(program), args,
+                                                      logPath(name).string());
     ::unsetenv("NOTIFY_SOCKET");
     ::unsetenv("WATCHDOG_USEC");
   }
@@ -316,6 +343,8 @@ class UtilityCluster {
   ChildProcess& process(const std::string& id) { return *processes_.at(id); }
   NotifySocket& notifications(const std::string& id) { return *notify_.at(id); }
   const SiteAddresses& site(const std::string& id) { return sites_.at(id); }
+  const std::pair<std::string, uint16_t>& busFirmSubscribe() const { return busFirm_; }
+  const std::pair<std::string, uint16_t>& venueFix() const { return venue_; }
   const std::filesystem::path& topology() const { return topology_; }
   std::filesystem::path path(const std::string& name) const { return dir_ / name; }
 
@@ -329,6 +358,8 @@ class UtilityCluster {
   testing::TempDir dir_;
   std::filesystem::path topology_;
   std::map<std::string, SiteAddresses> sites_;
+  std::pair<std::string, uint16_t> busFirm_;  // bus-firm's XPUB (subscribe) endpoint
+  std::pair<std::string, uint16_t> venue_;    // xtst's FIX acceptor
   std::map<std::string, std::unique_ptr<NotifySocket>> notify_;
   std::map<std::string, std::unique_ptr<ChildProcess>> processes_;  // killed if still running
 };
@@ -520,6 +551,120 @@ TEST(DaemonTest, AManagerThatStopsReadingDoesNotStallAdmin) {
   }
   cluster.process("firm").kill(SIGTERM);
   EXPECT_EQ(cluster.process("firm").wait(30s), std::optional<int>(0)) << cluster.log("firm");
+}
+
+// ---- Supervision as systemd does it: READY, the watchdog, a hung daemon ----
+
+constexpr std::chrono::microseconds kWatchdog = 200'000us;  // pings every 100 ms
+
+// With the daemon running, pings come at half of WATCHDOG_USEC; once it is
+// stopped (SIGSTOP: a hung daemon) they stop, so systemd would kill and
+// restart it; after SIGCONT they come again.
+void expectWatchdogPingsOnlyWhileRunning(UtilityCluster& cluster, const std::string& name) {
+  NotifySocket& notify = cluster.notifications(name);
+  ChildProcess& process = cluster.process(name);
+  const size_t before = notify.count("WATCHDOG=1");
+  std::this_thread::sleep_for(1s);
+  const size_t running = notify.count("WATCHDOG=1") - before;
+  EXPECT_GE(running, 5u) << name << ": " << running << " pings in 1 s at a 100 ms interval";
+  EXPECT_LE(running, 20u) << name << ": pinging far more often than asked";
+
+  process.kill(SIGSTOP);
+  std::this_thread::sleep_for(300ms);  // a ping already in flight
+  const size_t hung = notify.count("WATCHDOG=1");
+  std::this_thread::sleep_for(1500ms);  // more than WatchdogSec: systemd would act
+  EXPECT_EQ(notify.count("WATCHDOG=1"), hung) << name << " pinged while stopped";
+
+  process.kill(SIGCONT);
+  EXPECT_TRUE(notify.waitForMore("WATCHDOG=1", hung, 2s)) << name << ": no ping after SIGCONT";
+}
+
+void expectCleanStop(UtilityCluster& cluster, const std::string& name) {
+  cluster.process(name).kill(SIGTERM);
+  EXPECT_EQ(cluster.process(name).wait(60s), std::optional<int>(0)) << name << "\n"
+                                                                    << cluster.log(name);
+  EXPECT_TRUE(cluster.notifications(name).waitFor("STOPPING=1", 1s)) << name;
+}
+
+// triad-firmd under "systemd": it pings while it waits for a replica of its
+// group, but says READY=1 only after one joined (started later by the test)
+// and its Admin already reports that replica connected.
+TEST(DaemonTest, FirmdIsReadyOnlyOnceReplicatedAndAHungOneStopsPinging) {
+  UtilityCluster cluster;
+  cluster.start("firm", {"--replica-wait-ms", "120000"}, kWatchdog, true,
+                "utilities/firm/triad-firmd");
+  NotifySocket& firm = cluster.notifications("firm");
+  const SiteAddresses& site = cluster.site("firm");
+  AdminProbe probe;
+
+  // Alive (pinging, Admin answering) but not ready: no replica yet.
+  ASSERT_TRUE(firm.waitFor("WATCHDOG=1", 60s)) << cluster.log("firm");
+  std::optional<HealthView> health;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!health && std::chrono::steady_clock::now() < deadline) {
+    health = probe.health(site.firmHost, site.adminPort);
+    if (!health) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(health) << probe.lastError() << "\n" << cluster.log("firm");
+  EXPECT_FALSE(health->ready);
+  std::this_thread::sleep_for(1s);
+  ASSERT_FALSE(firm.saw("READY=1")) << "READY=1 before any replica of group firm existed";
+  EXPECT_TRUE(firm.saw("STATUS=waiting up to 120000 ms for a replica of group firm"));
+
+  // A replica joins: only now does READY=1 come.
+  cluster.start("ss1", {"--replica-wait-ms", "0"});
+  ASSERT_TRUE(firm.waitFor("READY=1", 120s)) << cluster.log("firm");
+  std::optional<std::vector<GroupView>> groups = probe.groups(site.firmHost, site.adminPort);
+  ASSERT_TRUE(groups) << probe.lastError();
+  bool replicated = false;
+  for (const GroupView& g : *groups) {
+    if (g.group == "firm") {
+      EXPECT_EQ(g.role, idl::ReplicationRole::MASTER);
+      replicated = std::find(g.connectedPeers.begin(), g.connectedPeers.end(), "ss1") !=
+                   g.connectedPeers.end();
+    }
+  }
+  EXPECT_TRUE(replicated) << "READY=1 but group firm has no connected replica: "
+                          << describe(*groups);
+  health = probe.health(site.firmHost, site.adminPort);
+  ASSERT_TRUE(health) << probe.lastError();
+  EXPECT_TRUE(health->ready);
+
+  expectWatchdogPingsOnlyWhileRunning(cluster, "firm");
+  // Still serving after the pause.
+  EXPECT_TRUE(probe.health(site.firmHost, site.adminPort)) << probe.lastError();
+  expectCleanStop(cluster, "firm");
+  expectCleanStop(cluster, "ss1");
+}
+
+// triad-brokerd is not on the frame: READY=1 once both proxy sockets are
+// bound (the subscribe port accepts at once), pings while the proxy answers.
+TEST(DaemonTest, BrokerdIsReadyOnceBoundAndAHungOneStopsPinging) {
+  UtilityCluster cluster;
+  cluster.startProgram("bus-firm", "brokers/triad-brokerd",
+                       {"--topology", cluster.topology().string(), "--bus", "firm"}, kWatchdog);
+  ASSERT_TRUE(cluster.notifications("bus-firm").waitFor("READY=1", 30s)) << cluster.log("bus-firm");
+  const auto& [host, port] = cluster.busFirmSubscribe();
+  EXPECT_TRUE(accepts(host, port)) << "READY=1 before " << host << ":" << port << " was bound";
+  EXPECT_TRUE(cluster.notifications("bus-firm").waitFor("WATCHDOG=1", 2s));
+
+  expectWatchdogPingsOnlyWhileRunning(cluster, "bus-firm");
+  expectCleanStop(cluster, "bus-firm");
+}
+
+// triad-exchanged too: READY=1 once its FIX acceptor listens.
+TEST(DaemonTest, ExchangedIsReadyOnceListeningAndAHungOneStopsPinging) {
+  UtilityCluster cluster;
+  cluster.startProgram("xtst", "exchange/triad-exchanged",
+                       {"--topology", cluster.topology().string(), "--id", "xtst", "--data",
+                        cluster.path("data-xtst").string()},
+                       kWatchdog);
+  ASSERT_TRUE(cluster.notifications("xtst").waitFor("READY=1", 30s)) << cluster.log("xtst");
+  const auto& [host, port] = cluster.venueFix();
+  EXPECT_TRUE(accepts(host, port)) << "READY=1 before " << host << ":" << port << " listened";
+
+  expectWatchdogPingsOnlyWhileRunning(cluster, "xtst");
+  expectCleanStop(cluster, "xtst");
 }
 
 TEST(DaemonTest, RefusesWhatItCannotRunWithExit2) {

@@ -1,5 +1,6 @@
 #include "utilities/customer/customer_role.h"
 
+#include "utilities/customer/customer_admin.h"
 #include "utilities/customer/session_servers.h"
 
 namespace triad::customer {
@@ -65,6 +66,11 @@ kj::Promise<void> CustomerRole::heartbeatEverySecond() {
     service_.heartbeat();
     return heartbeatEverySecond();
   });
+}
+
+kj::Own<common::AdminServer> CustomerRole::makeAdmin() {
+  return kj::heap<CustomerAdmin>(context().identity, *context().storage, context().health,
+                                 context().topology, service_);
 }
 
 void CustomerRole::taskFailed(kj::Exception&& exception) {

@@ -23,6 +23,7 @@ class CustomerRole final : public common::DaemonRole, private kj::TaskSet::Error
   explicit CustomerRole(common::DaemonContext& context);
   ~CustomerRole() noexcept override;
   kj::Promise<void> start() override;
+  kj::Own<common::AdminServer> makeAdmin() override;  // customer_admin.h
 
  private:
   void taskFailed(kj::Exception&& exception) override;

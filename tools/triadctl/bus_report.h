@@ -1,0 +1,41 @@
+// triadctl bus: what every utility's bus subscriber has seen (Admin
+// busStats): per publisher (origin), the last sequence number received, the
+// gaps and duplicates detected and the catch-up scans run to fill gaps from
+// the replicas. Every utility is asked at once.
+//
+// A utility that answers UNIMPLEMENTED runs no bus subscriber: shown as
+// such, not as a fault. Exit 0 when every utility answered, 1 when one did
+// not (it is listed as down).
+
+#pragma once
+
+#include <kj/async-io.h>
+
+#include <string>
+#include <vector>
+
+#include "tools/triadctl/command_options.h"
+#include "tools/triadctl/outcome.h"
+#include "utilities/common/topology.h"
+
+namespace triad::ctl {
+
+struct BusOriginStat {
+  std::string origin;
+  uint64_t lastSequence = 0, gaps = 0, duplicates = 0, catchUps = 0;
+};
+
+// One utility's answer.
+struct BusAnswer {
+  enum class State { kAnswered, kNoSubscriber, kDown } state = State::kDown;
+  std::string error;  // kDown: why
+  std::vector<BusOriginStat> origins;
+};
+
+std::vector<BusAnswer> gatherBus(kj::AsyncIoContext& io, const topology::Topology& topology,
+                                 kj::Duration timeout);
+
+// Pure: tests hand it their own answers (in topology.utilities() order).
+Outcome busReport(const topology::Topology& topology, const std::vector<BusAnswer>& answers);
+
+}  // namespace triad::ctl

@@ -1,0 +1,86 @@
+// triadctl status: every daemon of the topology (up or down, version,
+// uptime) and every ownership group at every site (role, master, LSN, commit
+// sequence, lag behind the owner in records and seconds), with one alarm per
+// fault. Exit 0 when there is no alarm, 1 otherwise.
+//
+// Utilities answer Admin health and groups; the buses and the venues do not
+// serve Admin, so they count as up when their endpoint accepts a connection.
+// Every daemon is asked at once, so a round takes at most --timeout-ms.
+//
+// Lag: the owner's commit sequence (its CommitMark) minus the one applied at
+// the site, in records; and in seconds, how much older the site's last
+// applied commit is than the owner's last. Both are 0 when caught up, and
+// unknown ("?", null in JSON) when the owner does not answer.
+//
+// Alarms (kind: meaning; docs/operations.md says what to do about each):
+//   down             the daemon does not answer (or refuses connections)
+//   starting         it answers but has not finished starting (not ready)
+//   problem          a fault the daemon reports itself (health problems)
+//   behind           a replica lags its owner by more than --max-lag records
+//   initialising     a replica is being re-initialised from its owner
+//   replication-down a site's copy of a group has no replication role
+//   wrong-master     a replica follows a site that is not the group's owner
+//   missing-group    a site does not report a group the topology has
+// and one warning, shown but not failing the status (it counts from start,
+// so it includes the commits made before the first replica joined):
+//   unacknowledged   the owner made commits no replica acknowledged in time
+
+#pragma once
+
+#include <kj/async-io.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tools/triadctl/outcome.h"
+#include "utilities/common/topology.h"
+
+namespace triad::ctl {
+
+struct GroupAnswer {
+  std::string group, site, role, master;  // role: master, client, initialising, down
+  uint32_t lsnFile = 0, lsnOffset = 0;
+  uint64_t commitSequence = 0;
+  int64_t lastCommitNanos = 0;
+  std::vector<std::string> connectedPeers, disconnectedPeers;
+  uint64_t permFailures = 0;
+};
+
+// What one utility said, or why it said nothing.
+struct UtilityAnswer {
+  bool answered = false;
+  std::string error;  // when not answered
+  std::string role, version;
+  int64_t startedAtNanos = 0;
+  bool ready = false;
+  std::vector<std::string> problems;
+  std::vector<GroupAnswer> groups;
+};
+
+// A bus or venue: up when its endpoint accepts connections.
+struct EndpointAnswer {
+  bool up = false;
+  std::string error;
+};
+
+struct StatusInput {
+  std::vector<UtilityAnswer> utilities;   // as topology.utilities()
+  std::vector<EndpointAnswer> brokers;    // as topology.brokers()
+  std::vector<EndpointAnswer> exchanges;  // as topology.exchanges()
+  int64_t nowNanos = 0;
+  uint64_t maxLagRecords = 0;
+};
+
+// Asks every daemon of `topology`.
+StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topology,
+                         kj::Duration timeout);
+
+// The report: tables, JSON, alarms and the exit code. Pure: tests hand it
+// their own answers.
+Outcome statusReport(const topology::Topology& topology, const StatusInput& input);
+
+// "3d04h", "2h13m", "4m05s", "12s".
+std::string uptimeText(int64_t seconds);
+
+}  // namespace triad::ctl
