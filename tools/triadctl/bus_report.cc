@@ -22,8 +22,9 @@ std::vector<BusAnswer> gatherBus(kj::AsyncIoContext& io, const topology::Topolog
               BusAnswer& answer = answers[i];
               answer.state = BusAnswer::State::kAnswered;
               for (idl::BusStat::Reader stat : response.getStats()) {
-                answer.origins.push_back({stat.getOrigin(), stat.getLastSequence(), stat.getGaps(),
-                                          stat.getDuplicates(), stat.getCatchUps()});
+                answer.origins.push_back({stat.getBus(), stat.getOrigin(), stat.getLastSequence(),
+                                          stat.getGaps(), stat.getDuplicates(),
+                                          stat.getCatchUps()});
               }
             });
       },
@@ -43,6 +44,7 @@ Outcome busReport(const topology::Topology& topology, const std::vector<BusAnswe
   json sites = json::array();
   TextTable table({{""},
                    {"SITE"},
+                   {"BUS"},
                    {"ORIGIN"},
                    {"LAST-SEQ", true},
                    {"GAPS", true},
@@ -59,23 +61,24 @@ Outcome busReport(const topology::Topology& topology, const std::vector<BusAnswe
         entry["state"] = "down";
         entry["error"] = answer.error;
         down.push_back(site);
-        table.add({"!", site, "down: " + answer.error, "-", "-", "-", "-"});
+        table.add({"!", site, "-", "down: " + answer.error, "-", "-", "-", "-"});
         break;
       case BusAnswer::State::kNoSubscriber:
         entry["state"] = "no bus subscriber";
-        table.add({"", site, "no bus subscriber", "-", "-", "-", "-"});
+        table.add({"", site, "-", "no bus subscriber", "-", "-", "-", "-"});
         break;
       case BusAnswer::State::kAnswered:
         entry["state"] = "ok";
         if (answer.origins.empty())
-          table.add({"", site, "(nothing received yet)", "-", "-", "-", "-"});
+          table.add({"", site, "-", "(nothing received yet)", "-", "-", "-", "-"});
         for (const BusOriginStat& stat : answer.origins) {
-          entry["origins"].push_back({{"origin", stat.origin},
+          entry["origins"].push_back({{"bus", stat.bus},
+                                      {"origin", stat.origin},
                                       {"lastSequence", stat.lastSequence},
                                       {"gaps", stat.gaps},
                                       {"duplicates", stat.duplicates},
                                       {"catchUps", stat.catchUps}});
-          table.add({"", site, stat.origin, std::to_string(stat.lastSequence),
+          table.add({"", site, stat.bus, stat.origin, std::to_string(stat.lastSequence),
                      std::to_string(stat.gaps), std::to_string(stat.duplicates),
                      std::to_string(stat.catchUps)});
         }

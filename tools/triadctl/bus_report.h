@@ -21,6 +21,7 @@
 namespace triad::ctl {
 
 struct BusOriginStat {
+  std::string bus;  // "customer" or "firm"
   std::string origin;
   uint64_t lastSequence = 0, gaps = 0, duplicates = 0, catchUps = 0;
 };

@@ -167,11 +167,12 @@ TEST_F(ReportTest, EachFaultHasItsAlarm) {
 TEST_F(ReportTest, BusReportShowsSubscribersAndDaemonsWithoutOne) {
   std::vector<BusAnswer> answers(topology_->utilities().size());
   answers[0].state = BusAnswer::State::kAnswered;
-  answers[0].origins = {{"ss1", 42, 1, 0, 1}};
+  answers[0].origins = {{"firm", "ss1", 42, 1, 0, 1}};
   for (size_t i = 1; i < answers.size(); ++i) answers[i].state = BusAnswer::State::kNoSubscriber;
   Outcome outcome = busReport(*topology_, answers);
   EXPECT_EQ(outcome.exitCode, kExitOk) << outcome.error;
   EXPECT_EQ(outcome.data["sites"][0]["origins"][0]["lastSequence"].get<uint64_t>(), 42u);
+  EXPECT_EQ(outcome.data["sites"][0]["origins"][0]["bus"], "firm");
   EXPECT_EQ(outcome.data["sites"][1]["state"], "no bus subscriber");
   EXPECT_NE(outcome.text.find("no bus subscriber"), std::string::npos);
 
