@@ -195,7 +195,7 @@ TEST_F(CustomerdTest, TraderCommandLineUsesTheGateway) {
   EXPECT_NE(output.find("GLOBX"), std::string::npos) << output;
   EXPECT_EQ(run({"buy", "GLOBX", "0", "--limit", "9.50"}, &output), 1) << output;
   EXPECT_EQ(run({"balance"}, &output), 0);
-  EXPECT_NE(output.find("10000"), std::string::npos) << output;
+  EXPECT_NE(output.find("10,000.00"), std::string::npos) << output;
 }
 
 }  // namespace
