@@ -64,6 +64,7 @@ class SessionLease {
   // True, and the idle timer restarts, while the session is live; false for
   // ever once it was idle for longer than `idle`.
   bool renew();
+  bool lapsed() const { return lapsed_; }
   // The refusal an expired session answers.
   OrderError expired() const;
 

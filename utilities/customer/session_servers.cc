@@ -25,7 +25,8 @@ void fillError(const OrderError& error, idl::Error::Builder out) {
 
 // For the calls without an error field: the call fails with the reason.
 kj::Promise<void> failCall(const OrderError& error) {
-  return KJ_EXCEPTION(FAILED, "sessionExpired", error.reason);
+  return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+                       kj::str("sessionExpired: ", error.reason));
 }
 
 }  // namespace
@@ -75,8 +76,11 @@ kj::Promise<void> GatewayServer::login(LoginContext context) {
 }
 
 std::optional<OrderError> SessionServer::expired() {
+  const bool alreadyLapsed = lease_.lapsed();
   if (lease_.renew()) return std::nullopt;
-  service_.logger().info("session-expired", {{"account", account_}, {"session", session_}});
+  if (!alreadyLapsed) {
+    service_.logger().info("session-expired", {{"account", account_}, {"session", session_}});
+  }
   return lease_.expired();
 }
 
