@@ -1,6 +1,7 @@
 #include "utilities/customer/customer_role.h"
 
 #include "utilities/customer/customer_admin.h"
+#include "utilities/customer/gateway_listener.h"
 #include "utilities/customer/session_servers.h"
 
 namespace triad::customer {
@@ -10,7 +11,8 @@ constexpr size_t kWorkerThreads = 8;
 
 CustomerRole::CustomerRole(common::DaemonContext& context)
     : DaemonRole(context),
-      service_(context.topology, *context.storage, context.logger, kWorkerThreads),
+      service_(context.topology, *context.storage, context.logger, kWorkerThreads,
+               loginOptionsFrom(context.variables)),
       watchHub_(service_, context.io.provider->getTimer()),
       tasks_(*this) {
   service_.attachWatchHub(&watchHub_);
@@ -27,9 +29,9 @@ kj::Promise<void> CustomerRole::start() {
   auto address = kj::str(site.customerAddress->c_str(), ":", site.gatewayPort);
   return context().io.provider->getNetwork().parseAddress(address).then(
       [this, address = kj::mv(address)](kj::Own<kj::NetworkAddress> parsed) {
-        listener_ = parsed->listen();
-        server_ = kj::heap<capnp::TwoPartyServer>(kj::heap<GatewayServer>(service_));
-        tasks_.add(server_->listen(*listener_));
+        // Each connection gets its own Gateway, told the peer's address.
+        gateway_ = kj::heap<GatewayListener>(service_, parsed->listen());
+        tasks_.add(gateway_->run());
         context().logger.info("gateway-listening", {{"address", address.cStr()}});
       });
 }

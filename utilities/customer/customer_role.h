@@ -14,6 +14,7 @@
 #include "utilities/common/bus_doorbell.h"
 #include "utilities/common/daemon.h"
 #include "utilities/customer/customer_service.h"
+#include "utilities/customer/gateway_listener.h"
 #include "utilities/customer/watch_hub.h"
 
 namespace triad::customer {
@@ -35,8 +36,7 @@ class CustomerRole final : public common::DaemonRole, private kj::TaskSet::Error
   zmq::context_t zmq_;
   std::unique_ptr<common::BusDoorbell> firmBus_;
   std::unique_ptr<common::BusDoorbell> customerBus_;
-  kj::Own<kj::ConnectionReceiver> listener_;
-  kj::Own<capnp::TwoPartyServer> server_;
+  kj::Own<GatewayListener> gateway_;
   kj::TaskSet tasks_;
 };
 

@@ -14,7 +14,7 @@ int64_t nowNanos() {
 }  // namespace
 
 CustomerService::CustomerService(const topology::Topology& topology, common::SiteStorage& storage,
-                                 common::Logger& logger, size_t threads)
+                                 common::Logger& logger, size_t threads, LoginGuardOptions login)
     : topology_(topology),
       storage_(storage),
       logger_(logger),
@@ -23,7 +23,8 @@ CustomerService::CustomerService(const topology::Topology& topology, common::Sit
             [this](std::string_view account, idl::Order::Reader order) {
               return buyingPower_.check(desk_, account, order);
             }),
-      offload_(threads) {
+      offload_(threads),
+      loginGuard_(login) {
   if (const topology::Broker* bus = topology.broker(topology::Bus::kFirm)) {
     publisher_ = std::make_unique<brokers::BusPublisher>(
         zmq_, "tcp://" + bus->address + ":" + std::to_string(bus->publishPort), storage.site().id);

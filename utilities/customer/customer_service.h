@@ -17,6 +17,7 @@
 #include "utilities/common/site_storage.h"
 #include "utilities/common/topology.h"
 #include "utilities/customer/buying_power.h"
+#include "utilities/customer/login_guard.h"
 #include "utilities/customer/offload.h"
 #include "utilities/customer/order_desk.h"
 
@@ -27,13 +28,17 @@ class WatchHub;
 class CustomerService {
  public:
   CustomerService(const topology::Topology& topology, common::SiteStorage& storage,
-                  common::Logger& logger, size_t threads);
+                  common::Logger& logger, size_t threads, LoginGuardOptions login = {});
 
   OrderDesk& desk() { return desk_; }
   Offload& offload() { return offload_; }
   common::SiteStorage& storage() { return storage_; }
   bdb::OwnershipGroup& firmReplica();
   common::Logger& logger() { return logger_; }
+  // Failed-login limits and session expiry. Loop thread only.
+  LoginGuard& loginGuard() { return loginGuard_; }
+  // "<utility>-s<n>": unique across this utility's connections. Loop thread only.
+  std::string newSessionId() { return storage_.site().id + "-s" + std::to_string(++sessions_); }
 
   // Rings the firm bus: the street utility's catch-up scan finds the record
   // anyway, so a dropped message only costs latency. Loop thread only.
@@ -56,6 +61,8 @@ class CustomerService {
   zmq::context_t zmq_;
   std::unique_ptr<brokers::BusPublisher> publisher_;
   WatchHub* watchHub_ = nullptr;
+  LoginGuard loginGuard_;
+  uint64_t sessions_ = 0;
 };
 
 }  // namespace triad::customer

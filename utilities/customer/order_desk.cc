@@ -5,6 +5,7 @@
 
 #include <deque>
 
+#include "utilities/common/echo.h"
 #include "utilities/common/id_allocator.h"
 #include "utilities/common/tables.h"
 
@@ -45,6 +46,24 @@ bool isSymbol(std::string_view symbol) {
   return true;
 }
 
+std::string_view textOf(capnp::Text::Reader text) { return {text.begin(), text.size()}; }
+
+// A retry repeats the order it retries; the same client order id with other
+// terms is another order, and is refused.
+bool sameTerms(idl::Order::Reader order, idl::OrderRequest::Reader request) {
+  return textOf(order.getSymbol()) == textOf(request.getSymbol()) &&
+         order.getSide() == request.getSide() && order.getType() == request.getType() &&
+         order.getTimeInForce() == request.getTimeInForce() &&
+         order.getQuantity() == request.getQuantity() &&
+         order.getLimitPriceMicros() == request.getLimitPriceMicros();
+}
+
+OrderError reusedClientOrderId(idl::Order::Reader original) {
+  return error(ErrorCode::DUPLICATE, "client order id " + std::string(original.getClientOrderId()) +
+                                         " was already used for order " +
+                                         std::string(original.getId()) + " with other terms");
+}
+
 bool isPrintable(std::string_view text) {
   for (char c : text) {
     if (c < 0x21 || c > 0x7e) return false;
@@ -67,13 +86,14 @@ OrderDesk::OrderDesk(const topology::Topology& topology, common::SiteStorage& st
       preTradeCheck_(std::move(preTradeCheck)) {}
 
 std::optional<OrderError> OrderDesk::validate(idl::OrderRequest::Reader request) const {
-  const std::string_view clientOrderId = request.getClientOrderId().cStr();
+  // Whole texts, embedded NULs included: cStr() would stop at the first one.
+  const std::string_view clientOrderId = textOf(request.getClientOrderId());
   if (clientOrderId.empty() || clientOrderId.size() > kMaxClientOrderId ||
       !isPrintable(clientOrderId)) {
     return error(ErrorCode::INVALID_ARGUMENT,
                  "client order id must be 1 to 64 printable characters without spaces");
   }
-  const std::string_view symbol = request.getSymbol().cStr();
+  const std::string_view symbol = textOf(request.getSymbol());
   if (!isSymbol(symbol)) {
     return error(ErrorCode::INVALID_ARGUMENT,
                  "symbol must be 1 to 16 characters of A-Z, 0-9, '.', '-' or '/'");
@@ -162,7 +182,10 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
                                     idl::OrderRequest::Reader request) {
   if (auto refused = validate(request)) return *refused;
   const std::string clientOrderId = request.getClientOrderId();
-  if (auto original = findRetry(account, clientOrderId)) return view(std::move(*original));
+  if (auto original = findRetry(account, clientOrderId)) {
+    if (!sameTerms(original->reader(), request)) return reusedClientOrderId(original->reader());
+    return view(std::move(*original));
+  }
 
   capnp::MallocMessageBuilder routeMessage;
   auto route = routeMessage.initRoot<idl::VenueRoute>();
@@ -213,7 +236,10 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
     return tables::kClientOrders.put(txn, clientKey, message);
   });
   if (!s.isOk()) return fromStorage(s);
-  if (retried) return view(std::move(*retried));
+  if (retried) {
+    if (!sameTerms(retried->reader(), request)) return reusedClientOrderId(retried->reader());
+    return view(std::move(*retried));
+  }
   return view(bdb::Record<idl::Order>::copyOf(message));
 }
 
@@ -274,7 +300,7 @@ Outcome<OrderView> OrderDesk::view(bdb::Record<idl::Order> order) {
 
 Outcome<OrderView> OrderDesk::status(std::string_view account, std::string_view orderId) {
   const std::string notFound =
-      "no order " + std::string(orderId) + " for account " + std::string(account);
+      "no order " + common::echo(orderId) + " for account " + std::string(account);
   const std::string_view owner = common::ownerOf(orderId);
   const topology::Utility* utility = topology_.findUtility(owner);
   bdb::OwnershipGroup* group = storage_.group(owner);

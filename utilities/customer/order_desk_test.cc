@@ -200,8 +200,15 @@ TEST_F(OrderDeskTest, RetriedClientOrderIdReturnsTheOriginalAtAnyUtility) {
   capnp::MallocMessageBuilder first, retry, elsewhere;
   const std::string id = placed(desk("cf1").place("acct-1", "s1", read(request(first, "r-1"))));
   ASSERT_EQ(id.rfind("cf1-", 0), 0u) << id;
-  // A retry, even with other terms, is the same order, never a second one.
-  EXPECT_EQ(placed(desk("cf1").place("acct-1", "s2", read(request(retry, "r-1", "ACME", 5)))), id);
+  // A retry is the same order, never a second one; with other terms it is refused.
+  EXPECT_EQ(placed(desk("cf1").place("acct-1", "s2", read(request(retry, "r-1")))), id);
+  capnp::MallocMessageBuilder changed;
+  Outcome<OrderView> refused =
+      desk("cf1").place("acct-1", "s2", read(request(changed, "r-1", "ACME", 5)));
+  ASSERT_TRUE(std::holds_alternative<OrderError>(refused));
+  EXPECT_EQ(std::get<OrderError>(refused).code, ErrorCode::DUPLICATE);
+  EXPECT_EQ(std::get<OrderError>(refused).reason,
+            "client order id r-1 was already used for order " + id + " with other terms");
   eventually("cf2", id, OrderState::PENDING_NEW);
   EXPECT_EQ(placed(desk("cf2").place("acct-1", "s3", read(request(elsewhere, "r-1")))), id);
   // The same client id belongs to each account separately.

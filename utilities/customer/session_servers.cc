@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 
+#include "utilities/common/echo.h"
 #include "utilities/customer/watch_hub.h"
 #include "utilities/firm/account_reads.h"
 
@@ -20,6 +21,12 @@ int64_t nowNanos() {
 void fillError(const OrderError& error, idl::Error::Builder out) {
   out.setCode(error.code);
   out.setReason(error.reason);
+}
+
+// For the calls without an error field: the call fails with the reason.
+kj::Promise<void> failCall(const OrderError& error) {
+  return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+                       kj::str("sessionExpired: ", error.reason));
 }
 
 }  // namespace
@@ -38,6 +45,14 @@ kj::Promise<void> GatewayServer::login(LoginContext context) {
   auto params = context.getParams();
   std::string account = params.getAccount();
   std::string secret = params.getSecret();
+  // Refused before the secret is looked at when the account or the peer has
+  // failed too often (login_guard.h).
+  if (auto limited = service_.loginGuard().attempt(account, peer_)) {
+    fillError(*limited, context.getResults().initResult().initError());
+    service_.logger().warning("login-rate-limited",
+                              {{"account", common::echo(account)}, {"peer", peer_}});
+    return kj::READY_NOW;
+  }
   bdb::OwnershipGroup* firm = &service_.firmReplica();
   return service_.offload()
       .run<firm::Result<>>(
@@ -48,16 +63,32 @@ kj::Promise<void> GatewayServer::login(LoginContext context) {
           auto error = result.initError();
           error.setCode(verdict.error().code);
           error.setReason(verdict.error().reason);
-          service_.logger().info("login-refused", {{"account", account}});
+          service_.logger().info("login-refused",
+                                 {{"account", common::echo(account)}, {"peer", peer_}});
           return;
         }
-        std::string session = service_.storage().site().id + "-s" + std::to_string(++sessions_);
+        service_.loginGuard().succeeded(account, peer_);
+        std::string session = service_.newSessionId();
         service_.logger().info("login", {{"account", account}, {"session", session}});
-        result.setSession(kj::heap<SessionServer>(service_, account, session));
+        result.setSession(
+            kj::heap<SessionServer>(service_, account, session, service_.loginGuard().newLease()));
       });
 }
 
+std::optional<OrderError> SessionServer::expired() {
+  const bool alreadyLapsed = lease_.lapsed();
+  if (lease_.renew()) return std::nullopt;
+  if (!alreadyLapsed) {
+    service_.logger().info("session-expired", {{"account", account_}, {"session", session_}});
+  }
+  return lease_.expired();
+}
+
 kj::Promise<void> SessionServer::placeOrder(PlaceOrderContext context) {
+  if (auto refused = expired()) {
+    fillError(*refused, context.getResults().initResult().initError());
+    return kj::READY_NOW;
+  }
   // The request is copied: the pool thread must not read the call's message.
   auto request = std::make_shared<capnp::MallocMessageBuilder>();
   request->setRoot(context.getParams().getRequest());
@@ -78,6 +109,10 @@ kj::Promise<void> SessionServer::placeOrder(PlaceOrderContext context) {
 }
 
 kj::Promise<void> SessionServer::cancelOrder(CancelOrderContext context) {
+  if (auto refused = expired()) {
+    fillError(*refused, context.getResults().initResult().initError());
+    return kj::READY_NOW;
+  }
   std::string orderId = context.getParams().getOrderId();
   return service_.offload()
       .run<std::pair<Outcome<std::string>, std::string>>([this, orderId] {
@@ -101,6 +136,10 @@ kj::Promise<void> SessionServer::cancelOrder(CancelOrderContext context) {
 }
 
 kj::Promise<void> SessionServer::orderStatus(OrderStatusContext context) {
+  if (auto refused = expired()) {
+    fillError(*refused, context.getResults().initResult().initError());
+    return kj::READY_NOW;
+  }
   std::string orderId = context.getParams().getOrderId();
   return service_.offload()
       .run<Outcome<OrderView>>(
@@ -115,6 +154,7 @@ kj::Promise<void> SessionServer::orderStatus(OrderStatusContext context) {
 }
 
 kj::Promise<void> SessionServer::listOrders(ListOrdersContext context) {
+  if (auto refused = expired()) return failCall(*refused);
   const bool openOnly = context.getParams().getOpenOnly();
   return service_.offload()
       .run<Outcome<std::vector<OrderView>>>(
@@ -131,6 +171,10 @@ kj::Promise<void> SessionServer::listOrders(ListOrdersContext context) {
 }
 
 kj::Promise<void> SessionServer::balance(BalanceContext context) {
+  if (auto refused = expired()) {
+    fillError(*refused, context.getResults().initResult().initError());
+    return kj::READY_NOW;
+  }
   bdb::OwnershipGroup* firm = &service_.firmReplica();
   struct Answer {
     std::optional<firm::Result<firm::CashBalance>> cash;
@@ -172,6 +216,7 @@ kj::Promise<void> SessionServer::balance(BalanceContext context) {
 }
 
 kj::Promise<void> SessionServer::positions(PositionsContext context) {
+  if (auto refused = expired()) return failCall(*refused);
   bdb::OwnershipGroup* firm = &service_.firmReplica();
   return service_.offload()
       .run<firm::Result<std::vector<firm::PositionSummary>>>(
@@ -190,6 +235,7 @@ kj::Promise<void> SessionServer::positions(PositionsContext context) {
 }
 
 kj::Promise<void> SessionServer::watch(WatchContext context) {
+  if (auto refused = expired()) return failCall(*refused);
   WatchHub* hub = service_.watchHub();
   KJ_REQUIRE(hub != nullptr, "watch is not available until the customer utility has started");
   context.getResults().setSubscription(hub->watch(account_, context.getParams().getListener()));

@@ -7,29 +7,37 @@
 
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "idl/customer.capnp.h"
 #include "utilities/customer/customer_service.h"
+#include "utilities/customer/login_guard.h"
 
 namespace triad::customer {
 
 class GatewayServer final : public idl::Gateway::Server {
  public:
-  explicit GatewayServer(CustomerService& service) : service_(service) {}
+  // `peer`: the customer's address, for the login guard; empty if unknown.
+  explicit GatewayServer(CustomerService& service, std::string peer = "")
+      : service_(service), peer_(std::move(peer)) {}
 
  protected:
   kj::Promise<void> login(LoginContext context) override;
 
  private:
   CustomerService& service_;
-  uint64_t sessions_ = 0;
+  const std::string peer_;
 };
 
 class SessionServer final : public idl::Session::Server {
  public:
-  SessionServer(CustomerService& service, std::string account, std::string session)
-      : service_(service), account_(std::move(account)), session_(std::move(session)) {}
+  SessionServer(CustomerService& service, std::string account, std::string session,
+                SessionLease lease)
+      : service_(service),
+        account_(std::move(account)),
+        session_(std::move(session)),
+        lease_(std::move(lease)) {}
 
  protected:
   kj::Promise<void> placeOrder(PlaceOrderContext context) override;
@@ -42,9 +50,13 @@ class SessionServer final : public idl::Session::Server {
   kj::Promise<void> logout(LogoutContext context) override;
 
  private:
+  // The refusal every call of an expired session answers (login_guard.h).
+  std::optional<OrderError> expired();
+
   CustomerService& service_;
   const std::string account_;
   const std::string session_;
+  SessionLease lease_;
 };
 
 // Fills a wire OrderStatus from a derived view.

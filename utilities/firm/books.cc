@@ -8,6 +8,7 @@
 #include <set>
 #include <tuple>
 
+#include "utilities/common/echo.h"
 #include "utilities/common/id_allocator.h"
 #include "utilities/common/tables.h"
 #include "utilities/firm/book_accounts.h"
@@ -26,7 +27,7 @@ Error invalid(std::string reason) {
 }
 
 Error noAccount(std::string_view account) {
-  return Error::refused(idl::ErrorCode::NOT_FOUND, "no account '" + std::string(account) + "'");
+  return Error::refused(idl::ErrorCode::NOT_FOUND, "no account '" + common::echo(account) + "'");
 }
 
 // Customer account ids become key components, log fields and FIX tags: a
@@ -57,6 +58,34 @@ bool validSymbol(std::string_view symbol) {
     if (c <= ' ' || c > '~') return false;
   }
   return true;
+}
+
+// An account's name or a halt's reason: shown to people, echoed in every
+// refusal that names it (a halted symbol's reason reaches each order).
+constexpr size_t kMaxNameBytes = 256;
+bool validName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes) return false;
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// Argon2id takes any length; a longer secret only costs the hash time.
+constexpr size_t kMaxSecretBytes = 1024;
+
+// A reference price above any order's limit price (order_desk.cc) would
+// only overflow a market order's reservation.
+constexpr int64_t kMaxPriceMicros = 1'000'000'000'000'000;  // 1e9 currency units
+
+// yyyymmdd naming a day of the calendar.
+bool validTradeDate(int32_t yyyymmdd) {
+  using namespace std::chrono;
+  if (yyyymmdd < 19700101 || yyyymmdd > 99991231) return false;
+  const year_month_day date{year{yyyymmdd / 10000},
+                            month{static_cast<unsigned>(yyyymmdd / 100 % 100)},
+                            day{static_cast<unsigned>(yyyymmdd % 100)}};
+  return date.ok();
 }
 
 // A deposit's or withdrawal's reference: a key component and a log field.
@@ -219,7 +248,7 @@ std::optional<Error> checkLimits(idl::RiskLimits::Reader limits) {
   if (limits.getMaxPosition() < 0) return invalid("maxPosition must be 0 (no limit) or positive");
   for (capnp::Text::Reader symbol : limits.getAllowedSymbols()) {
     if (!validSymbol({symbol.begin(), symbol.size()})) {
-      return invalid("allowed symbol '" + text(symbol) + "' is not a symbol");
+      return invalid("allowed symbol '" + common::echo(text(symbol)) + "' is not a symbol");
     }
   }
   return std::nullopt;
@@ -273,13 +302,20 @@ int32_t Books::today() const { return tradeDateOf(options_.nowNanos()); }
 Result<> Books::createAccount(std::string_view id, std::string_view name, std::string_view secret,
                               std::string_view currency, idl::RiskLimits::Reader limits) {
   if (!validAccountId(id)) {
-    return invalid("account id '" + std::string(id) +
+    return invalid("account id '" + common::echo(id) +
                    "' must be 1-64 letters, digits, '.', '_' or '-'");
   }
   if (name.empty()) return invalid("account " + std::string(id) + " needs a name");
-  if (secret.empty()) return invalid("account " + std::string(id) + " needs a secret");
+  if (!validName(name)) {
+    return invalid("account " + std::string(id) + "'s name must be at most " +
+                   std::to_string(kMaxNameBytes) + " printable characters");
+  }
+  if (secret.empty() || secret.size() > kMaxSecretBytes) {
+    return invalid("account " + std::string(id) + " needs a secret of 1-" +
+                   std::to_string(kMaxSecretBytes) + " bytes");
+  }
   if (!validCurrency(currency)) {
-    return invalid("currency '" + std::string(currency) + "' is not three capital letters");
+    return invalid("currency '" + common::echo(currency) + "' is not three capital letters");
   }
   if (std::optional<Error> e = checkLimits(limits)) return *std::move(e);
   // Refuse a known duplicate before paying for the hash; the write checks again.
@@ -353,13 +389,13 @@ Result<CashPosting> Books::moveCash(std::string_view account, std::string_view c
                                     std::string_view reference) {
   if (!validAccountId(account)) return noAccount(account);
   if (!validCurrency(currency)) {
-    return invalid("currency '" + std::string(currency) + "' is not three capital letters");
+    return invalid("currency '" + common::echo(currency) + "' is not three capital letters");
   }
   if (amountMicros <= 0) {
     return invalid("the amount must be positive, not " + formatMicros(amountMicros));
   }
   if (!reference.empty() && !validReference(reference)) {
-    return invalid("reference '" + std::string(reference) +
+    return invalid("reference '" + common::echo(reference) +
                    "' must be 1-128 printable characters without spaces");
   }
   const bool deposit = kind == idl::LedgerEntry::Kind::DEPOSIT;
@@ -452,7 +488,7 @@ Result<BookingOutcome> Books::bookExecution(const idl::Execution::Reader& execut
   const std::string currency = text(execution.getCurrency());
   const int64_t quantity = execution.getQuantity();
   const int64_t price = execution.getPriceMicros();
-  if (!validSymbol(id)) return invalid("execution id '" + id + "' is malformed");
+  if (!validSymbol(id)) return invalid("execution id '" + common::echo(id) + "' is malformed");
 
   // A repeat is the common case after a catch-up scan: answer it without a write.
   const bdb::Key bookingKey = bdb::Key::of(id);
@@ -462,9 +498,14 @@ Result<BookingOutcome> Books::bookExecution(const idl::Execution::Reader& execut
   if (!s.isNotFound()) return Error::fromStorage(std::move(s));
 
   const std::string what = "execution " + id + ": ";
-  if (!validAccountId(account)) return invalid(what + "account '" + account + "' is malformed");
-  if (!validSymbol(symbol)) return invalid(what + "symbol '" + symbol + "' is malformed");
-  if (!validCurrency(currency)) return invalid(what + "currency '" + currency + "' is malformed");
+  if (!validAccountId(account)) {
+    return invalid(what + "account '" + common::echo(account) + "' is malformed");
+  }
+  if (!validSymbol(symbol))
+    return invalid(what + "symbol '" + common::echo(symbol) + "' is malformed");
+  if (!validCurrency(currency)) {
+    return invalid(what + "currency '" + common::echo(currency) + "' is malformed");
+  }
   if (symbol == currency) return invalid(what + "symbol and currency are both " + symbol);
   if (quantity <= 0) return invalid(what + "quantity must be positive");
   if (price <= 0) return invalid(what + "price must be positive");
@@ -523,7 +564,7 @@ Result<BookingOutcome> Books::bookExecution(const idl::Execution::Reader& execut
 // ---- Settlement ----
 
 Result<SettlementRun> Books::settle(int32_t throughTradeDate) {
-  if (throughTradeDate < 19700101 || throughTradeDate > 99991231) {
+  if (!validTradeDate(throughTradeDate)) {
     return invalid("trade date " + std::to_string(throughTradeDate) + " is not yyyymmdd");
   }
   std::lock_guard lock(settleMutex_);
@@ -618,6 +659,10 @@ Result<VerifyReport> Books::verify(std::span<bdb::OwnershipGroup* const> streetR
 
 Result<> Books::halt(std::string_view symbol, std::string_view reason) {
   if (reason.empty()) return invalid("a halt needs a reason");
+  if (!validName(reason)) {
+    return invalid("a halt's reason must be at most " + std::to_string(kMaxNameBytes) +
+                   " printable characters");
+  }
   return putHalt(symbol, true, reason);
 }
 
@@ -626,7 +671,7 @@ Result<> Books::resume(std::string_view symbol, std::string_view reason) {
 }
 
 Result<> Books::putHalt(std::string_view symbol, bool halted, std::string_view reason) {
-  if (!validSymbol(symbol)) return invalid("symbol '" + std::string(symbol) + "' is malformed");
+  if (!validSymbol(symbol)) return invalid("symbol '" + common::echo(symbol) + "' is malformed");
   capnp::MallocMessageBuilder message;
   auto record = message.initRoot<idl::Halt>();
   record.setSymbol(std::string(symbol));
@@ -642,15 +687,17 @@ Result<> Books::putHalt(std::string_view symbol, bool halted, std::string_view r
 
 Result<> Books::setRoute(idl::VenueRoute::Reader route) {
   const std::string symbol = text(route.getSymbol());
-  if (!validSymbol(symbol)) return invalid("route symbol '" + symbol + "' is malformed");
+  if (!validSymbol(symbol))
+    return invalid("route symbol '" + common::echo(symbol) + "' is malformed");
   if (!validSymbol(text(route.getStreet()))) return invalid("route for " + symbol + ": no street");
   if (!validSymbol(text(route.getVenue()))) return invalid("route for " + symbol + ": no venue");
   if (!validCurrency(text(route.getCurrency()))) {
-    return invalid("route for " + symbol + ": currency '" + text(route.getCurrency()) +
-                   "' is not three capital letters");
+    return invalid("route for " + symbol + ": currency '" +
+                   common::echo(text(route.getCurrency())) + "' is not three capital letters");
   }
-  if (route.getLastPriceMicros() < 0) {
-    return invalid("route for " + symbol + ": reference price cannot be negative");
+  if (route.getLastPriceMicros() < 0 || route.getLastPriceMicros() > kMaxPriceMicros) {
+    return invalid("route for " + symbol +
+                   ": reference price must be between 0 and 1,000,000,000.00");
   }
   return write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
     bdb::Status s = tables::kVenueRoutes.put(txn, bdb::Key::of(symbol), route);

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "bdb/table.h"
+#include "utilities/common/echo.h"
 #include "utilities/common/tables.h"
 #include "utilities/firm/money.h"
 
@@ -108,6 +109,9 @@ FirmAdmin::FirmAdmin(common::DaemonIdentity identity, common::SiteStorage& stora
 void FirmAdmin::answer(idl::AdminResult::Builder result, std::string_view method,
                        std::string_view subject, const Error* error, std::string_view done) {
   const std::string event = "admin-" + std::string(method);
+  // The subject is the caller's (an account id, a symbol): clipped for the log.
+  const std::string clipped = common::echo(subject, 80);
+  subject = clipped;
   if (error == nullptr) {
     result.setOk(text(done));
     logger_.info(event, {{"subject", subject}, {"result", "ok"}, {"detail", done}});
@@ -207,15 +211,17 @@ kj::Promise<void> FirmAdmin::resume(ResumeContext context) {
 }
 
 std::optional<Error> FirmAdmin::checkRouteTarget(idl::VenueRoute::Reader route) const {
-  const std::string symbol(view(route.getSymbol()));
-  const std::string street(view(route.getStreet()));
-  const std::string venue(view(route.getVenue()));
-  const topology::Utility* utility = topology_.findUtility(street);
+  // The caller's words, clipped: they are echoed in the reason.
+  const std::string symbol = common::echo(view(route.getSymbol()));
+  const std::string street = common::echo(view(route.getStreet()));
+  const std::string venue = common::echo(view(route.getVenue()));
+  const topology::Utility* utility = topology_.findUtility(view(route.getStreet()));
   if (utility == nullptr || utility->role != topology::Role::kStreet) {
     return invalid("route for " + symbol + ": '" + street +
                    "' is not a street utility in the topology");
   }
-  if (std::find(utility->venues.begin(), utility->venues.end(), venue) == utility->venues.end()) {
+  if (std::find(utility->venues.begin(), utility->venues.end(), view(route.getVenue())) ==
+      utility->venues.end()) {
     std::string venues;
     for (const std::string& v : utility->venues) venues += (venues.empty() ? "" : ", ") + v;
     return invalid("route for " + symbol + ": " + street + " does not connect to venue '" + venue +
