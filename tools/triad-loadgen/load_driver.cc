@@ -18,6 +18,9 @@ constexpr int64_t kDepositMicros = 1'000'000'000 * kDollarMicros;
 constexpr int64_t kCrossMicros = 1 * kDollarMicros;
 constexpr int64_t kRestMicros = 5 * kDollarMicros;
 constexpr auto kRpcPatience = 30 * kj::SECONDS;
+// How long a probe order may take to show its fill and its booking: under
+// overload the firm's booking can lag by far more than a second.
+constexpr auto kProbePatience = std::chrono::seconds(120);
 
 std::string errorCodeName(idl::ErrorCode code) {
   auto enumerants = capnp::Schema::from<idl::ErrorCode>().getEnumerants();
@@ -421,7 +424,7 @@ kj::Promise<void> LoadDriver::probeOnce() {
     ++result_.placed;
     ++result_.fillable;
     const std::string id = answer.getResult().getStatus().getOrder().getId();
-    const auto deadline = sent + std::chrono::seconds(30);
+    const auto deadline = sent + kProbePatience;
     const int64_t expected = probeHeld_ + options_.quantity;
     return pollFilled(id, sent, deadline).then([this, expected, sent, deadline] {
       return pollBooked(expected, sent, deadline);
@@ -446,7 +449,7 @@ kj::Promise<void> LoadDriver::pollFilled(std::string orderId, Clock::time_point 
       }
     }  // notFound: not replicated to this utility yet
     if (Clock::now() > deadline) {
-      return KJ_EXCEPTION(FAILED, "a probe order's fill was not visible within 30 s");
+      return KJ_EXCEPTION(FAILED, "a probe order's fill was not visible within 120 s");
     }
     return io_.provider->getTimer()
         .afterDelay(1 * kj::MILLISECONDS)
@@ -470,7 +473,7 @@ kj::Promise<void> LoadDriver::pollBooked(int64_t expected, Clock::time_point sen
           }
         }
         if (Clock::now() > deadline) {
-          return KJ_EXCEPTION(FAILED, "a probe fill was not booked within 30 s");
+          return KJ_EXCEPTION(FAILED, "a probe fill was not booked within 120 s");
         }
         return io_.provider->getTimer()
             .afterDelay(1 * kj::MILLISECONDS)
@@ -561,8 +564,8 @@ LoadResult LoadDriver::run() {
   const auto loadEnded = Clock::now();
   result_.elapsedSeconds = seconds(loadEnded - start_);
   io_.provider->getTimer()
-      .timeoutAfter(60 * kj::SECONDS, kj::mv(probing))
-      .then([] {}, [this](kj::Exception&&) { countError("probe: did not finish in 60 s"); })
+      .timeoutAfter(150 * kj::SECONDS, kj::mv(probing))
+      .then([] {}, [this](kj::Exception&&) { countError("probe: did not finish in 150 s"); })
       .wait(io_.waitScope);
   finished_ = true;
   if (options_.progress) std::fputc('\n', stderr);
@@ -588,7 +591,7 @@ LoadResult LoadDriver::run() {
     }
     result_.drained = !open;
     // Then every fill booked and the firm's books consistent.
-    while (Clock::now() < deadline) {
+    do {  // at least once, so that a timed-out drain still reports what was booked
       auto report = admin.verifyRequest().send().wait(io_.waitScope);
       auto r = report.getReport();
       result_.executionsBooked = r.getExecutionsBooked() - bookedBefore;
@@ -597,7 +600,7 @@ LoadResult LoadDriver::run() {
       for (auto finding : r.getFindings()) result_.findings.push_back(finding);
       if (result_.verifyClean && result_.executionsBooked >= result_.fillable) break;
       io_.provider->getTimer().afterDelay(250 * kj::MILLISECONDS).wait(io_.waitScope);
-    }
+    } while (Clock::now() < deadline);
     result_.drainSeconds = seconds(Clock::now() - loadEnded);
   }
   return std::move(result_);
