@@ -368,7 +368,9 @@ kj::Promise<void> LoadDriver::status(SessionState& session, Clock::time_point in
 }
 
 void LoadDriver::countError(idl::Error::Reader error) {
-  countError(errorCodeName(error.getCode()));
+  const std::string code = errorCodeName(error.getCode());
+  countError(code);
+  firstReasons_.emplace(code, error.getReason().cStr());  // kept once per code
 }
 
 kj::Promise<void> LoadDriver::progressLoop() {
@@ -602,6 +604,14 @@ LoadResult LoadDriver::run() {
       io_.provider->getTimer().afterDelay(250 * kj::MILLISECONDS).wait(io_.waitScope);
     } while (Clock::now() < deadline);
     result_.drainSeconds = seconds(Clock::now() - loadEnded);
+  }
+  // Each refusal's code, with the first reason given for it, e.g.
+  // "unavailable (first: ...)".
+  for (const auto& [code, reason] : firstReasons_) {
+    auto counted = result_.errors.find(code);
+    if (counted == result_.errors.end()) continue;
+    result_.errors[code + " (first: " + reason + ")"] = counted->second;
+    result_.errors.erase(counted);
   }
   return std::move(result_);
 }

@@ -113,6 +113,7 @@ class LoadDriver {
   int64_t probeHeld_ = 0;
   std::mt19937_64 random_{42};
   LoadResult result_;
+  std::map<std::string, std::string> firstReasons_;  // error code -> the first reason given
   Clock::time_point start_, deadline_;
   uint64_t issued_ = 0, inFlight_ = 0;
   bool finished_ = false;
