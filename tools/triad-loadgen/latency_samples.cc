@@ -10,7 +10,8 @@ namespace {
 // Nearest-rank percentile of sorted samples, in milliseconds.
 double rankMs(const std::vector<int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
-  double rank = std::ceil(p / 100.0 * static_cast<double>(sorted.size()));
+  // The epsilon keeps 99.9% of 1000 at rank 999: 99.9 / 100 * 1000 is 999.0000000000001.
+  double rank = std::ceil(p / 100.0 * static_cast<double>(sorted.size()) - 1e-9);
   size_t index = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
   index = std::min(index, sorted.size() - 1);
   return static_cast<double>(sorted[index]) / 1e6;

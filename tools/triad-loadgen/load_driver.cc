@@ -580,18 +580,18 @@ LoadResult LoadDriver::run() {
     // Every order final: no open orders left for any account (one session each).
     std::vector<SessionState*> perAccount(accounts_.size(), nullptr);
     for (auto& session : sessions_) perAccount[session->account] = session.get();
-    bool open = true;
-    while (open && Clock::now() < deadline) {
-      open = false;
+    bool anyOpen = true;
+    while (anyOpen && Clock::now() < deadline) {
+      anyOpen = false;
       for (SessionState* session : perAccount) {
         if (session == nullptr) continue;
         auto list = session->client().listOrdersRequest();
         list.setOpenOnly(true);
-        if (list.send().wait(io_.waitScope).getOrders().size() > 0) open = true;
+        if (list.send().wait(io_.waitScope).getOrders().size() > 0) anyOpen = true;
       }
-      if (open) io_.provider->getTimer().afterDelay(100 * kj::MILLISECONDS).wait(io_.waitScope);
+      if (anyOpen) io_.provider->getTimer().afterDelay(100 * kj::MILLISECONDS).wait(io_.waitScope);
     }
-    result_.drained = !open;
+    result_.drained = !anyOpen;
     // Then every fill booked and the firm's books consistent.
     do {  // at least once, so that a timed-out drain still reports what was booked
       auto report = admin.verifyRequest().send().wait(io_.waitScope);
