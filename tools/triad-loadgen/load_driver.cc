@@ -484,6 +484,22 @@ kj::Promise<void> LoadDriver::pollBooked(int64_t expected, Clock::time_point sen
       });
 }
 
+std::optional<LoadDriver::Verified> LoadDriver::verifyOnce(idl::Admin::Client& admin) {
+  std::optional<Verified> out;
+  KJ_IF_MAYBE (exception, kj::runCatchingExceptions([&] {
+                 auto answer = io_.provider->getTimer()
+                                   .timeoutAfter(kRpcPatience, admin.verifyRequest().send())
+                                   .wait(io_.waitScope);
+                 auto report = answer.getReport();
+                 Verified verified{report.getExecutionsBooked(), report.getClean(), {}};
+                 for (auto finding : report.getFindings()) verified.findings.push_back(finding);
+                 out = std::move(verified);
+               })) {
+    lastVerifyError_ = exception->getDescription().cStr();
+  }
+  return out;
+}
+
 LoadResult LoadDriver::run() {
   const bool open = options_.rate > 0;
   const unsigned workers = open ? 0 : std::max(1u, options_.concurrency);
@@ -534,8 +550,15 @@ LoadResult LoadDriver::run() {
   if (options_.drain) {
     firmLink = connectFirmAdmin();
     auto admin = firmLink->client->bootstrap().castAs<idl::Admin>();
-    bookedBefore =
-        admin.verifyRequest().send().wait(io_.waitScope).getReport().getExecutionsBooked();
+    // The firm may still be booking what came before (verify then answers
+    // "overloaded"): wait until it can verify, so the count starts from quiet.
+    const auto patience = Clock::now() + std::chrono::seconds(300);
+    std::optional<Verified> before;
+    while (!(before = verifyOnce(admin)) && Clock::now() < patience) {
+      io_.provider->getTimer().afterDelay(1 * kj::SECONDS).wait(io_.waitScope);
+    }
+    if (!before) throw std::runtime_error("the firm cannot verify its books: " + lastVerifyError_);
+    bookedBefore = before->executionsBooked;
   }
 
   result_.mode = open ? "open" : "closed";
@@ -594,13 +617,15 @@ LoadResult LoadDriver::run() {
     result_.drained = !anyOpen;
     // Then every fill booked and the firm's books consistent.
     do {  // at least once, so that a timed-out drain still reports what was booked
-      auto report = admin.verifyRequest().send().wait(io_.waitScope);
-      auto r = report.getReport();
-      result_.executionsBooked = r.getExecutionsBooked() - bookedBefore;
-      result_.verifyClean = r.getClean();
-      result_.findings.clear();
-      for (auto finding : r.getFindings()) result_.findings.push_back(finding);
-      if (result_.verifyClean && result_.executionsBooked >= result_.fillable) break;
+      if (std::optional<Verified> now = verifyOnce(admin)) {
+        result_.executionsBooked = now->executionsBooked - bookedBefore;
+        result_.verifyClean = now->clean;
+        result_.findings = now->findings;
+        if (result_.verifyClean && result_.executionsBooked >= result_.fillable) break;
+      } else {
+        result_.verifyClean = false;
+        result_.findings = {"verify: " + lastVerifyError_};
+      }
       io_.provider->getTimer().afterDelay(250 * kj::MILLISECONDS).wait(io_.waitScope);
     } while (Clock::now() < deadline);
     result_.drainSeconds = seconds(Clock::now() - loadEnded);

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -76,6 +77,11 @@ class LoadDriver {
     int64_t sellBudget = 0;  // shares this account may still sell without going short
   };
   class TaskErrors;
+  struct Verified {
+    uint64_t executionsBooked = 0;
+    bool clean = false;
+    std::vector<std::string> findings;
+  };
 
   std::unique_ptr<Link> connectGateway(size_t utility);
   std::unique_ptr<Link> connectFirmAdmin();
@@ -98,7 +104,9 @@ class LoadDriver {
                                Clock::time_point deadline);
   kj::Promise<void> pollBooked(int64_t expected, Clock::time_point sent,
                                Clock::time_point deadline);
-  void drain();
+  // The firm's verify, or nullopt (the reason in lastVerifyError_) when it
+  // refuses, e.g. "overloaded" while its books keep changing.
+  std::optional<Verified> verifyOnce(idl::Admin::Client& admin);
   void countError(const std::string& reason) { ++result_.errors[reason]; }
   void countError(idl::Error::Reader error);
 
@@ -113,7 +121,8 @@ class LoadDriver {
   int64_t probeHeld_ = 0;
   std::mt19937_64 random_{42};
   LoadResult result_;
-  std::map<std::string, std::string> firstReasons_;  // error code -> the first reason given
+  std::map<std::string, std::string> firstReasons_;
+  std::string lastVerifyError_;  // error code -> the first reason given
   Clock::time_point start_, deadline_;
   uint64_t issued_ = 0, inFlight_ = 0;
   bool finished_ = false;
