@@ -359,10 +359,19 @@ Outcome<std::vector<OrderView>> OrderDesk::list(std::string_view account, bool o
     });
     if (!s.isOk()) return fromStorage(s);
     for (const std::string& id : ids) {
+      if (openOnly) {
+        std::lock_guard lock(doneMutex_);
+        if (done_.count(id) != 0) continue;
+      }
       Outcome<OrderView> order = status(account, id);
       if (auto* refused = std::get_if<OrderError>(&order)) return *refused;
       OrderView& found = std::get<OrderView>(order);
-      if (!openOnly || !isDone(found.status.state)) orders.push_back(std::move(found));
+      if (isDone(found.status.state)) {
+        std::lock_guard lock(doneMutex_);
+        done_.insert(id);
+        if (openOnly) continue;
+      }
+      orders.push_back(std::move(found));
     }
   }
   return orders;
