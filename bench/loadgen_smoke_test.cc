@@ -31,12 +31,7 @@ TEST(LoadgenSmokeTest, ReportsThroughputAndLatencyWithoutErrors) {
   testing::Deployment deployment({.customers = {"cf1", "cf2"}, .streets = {"ss1"}});
   deployment.startBroker("firm");
   deployment.startBroker("customer");
-  const std::string exchangeData = deployment.dataRoot("xtst").string();
-  std::filesystem::create_directories(exchangeData);
-  ChildProcess exchange(
-      testing::builtProgram("exchange/triad-exchanged"),
-      {"--topology", deployment.topologyPath().string(), "--id", "xtst", "--data", exchangeData},
-      exchangeData + "/xtst.log");
+  deployment.startExchange("xtst");
   for (const char* id : {"cf1", "cf2"}) deployment.start("utilities/customer/triad-customerd", id);
   deployment.start("utilities/street/triad-streetd", "ss1");
   deployment.start("utilities/firm/triad-firmd", "firm");
@@ -67,8 +62,8 @@ TEST(LoadgenSmokeTest, ReportsThroughputAndLatencyWithoutErrors) {
   for (const char* id : {"cf1", "cf2", "ss1", "firm"}) deployment.process(id).kill(SIGTERM);
   for (const char* id : {"cf1", "cf2", "ss1", "firm"}) deployment.process(id).wait(30s);
   for (const char* id : {"bus-firm", "bus-customer"}) deployment.process(id).kill(SIGTERM);
-  exchange.kill(SIGTERM);
-  exchange.wait(30s);
+  deployment.process("xtst").kill(SIGTERM);
+  deployment.process("xtst").wait(30s);
 }
 
 }  // namespace

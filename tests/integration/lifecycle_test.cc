@@ -28,7 +28,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::AdminConnection;
-using testing::ChildProcess;
 using testing::connectWhenReady;
 using testing::Deployment;
 using testing::GatewayConnection;
@@ -77,13 +76,7 @@ class LifecycleTest : public ::testing::Test {
     streetOptions_ = options.streetOptions;
     deployment_.startBroker("firm");
     deployment_.startBroker("customer");
-    const std::filesystem::path exchangeData = deployment_.dataRoot("xtst");
-    std::filesystem::create_directories(exchangeData);
-    exchange_ = std::make_unique<ChildProcess>(
-        testing::builtProgram("exchange/triad-exchanged"),
-        std::vector<std::string>{"--topology", deployment_.topologyPath().string(), "--id", "xtst",
-                                 "--data", exchangeData.string()},
-        (exchangeData / "xtst.log").string());
+    deployment_.startExchange("xtst");
     deployment_.start("utilities/firm/triad-firmd", "firm");
     for (const char* id : {"cf1", "cf2", "cf3"}) {
       deployment_.start("utilities/customer/triad-customerd", id);
@@ -124,8 +117,8 @@ class LifecycleTest : public ::testing::Test {
       deployment_.process(id).kill(SIGTERM);
       deployment_.process(id).wait(30s);
     }
-    exchange_->kill(SIGTERM);
-    EXPECT_EQ(exchange_->wait(60s), 0);
+    deployment_.process("xtst").kill(SIGTERM);
+    EXPECT_EQ(deployment_.process("xtst").wait(60s), 0);
   }
 
   // A session of `account` at customer utility `id`.
@@ -201,7 +194,6 @@ class LifecycleTest : public ::testing::Test {
   }
 
   Deployment deployment_{{.customers = {"cf1", "cf2", "cf3"}, .streets = {"ss1"}}};
-  std::unique_ptr<ChildProcess> exchange_;
   kj::AsyncIoContext io_ = kj::setupAsyncIo();
   std::map<std::string, std::unique_ptr<AdminConnection>> admin_;
   std::map<std::string, std::unique_ptr<GatewayConnection>> gateways_;

@@ -26,7 +26,6 @@ namespace triad {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ChildProcess;
 
 struct Endpoint {
   std::string address;  // "127.2.9.1", or an IPv6 text
@@ -91,13 +90,9 @@ class ListeningAddressesTest : public ::testing::Test {
       deployment_.process(id).kill(SIGTERM);
       EXPECT_EQ(deployment_.process(id).wait(60s), 0) << id << "\n" << deployment_.log(id);
     }
-    for (const char* id : {"bus-firm", "bus-customer"}) {
+    for (const char* id : {"bus-firm", "bus-customer", "xtst"}) {
       deployment_.process(id).kill(SIGTERM);
       deployment_.process(id).wait(30s);
-    }
-    if (exchange_) {
-      exchange_->kill(SIGTERM);
-      exchange_->wait(60s);
     }
   }
 
@@ -109,10 +104,9 @@ class ListeningAddressesTest : public ::testing::Test {
     }
     std::map<Endpoint, std::string> found;
     std::vector<std::pair<std::string, pid_t>> processes;
-    for (const char* id : {"bus-firm", "bus-customer", "firm", "cf1", "ss1"}) {
+    for (const char* id : {"bus-firm", "bus-customer", "xtst", "firm", "cf1", "ss1"}) {
       processes.emplace_back(id, deployment_.process(id).pid());
     }
-    processes.emplace_back("xtst", exchange_->pid());
     for (const auto& [id, pid] : processes) {
       for (uint64_t inode : socketInodes(pid)) {
         auto socket = sockets.find(inode);
@@ -123,19 +117,12 @@ class ListeningAddressesTest : public ::testing::Test {
   }
 
   testing::Deployment deployment_{{.customers = {"cf1"}, .streets = {"ss1"}}};
-  std::unique_ptr<ChildProcess> exchange_;
 };
 
 TEST_F(ListeningAddressesTest, OnlyGatewaysAndTheCustomerBusFaceCustomers) {
   deployment_.startBroker("firm");
   deployment_.startBroker("customer");
-  const std::filesystem::path exchangeData = deployment_.dataRoot("xtst");
-  std::filesystem::create_directories(exchangeData);
-  exchange_ = std::make_unique<ChildProcess>(
-      testing::builtProgram("exchange/triad-exchanged"),
-      std::vector<std::string>{"--topology", deployment_.topologyPath().string(), "--id", "xtst",
-                               "--data", exchangeData.string()},
-      (exchangeData / "xtst.log").string());
+  deployment_.startExchange("xtst");
   deployment_.start("utilities/firm/triad-firmd", "firm");
   deployment_.start("utilities/customer/triad-customerd", "cf1");
   deployment_.start("utilities/street/triad-streetd", "ss1");

@@ -62,6 +62,17 @@ class Deployment {
         std::make_unique<ChildProcess>(builtProgram(program), args, logPath(id).string());
   }
 
+  // Starts triad-exchanged for exchange `id` of the topology, with its data
+  // in dataRoot(id) and `options` (e.g. --symbol) after the common ones.
+  void startExchange(const std::string& id, const std::vector<std::string>& options = {}) {
+    std::filesystem::create_directories(dataRoot(id));
+    std::vector<std::string> args{"--topology", topologyPath_.string(), "--id", id,
+                                  "--data",     dataRoot(id).string()};
+    args.insert(args.end(), options.begin(), options.end());
+    processes_[id] = std::make_unique<ChildProcess>(builtProgram("exchange/triad-exchanged"), args,
+                                                    logPath(id).string());
+  }
+
   // Starts triad-brokerd for `bus` ("firm" or "customer"), as process
   // "bus-<bus>".
   void startBroker(const std::string& bus) {

@@ -160,18 +160,12 @@ class FirmLifecycleTest : public ::testing::Test {
   static void SetUpTestSuite() {
     shared_ = new Shared();
     Deployment& deployment = shared_->deployment;
-    const std::filesystem::path exchangeData = deployment.dataRoot("xtst");
-    std::filesystem::create_directories(exchangeData);
-    std::vector<std::string> exchangeArgs = {"--topology", deployment.topologyPath().string(),
-                                             "--id",       "xtst",
-                                             "--data",     exchangeData.string()};
+    std::vector<std::string> exchangeOptions;
     for (const std::string& symbol : kSymbols) {
-      exchangeArgs.push_back("--symbol");
-      exchangeArgs.push_back(symbol + " 100.00 0.01 5 100");
+      exchangeOptions.push_back("--symbol");
+      exchangeOptions.push_back(symbol + " 100.00 0.01 5 100");
     }
-    shared_->exchange =
-        std::make_unique<ChildProcess>(testing::builtProgram("exchange/triad-exchanged"),
-                                       exchangeArgs, (exchangeData / "xtst.log").string());
+    deployment.startExchange("xtst", exchangeOptions);
     deployment.start(kFirmd, "firm");
     for (const std::string& id : kCustomers) {
       deployment.start("utilities/customer/triad-customerd", id);
@@ -191,8 +185,8 @@ class FirmLifecycleTest : public ::testing::Test {
       EXPECT_EQ(shared_->deployment.process(id).wait(60s), 0) << id << "\n"
                                                               << shared_->deployment.log(id);
     }
-    shared_->exchange->kill(SIGTERM);
-    EXPECT_EQ(shared_->exchange->wait(60s), 0);
+    shared_->deployment.process("xtst").kill(SIGTERM);
+    EXPECT_EQ(shared_->deployment.process("xtst").wait(60s), 0);
     delete shared_;
     shared_ = nullptr;
   }
@@ -292,7 +286,6 @@ class FirmLifecycleTest : public ::testing::Test {
 
   struct Shared {
     Deployment deployment{{.customers = kCustomers, .streets = {"ss1"}}};
-    std::unique_ptr<ChildProcess> exchange;
     kj::AsyncIoContext io = kj::setupAsyncIo();
     std::map<std::string, std::unique_ptr<AdminConnection>> admin;
     uint64_t executionsBooked = 0;  // as of the last verify

@@ -18,7 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::AdminConnection;
-using testing::ChildProcess;
 using testing::connectWhenReady;
 using testing::Deployment;
 using testing::GatewayConnection;
@@ -33,13 +32,7 @@ class StreetdTest : public ::testing::Test {
   ~StreetdTest() noexcept override {}
 
   void SetUp() override {
-    const std::filesystem::path exchangeData = deployment_.dataRoot("xtst");
-    std::filesystem::create_directories(exchangeData);
-    exchange_ = std::make_unique<ChildProcess>(
-        testing::builtProgram("exchange/triad-exchanged"),
-        std::vector<std::string>{"--topology", deployment_.topologyPath().string(), "--id", "xtst",
-                                 "--data", exchangeData.string()},
-        (exchangeData / "xtst.log").string());
+    deployment_.startExchange("xtst");
     deployment_.start("utilities/firm/triad-firmd", "firm");
     deployment_.start("utilities/customer/triad-customerd", "cf1");
     deployment_.start("utilities/street/triad-streetd", "ss1");
@@ -60,8 +53,8 @@ class StreetdTest : public ::testing::Test {
       deployment_.process(id).kill(SIGTERM);
       EXPECT_EQ(deployment_.process(id).wait(60s), 0) << id << "\n" << deployment_.log(id);
     }
-    exchange_->kill(SIGTERM);
-    EXPECT_EQ(exchange_->wait(60s), 0);
+    deployment_.process("xtst").kill(SIGTERM);
+    EXPECT_EQ(deployment_.process("xtst").wait(60s), 0);
   }
 
   // Polls orderStatus until the order is in `state`; the last status seen.
@@ -104,7 +97,6 @@ class StreetdTest : public ::testing::Test {
   }
 
   Deployment deployment_{{.customers = {"cf1"}, .streets = {"ss1"}}};
-  std::unique_ptr<ChildProcess> exchange_;
   kj::AsyncIoContext io_ = kj::setupAsyncIo();
   std::map<std::string, std::unique_ptr<AdminConnection>> admin_;
   kj::Own<capnp::Response<idl::Session::OrderStatusResults>> last_;
