@@ -62,4 +62,18 @@ class [[nodiscard]] Status {
 
 std::string_view codeName(Status::Code code);
 
+// Runs `read` again, up to `attempts` times in all, while it loses a lock
+// conflict: readers use non-transactional cursors and are the deadlock
+// detector's victims (DB_LOCK_MINWRITE), so a read racing the owner's writer
+// may be told to start over. `read` must start over each time (forget what
+// it collected) and return its Status.
+template <typename Read>
+Status retryOnConflict(Read&& read, int attempts = 5) {
+  Status s = read();
+  for (int attempt = 1; attempt < attempts && s.code() == Status::Code::kConflict; ++attempt) {
+    s = read();
+  }
+  return s;
+}
+
 }  // namespace triad::bdb

@@ -256,42 +256,49 @@ Outcome<OrderView> OrderDesk::view(bdb::Record<idl::Order> order) {
   std::optional<idl::Route::Reader> route;
   bdb::Record<idl::Route> routeRecord;
 
-  for (const topology::Utility& utility : topology_.utilities()) {
-    if (utility.role != topology::Role::kCustomer) continue;
-    bdb::OwnershipGroup* group = storage_.group(utility.id);
-    if (group == nullptr) continue;
-    bdb::Status s = tables::kCancels.scanPrefix(*group, prefix, [&](auto record) {
-      copies.emplace_back().setRoot(record);
-      cancels.push_back(copies.back().getRoot<idl::CancelRequest>().asReader());
-      return true;
-    });
-    if (!s.isOk()) return fromStorage(s);
-  }
-  if (bdb::OwnershipGroup* street = storage_.group(order->getStreet().cStr())) {
-    bdb::Status s = tables::kRoutes.get(*street, prefix, &routeRecord);
-    if (s.isOk()) route = routeRecord.reader();
-    if (!s.isOk() && !s.isNotFound()) return fromStorage(s);
-    s = tables::kExecutions.scanPrefix(*street, prefix, [&](auto record) {
+  // Everything is read again from the start if a read loses a lock conflict.
+  bdb::Status s = bdb::retryOnConflict([&] {
+    cancels.clear();
+    executions.clear();
+    rejects.clear();
+    closures.clear();
+    route.reset();
+    copies.clear();
+    for (const topology::Utility& utility : topology_.utilities()) {
+      if (utility.role != topology::Role::kCustomer) continue;
+      bdb::OwnershipGroup* group = storage_.group(utility.id);
+      if (group == nullptr) continue;
+      bdb::Status read = tables::kCancels.scanPrefix(*group, prefix, [&](auto record) {
+        copies.emplace_back().setRoot(record);
+        cancels.push_back(copies.back().getRoot<idl::CancelRequest>().asReader());
+        return true;
+      });
+      if (!read.isOk()) return read;
+    }
+    bdb::OwnershipGroup* street = storage_.group(order->getStreet().cStr());
+    if (street == nullptr) return bdb::Status::ok();
+    bdb::Status read = tables::kRoutes.get(*street, prefix, &routeRecord);
+    if (read.isOk()) route = routeRecord.reader();
+    if (!read.isOk() && !read.isNotFound()) return read;
+    read = tables::kExecutions.scanPrefix(*street, prefix, [&](auto record) {
       copies.emplace_back().setRoot(record);
       executions.push_back(copies.back().getRoot<idl::Execution>().asReader());
       return true;
     });
-    if (s.isOk()) {
-      s = tables::kRejects.scanPrefix(*street, prefix, [&](auto record) {
-        copies.emplace_back().setRoot(record);
-        rejects.push_back(copies.back().getRoot<idl::Reject>().asReader());
-        return true;
-      });
-    }
-    if (s.isOk()) {
-      s = tables::kClosures.scanPrefix(*street, prefix, [&](auto record) {
-        copies.emplace_back().setRoot(record);
-        closures.push_back(copies.back().getRoot<idl::Closure>().asReader());
-        return true;
-      });
-    }
-    if (!s.isOk()) return fromStorage(s);
-  }
+    if (!read.isOk()) return read;
+    read = tables::kRejects.scanPrefix(*street, prefix, [&](auto record) {
+      copies.emplace_back().setRoot(record);
+      rejects.push_back(copies.back().getRoot<idl::Reject>().asReader());
+      return true;
+    });
+    if (!read.isOk()) return read;
+    return tables::kClosures.scanPrefix(*street, prefix, [&](auto record) {
+      copies.emplace_back().setRoot(record);
+      closures.push_back(copies.back().getRoot<idl::Closure>().asReader());
+      return true;
+    });
+  });
+  if (!s.isOk()) return fromStorage(s);
   OrderRecords records{order.reader(), cancels, route ? &*route : nullptr,
                        executions,     rejects, closures};
   OrderView result{std::move(order), deriveStatus(records)};
@@ -353,9 +360,12 @@ Outcome<std::vector<OrderView>> OrderDesk::list(std::string_view account, bool o
     bdb::OwnershipGroup* group = storage_.group(utility.id);
     if (group == nullptr) continue;
     std::vector<std::string> ids;
-    bdb::Status s = tables::kClientOrders.scanPrefix(*group, prefix, [&](idl::Order::Reader order) {
-      ids.emplace_back(order.getId());
-      return true;
+    bdb::Status s = bdb::retryOnConflict([&] {
+      ids.clear();
+      return tables::kClientOrders.scanPrefix(*group, prefix, [&](idl::Order::Reader order) {
+        ids.emplace_back(order.getId());
+        return true;
+      });
     });
     if (!s.isOk()) return fromStorage(s);
     for (const std::string& id : ids) {

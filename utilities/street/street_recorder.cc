@@ -56,18 +56,6 @@ bdb::Record<T> ownedCopy(bdb::Record<T>& record) {
   return copy;
 }
 
-// Runs `read` again when it lost a deadlock to the owner's writer (readers
-// are the victims: docs/decisions.md). `read` must start over each time.
-template <typename Read>
-bdb::Status retryingRead(Read&& read) {
-  bdb::Status s;
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    s = read();
-    if (s.code() != bdb::Status::Code::kConflict) break;
-  }
-  return s;
-}
-
 // Every write here is idempotent, so a write that lost a lock conflict, and
 // so wrote nothing, is simply run again.
 bdb::Status writeWithRetries(bdb::OwnershipGroup& group, const bdb::WriteFn& fn) {
@@ -199,7 +187,7 @@ std::optional<RecordError> StreetRecorder::checkOrder(idl::Order::Reader order) 
 
 Outcome<int64_t> StreetRecorder::filledQuantity(std::string_view orderId) {
   int64_t filled = 0;
-  bdb::Status s = retryingRead([&] {
+  bdb::Status s = bdb::retryOnConflict([&] {
     filled = 0;
     return tables::kExecutions.scanPrefix(storage_.owned(), bdb::Key::of(orderId),
                                           [&](idl::Execution::Reader execution) {
@@ -409,7 +397,7 @@ Outcome<Recorded<idl::Closure>> StreetRecorder::recordClosure(idl::Order::Reader
 Outcome<bool> StreetRecorder::isAnswered(std::string_view orderId) {
   const bdb::Key key = bdb::Key::of(orderId);
   bool answered = false;
-  bdb::Status s = retryingRead([&] {
+  bdb::Status s = bdb::retryOnConflict([&] {
     bdb::Record<idl::Route> route;
     bdb::Status read = tables::kRoutes.get(storage_.owned(), key, &route);
     answered = read.isOk();
@@ -432,7 +420,7 @@ Outcome<bool> StreetRecorder::isCancelAnswered(std::string_view orderId,
                                                std::string_view cancelId) {
   const bdb::Key key = bdb::Key::of(orderId);
   bool answered = false;
-  bdb::Status s = retryingRead([&] {
+  bdb::Status s = bdb::retryOnConflict([&] {
     answered = false;
     bdb::Status read =
         tables::kClosures.scanPrefix(storage_.owned(), key, [&](idl::Closure::Reader closure) {
@@ -467,7 +455,7 @@ Outcome<std::vector<bdb::Record<idl::Order>>> StreetRecorder::unroutedOrders(boo
     const std::string from = force ? std::string() : cursor.lastKey;
     std::string lastKey = from;
     std::map<std::string, bdb::Record<idl::Order>> found;
-    bdb::Status s = retryingRead([&] {
+    bdb::Status s = bdb::retryOnConflict([&] {
       found.clear();
       lastKey = from;
       return tables::kOrders.scan(*customer.group, from,
@@ -515,7 +503,7 @@ Outcome<std::vector<bdb::Record<idl::CancelRequest>>> StreetRecorder::unanswered
     // Cancels are keyed by order id first, so new ones can be anywhere: the
     // whole table is read, and only those not seen before are kept.
     std::map<std::string, bdb::Record<idl::CancelRequest>> found;
-    bdb::Status s = retryingRead([&] {
+    bdb::Status s = bdb::retryOnConflict([&] {
       found.clear();
       return tables::kCancels.scan(
           *customer.group, "", [&](std::string_view key, idl::CancelRequest::Reader cancel) {
