@@ -39,7 +39,7 @@ expect_file "$files" /usr/lib/sysusers.d/triad.conf
 expect_file "$files" /usr/lib/tmpfiles.d/triad.conf
 expect_file "$files" /etc/triad/topology.conf
 expect_file "$files" /usr/share/doc/triad/operations.md
-for tool in triadctl triad-trader triad-site; do expect_file "$tool_files" "/usr/bin/$tool"; done
+for tool in triadctl triad-trader triad-site triad-loadgen; do expect_file "$tool_files" "/usr/bin/$tool"; done
 # Nothing built for tests or benchmarks ships.
 if grep -qE 'triad-utilityd|testd|_bench' <<<"$files$tool_files"; then
   fail "a test or benchmark program is packaged"
