@@ -200,9 +200,12 @@ class AdminProbe {
   }
 
  private:
+  // Generous: under the sanitizers, with other tests running, a site's
+  // first answers can wait on Berkeley DB's replication start-up (its
+  // client-side lockouts sleep in 5 s steps), and 10 s was seen to be short.
   template <typename T>
   kj::Promise<T> timed(kj::Promise<T> promise) {
-    return io_.provider->getTimer().timeoutAfter(10 * kj::SECONDS, kj::mv(promise));
+    return io_.provider->getTimer().timeoutAfter(30 * kj::SECONDS, kj::mv(promise));
   }
 
   void ask(const std::string& host, uint16_t port,
