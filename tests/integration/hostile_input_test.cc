@@ -93,17 +93,6 @@ class HostileInputTest : public ::testing::Test {
     return std::get<idl::Session::Client>(kj::mv(session));
   }
 
-  static void limitBuy(idl::OrderRequest::Builder request, const std::string& clientId,
-                       int64_t quantity, int64_t priceMicros) {
-    request.setClientOrderId(clientId);
-    request.setSymbol("ACME");
-    request.setSide(idl::Side::BUY);
-    request.setType(idl::OrderType::LIMIT);
-    request.setTimeInForce(idl::TimeInForce::DAY);
-    request.setQuantity(quantity);
-    request.setLimitPriceMicros(priceMicros);
-  }
-
   // The session still answers a normal call.
   void expectUsable(GatewayConnection& gateway, idl::Session::Client& session,
                     const std::string& after) {
@@ -124,7 +113,7 @@ TEST_F(HostileInputTest, SessionRefusesHostileValuesAndWritesNothing) {
   // One good order of Bob's and one of Alice's, to replay and to peek at.
   auto place = [&](idl::Session::Client& session, const std::string& clientId) {
     auto request = session.placeOrderRequest();
-    limitBuy(request.initRequest(), clientId, 10, 10 * kDollar);
+    testing::fillLimitBuy(request.initRequest(), clientId, 10, 10 * kDollar);
     auto placed = gateway.wait(request.send());
     EXPECT_TRUE(placed.getResult().isStatus()) << placed.getResult().getError().getReason().cStr();
     return std::string(placed.getResult().getStatus().getOrder().getId().cStr());
@@ -221,7 +210,7 @@ TEST_F(HostileInputTest, SessionRefusesHostileValuesAndWritesNothing) {
   for (const Order& hostile : orders) {
     auto request = alice.placeOrderRequest();
     auto order = request.initRequest();
-    limitBuy(order, "hostile-1", 10, 10 * kDollar);
+    testing::fillLimitBuy(order, "hostile-1", 10, 10 * kDollar);
     hostile.edit(order);
     auto answer = gateway.wait(request.send());
     ASSERT_TRUE(answer.getResult().isError()) << hostile.what << " was accepted";
@@ -232,7 +221,7 @@ TEST_F(HostileInputTest, SessionRefusesHostileValuesAndWritesNothing) {
   // An exact replay is the same order (idempotent), and writes nothing.
   {
     auto request = alice.placeOrderRequest();
-    limitBuy(request.initRequest(), "alice-1", 10, 10 * kDollar);
+    testing::fillLimitBuy(request.initRequest(), "alice-1", 10, 10 * kDollar);
     auto answer = gateway.wait(request.send());
     ASSERT_TRUE(answer.getResult().isStatus()) << answer.getResult().getError().getReason().cStr();
     EXPECT_EQ(std::string(answer.getResult().getStatus().getOrder().getId().cStr()), alicesOrder);

@@ -136,14 +136,7 @@ class LifecycleTest : public ::testing::Test {
                   int64_t quantity, int64_t limitMicros,
                   idl::TimeInForce timeInForce = idl::TimeInForce::DAY) {
     auto place = session.placeOrderRequest();
-    auto request = place.initRequest();
-    request.setClientOrderId(clientId);
-    request.setSymbol("ACME");
-    request.setSide(idl::Side::BUY);
-    request.setType(idl::OrderType::LIMIT);
-    request.setTimeInForce(timeInForce);
-    request.setQuantity(quantity);
-    request.setLimitPriceMicros(limitMicros);
+    testing::fillLimitBuy(place.initRequest(), clientId, quantity, limitMicros, timeInForce);
     auto placed = gateways_.at(id)->wait(place.send());
     EXPECT_TRUE(placed.getResult().isStatus()) << placed.getResult().getError().getReason().cStr();
     if (!placed.getResult().isStatus()) return "";

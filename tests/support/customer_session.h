@@ -69,6 +69,19 @@ inline void expectOk(idl::AdminResult::Reader result) {
   EXPECT_TRUE(result.isOk()) << result.getError().getReason().cStr();
 }
 
+// A limit buy of ACME, the order most customer tests place.
+inline void fillLimitBuy(idl::OrderRequest::Builder request, const std::string& clientId,
+                         int64_t quantity, int64_t limitMicros,
+                         idl::TimeInForce timeInForce = idl::TimeInForce::DAY) {
+  request.setClientOrderId(clientId);
+  request.setSymbol("ACME");
+  request.setSide(idl::Side::BUY);
+  request.setType(idl::OrderType::LIMIT);
+  request.setTimeInForce(timeInForce);
+  request.setQuantity(quantity);
+  request.setLimitPriceMicros(limitMicros);
+}
+
 // The operator's set-up of a customer test, over the firm's Admin: an
 // account "<id>" with the secret "<id>-secret" and `dollars` of USD.
 inline void openFundedAccount(AdminConnection& firm, const std::string& id, int64_t dollars) {

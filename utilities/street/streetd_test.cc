@@ -75,21 +75,10 @@ class StreetdTest : public ::testing::Test {
     return last_->getResult().getStatus();
   }
 
-  static void buy(idl::OrderRequest::Builder request, const std::string& clientId, int64_t quantity,
-                  int64_t priceMicros) {
-    request.setClientOrderId(clientId);
-    request.setSymbol("ACME");
-    request.setSide(idl::Side::BUY);
-    request.setType(idl::OrderType::LIMIT);
-    request.setTimeInForce(idl::TimeInForce::DAY);
-    request.setQuantity(quantity);
-    request.setLimitPriceMicros(priceMicros);
-  }
-
   std::string place(GatewayConnection& gateway, idl::Session::Client& session,
                     const std::string& clientId, int64_t quantity, int64_t priceMicros) {
     auto request = session.placeOrderRequest();
-    buy(request.initRequest(), clientId, quantity, priceMicros);
+    testing::fillLimitBuy(request.initRequest(), clientId, quantity, priceMicros);
     auto placed = gateway.wait(request.send());
     EXPECT_TRUE(placed.getResult().isStatus()) << placed.getResult().getError().getReason().cStr();
     if (!placed.getResult().isStatus()) return "";
