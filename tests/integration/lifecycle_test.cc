@@ -22,12 +22,14 @@
 
 #include "idl/customer.capnp.h"
 #include "tests/support/customer_session.h"
+#include "tests/support/invariants.h"
 
 namespace triad {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::AdminConnection;
+using testing::awaitInvariants;
 using testing::connectWhenReady;
 using testing::Deployment;
 using testing::GatewayConnection;
@@ -103,6 +105,13 @@ class LifecycleTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // Every case ends with the invariants of DESIGN §3 at every site.
+    if (!HasFatalFailure()) {
+      for (const std::string& violation :
+           awaitInvariants(io_, deployment_, "firm", {"cf1", "cf2", "cf3"})) {
+        ADD_FAILURE() << violation;
+      }
+    }
     gateways_.clear();
     admin_.clear();
     for (const std::string& id : std::vector<std::string>{"cf1", "cf2", "cf3", "firm"}) {
