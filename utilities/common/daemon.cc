@@ -15,6 +15,7 @@
 #include <thread>
 #include <variant>
 
+#include "utilities/common/crash_point.h"
 #include "utilities/common/systemd_notifier.h"
 
 #ifndef TRIAD_VERSION
@@ -363,12 +364,17 @@ int Daemon::run(int argc, const char* const* argv) {
   }
   const ParsedOptions& parsed = std::get<ParsedOptions>(parsedOrExit);
   const DaemonOptions& options = parsed.common;
+  if (std::string error; !armCrashPoint(options.crashAt, error)) {
+    std::cerr << spec_.name << ": " << error << "\n";
+    return kExitUsage;
+  }
 
   Logger logger(spec_.name, options.id, {.minimum = options.logLevel});
   SystemdNotifier notifier;
   logger.info("starting", {{"version", TRIAD_VERSION},
                            {"topology", options.topologyPath.string()},
                            {"pid", static_cast<int64_t>(::getpid())}});
+  if (!options.crashAt.empty()) logger.warning("crash-point-armed", {{"at", options.crashAt}});
 
   auto loaded = topology::Topology::load(options.topologyPath);
   if (const auto* error = std::get_if<topology::TopologyError>(&loaded)) {

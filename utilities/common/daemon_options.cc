@@ -30,7 +30,9 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
       ("replica-wait-ms", po::value<int64_t>()->default_value(30000),
        "how long start-up waits for a replica of the owned group before going on without one")  //
       ("log-level", po::value<std::string>()->default_value("info"),
-       "debug, info, warning or error");
+       "debug, info, warning or error")  //
+      ("crash-at", po::value<std::string>(),
+       "fault tests only: SIGKILL this process at crash point NAME[:N] (crash_point.h)");
   if (addOptions) addOptions(described);
 
   auto usage = [&](const std::string& message) {
@@ -87,6 +89,11 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
     return usage("--log-level must be debug, info, warning or error, not '" + level + "'");
   }
   options.logLevel = *logLevel;
+
+  if (vm.count("crash-at")) {
+    options.crashAt = vm["crash-at"].as<std::string>();
+    if (options.crashAt.empty()) return usage("--crash-at names no crash point");
+  }
   return parsed;
 }
 

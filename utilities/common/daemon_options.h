@@ -12,6 +12,7 @@
 //   --replica-wait-ms N    how long start-up waits for a replica of the owned
 //                          group before going on without one (default 30000)
 //   --log-level L          debug, info, warning or error (default info)
+//   --crash-at NAME[:N]    fault tests only: die at a crash point (crash_point.h)
 
 #pragma once
 
@@ -37,6 +38,7 @@ struct DaemonOptions {
   std::chrono::milliseconds ackTimeout{2000};
   std::chrono::milliseconds replicaWait{30000};
   LogLevel logLevel = LogLevel::kInfo;
+  std::string crashAt;  // empty: no crash point armed
 };
 
 struct ParsedOptions {

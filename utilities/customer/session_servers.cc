@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 
+#include "utilities/common/crash_point.h"
 #include "utilities/common/echo.h"
 #include "utilities/customer/watch_hub.h"
 #include "utilities/firm/account_reads.h"
@@ -104,6 +105,7 @@ kj::Promise<void> SessionServer::placeOrder(PlaceOrderContext context) {
         }
         const OrderView& view = std::get<OrderView>(outcome);
         fillStatus(view, result.initStatus());
+        common::crashPoint("customer.after-commit");
         service_.announceOrder(view.order.reader());
       });
 }

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "utilities/common/crash_point.h"
 #include "utilities/common/tables.h"
 
 namespace triad::firm {
@@ -106,7 +107,9 @@ void ExecutionBooker::passOver(GroupState& state, const std::atomic<bool>* stop,
                             bdb::Record<idl::Execution>::copyOf(record.reader()));
       continue;
     }
+    const uint64_t bookedBefore = booked;
     book(state, record, booked);
+    if (booked > bookedBefore && &record != &unknown.back()) common::crashPoint("firm.mid-batch");
   }
 }
 

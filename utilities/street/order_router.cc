@@ -26,6 +26,7 @@ char fixTimeInForce(idl::TimeInForce timeInForce) {
 }  // namespace
 
 void OrderRouter::pass() {
+  if (!resent_) resent_ = resendUnfinished();
   auto orders = recorder_.unroutedOrders();
   if (auto* error = std::get_if<RecordError>(&orders)) {
     logger_.warning("scan-failed", {{"scan", "orders"}, {"reason", error->toString()}});
@@ -44,6 +45,20 @@ void OrderRouter::pass() {
   for (const bdb::Record<idl::CancelRequest>& request : std::get<0>(cancels)) {
     requestCancel(request.reader());
   }
+}
+
+bool OrderRouter::resendUnfinished() {
+  auto unfinished = recorder_.unfinishedRoutes();
+  if (auto* error = std::get_if<RecordError>(&unfinished)) {
+    logger_.warning("resend-deferred", {{"reason", error->toString()}});
+    return false;
+  }
+  for (const bdb::Record<idl::Order>& order : std::get<0>(unfinished)) {
+    send(order.reader(), /*possibleResend=*/true);
+  }
+  logger_.info("unfinished-routes-resent",
+               {{"orders", static_cast<int64_t>(std::get<0>(unfinished).size())}});
+  return true;
 }
 
 bool OrderRouter::servesVenue(const std::string& venue) const {
@@ -78,6 +93,13 @@ bool OrderRouter::route(idl::Order::Reader order) {
     if (route.duplicate) return true;  // routed (and sent) before
     if (bus_ != nullptr) bus_->announce(route.record.reader());
   }
+  send(order, /*possibleResend=*/false);
+  return true;
+}
+
+void OrderRouter::send(idl::Order::Reader order, bool possibleResend) {
+  const std::string orderId = order.getId();
+  const std::string venue = order.getVenue();
   exchange::NewOrderMessage message;
   message.session = venue;
   message.clOrdId = orderId;
@@ -87,9 +109,10 @@ bool OrderRouter::route(idl::Order::Reader order) {
   message.timeInForce = fixTimeInForce(order.getTimeInForce());
   message.priceMicros = order.getType() == idl::OrderType::LIMIT ? order.getLimitPriceMicros() : 0;
   message.quantity = order.getQuantity();
+  message.possibleDuplicate = possibleResend;
   initiator_.send(message);
-  logger_.info("order-routed", {{"order", orderId}, {"venue", venue}});
-  return true;
+  logger_.info(possibleResend ? "order-resent" : "order-routed",
+               {{"order", orderId}, {"venue", venue}});
 }
 
 void OrderRouter::requestCancel(idl::CancelRequest::Reader request) {

@@ -12,9 +12,14 @@
 //
 // The bus is only the doorbell: these scans are the path, so a pass is all
 // an order or cancel needs (the role runs one as soon as the bus announces
-// something). A route is announced on the firm bus once recorded. Known gap:
-// a crash between recordRoute and the send leaves a routed order unsent (the
-// route says it was); the next run does not resend it.
+// something). A route is announced on the firm bus once recorded.
+//
+// A run may die between recordRoute and the order reaching the venue (the
+// route says it was sent; QuickFIX's store may or may not hold it). So the
+// first pass of a run first sends every routed but unfinished order again,
+// marked PossResend (97=Y): the venue ignores one whose ClOrdID it has seen,
+// and takes one it has not. Until that succeeds (the customer replicas may
+// still be starting), each pass tries it again before anything else.
 //
 // Thread-safety: one thread calls pass() at a time (the role's event loop);
 // it blocks on storage.
@@ -47,6 +52,9 @@ class OrderRouter {
   bool route(idl::Order::Reader order);
   void requestCancel(idl::CancelRequest::Reader request);
   bool servesVenue(const std::string& venue) const;
+  // Whether every unfinished route was sent again (once per run).
+  bool resendUnfinished();
+  void send(idl::Order::Reader order, bool possibleResend);
 
   const topology::Utility& site_;
   StreetRecorder& recorder_;
@@ -55,6 +63,7 @@ class OrderRouter {
   StreetBus* bus_;
   std::set<std::string> pendingOrders_;  // orders still unrouted after this pass
   std::set<std::string> sentCancels_;    // cancel request ids sent in this run
+  bool resent_ = false;                  // resendUnfinished() done in this run
 };
 
 }  // namespace triad::street

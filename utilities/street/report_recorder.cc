@@ -2,6 +2,8 @@
 
 #include <variant>
 
+#include "utilities/common/crash_point.h"
+
 namespace triad::street {
 
 using exchange::ExecutionKind;
@@ -62,6 +64,7 @@ HandlerOutcome ReportRecorder::onExecutionReport(const exchange::ExecutionReport
   switch (report.kind) {
     case ExecutionKind::kPartialFill:
     case ExecutionKind::kFill: {
+      common::crashPoint("street.before-record");
       auto recorded = recorder_.recordFill(order, {.venueExecId = report.execId,
                                                    .quantity = report.lastQuantity,
                                                    .priceMicros = report.lastPriceMicros});

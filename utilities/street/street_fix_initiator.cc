@@ -14,9 +14,77 @@
 #include <utility>
 
 #include "exchange/fix_codec.h"
+#include "utilities/common/crash_point.h"
 
 namespace triad {
 namespace street {
+namespace {
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated"  // QuickFIX's exception specifications
+
+// QuickFIX's file store, with the crash point "street.after-store-write":
+// an order stored and its sequence number taken, not yet on the wire. The
+// venue then sees a sequence gap at the next logon and asks for a resend.
+class CrashPointStore final : public FIX::MessageStore {
+ public:
+  explicit CrashPointStore(FIX::MessageStore* store) : store_(store) {}
+  ~CrashPointStore() override { delete store_; }
+
+  bool set(int seq, const std::string& message) throw(FIX::IOException) override {
+    lastWasOrder_ = message.find("\00135=D\001") != std::string::npos;
+    return store_->set(seq, message);
+  }
+  void get(int begin, int end, std::vector<std::string>& out) const
+      throw(FIX::IOException) override {
+    store_->get(begin, end, out);
+  }
+  int getNextSenderMsgSeqNum() const throw(FIX::IOException) override {
+    return store_->getNextSenderMsgSeqNum();
+  }
+  int getNextTargetMsgSeqNum() const throw(FIX::IOException) override {
+    return store_->getNextTargetMsgSeqNum();
+  }
+  void setNextSenderMsgSeqNum(int n) throw(FIX::IOException) override {
+    store_->setNextSenderMsgSeqNum(n);
+  }
+  void setNextTargetMsgSeqNum(int n) throw(FIX::IOException) override {
+    store_->setNextTargetMsgSeqNum(n);
+  }
+  void incrNextSenderMsgSeqNum() throw(FIX::IOException) override {
+    store_->incrNextSenderMsgSeqNum();
+    if (lastWasOrder_) common::crashPoint("street.after-store-write");
+    lastWasOrder_ = false;
+  }
+  void incrNextTargetMsgSeqNum() throw(FIX::IOException) override {
+    store_->incrNextTargetMsgSeqNum();
+  }
+  FIX::UtcTimeStamp getCreationTime() const throw(FIX::IOException) override {
+    return store_->getCreationTime();
+  }
+  void reset() throw(FIX::IOException) override { store_->reset(); }
+  void refresh() throw(FIX::IOException) override { store_->refresh(); }
+
+ private:
+  FIX::MessageStore* store_;  // owned
+  bool lastWasOrder_ = false;
+};
+
+class CrashPointStoreFactory final : public FIX::MessageStoreFactory {
+ public:
+  explicit CrashPointStoreFactory(const FIX::SessionSettings& settings) : files_(settings) {}
+  FIX::MessageStore* create(const FIX::SessionID& id) override {
+    return new CrashPointStore(files_.create(id));
+  }
+  void destroy(FIX::MessageStore* store) override { delete store; }
+
+ private:
+  FIX::FileStoreFactory files_;
+};
+
+#pragma GCC diagnostic pop
+
+}  // namespace
 
 class StreetFixInitiator::Impl final : public FIX::Application {
  public:
@@ -39,7 +107,7 @@ class StreetFixInitiator::Impl final : public FIX::Application {
       settings_.set(id, session);
       sessions_.emplace(venue.venue, id);
     }
-    stores_.reset(new FIX::FileStoreFactory(settings_));
+    stores_.reset(new CrashPointStoreFactory(settings_));
     logs_.reset(new FIX::FileLogFactory(settings_));
     initiator_.reset(new FIX::SocketInitiator(*this, *stores_, settings_, *logs_));
     initiator_->start();
@@ -120,7 +188,7 @@ class StreetFixInitiator::Impl final : public FIX::Application {
   StreetFixHandler& handler_;
   FIX::SessionSettings settings_;
   std::map<std::string, FIX::SessionID> sessions_;  // by venue id; fixed after construction
-  std::unique_ptr<FIX::FileStoreFactory> stores_;
+  std::unique_ptr<FIX::MessageStoreFactory> stores_;
   std::unique_ptr<FIX::FileLogFactory> logs_;
   std::unique_ptr<FIX::SocketInitiator> initiator_;
 };

@@ -416,6 +416,53 @@ Outcome<bool> StreetRecorder::isAnswered(std::string_view orderId) {
   return answered;
 }
 
+Outcome<bool> StreetRecorder::isFinished(std::string_view orderId, int64_t quantity) {
+  const bdb::Key key = bdb::Key::of(orderId);
+  bool finished = false;
+  bdb::Status s = bdb::retryOnConflict([&] {
+    finished = false;
+    bdb::Status read =
+        tables::kRejects.scanPrefix(storage_.owned(), key, [&](idl::Reject::Reader reject) {
+          finished = reject.getKind() == idl::Reject::Kind::ORDER_REJECTED;
+          return !finished;
+        });
+    if (!read.isOk() || finished) return read;
+    return tables::kClosures.scanPrefix(storage_.owned(), key, [&](idl::Closure::Reader) {
+      finished = true;
+      return false;
+    });
+  });
+  if (!s.isOk()) return fromStorage(std::move(s), "reading the answers to " + std::string(orderId));
+  if (finished) return true;
+  Outcome<int64_t> filled = filledQuantity(orderId);
+  if (auto* failed = std::get_if<RecordError>(&filled)) return std::move(*failed);
+  return std::get<int64_t>(filled) >= quantity;
+}
+
+Outcome<std::vector<bdb::Record<idl::Order>>> StreetRecorder::unfinishedRoutes() {
+  std::vector<std::string> routed;
+  bdb::Status s = bdb::retryOnConflict([&] {
+    routed.clear();
+    return tables::kRoutes.scan(storage_.owned(), "",
+                                [&](std::string_view, idl::Route::Reader route) {
+                                  routed.emplace_back(route.getOrderId().cStr());
+                                  return true;
+                                });
+  });
+  if (!s.isOk()) return fromStorage(std::move(s), "scanning the routes");
+  std::vector<bdb::Record<idl::Order>> unfinished;
+  for (const std::string& orderId : routed) {
+    Outcome<bdb::Record<idl::Order>> order = findOrder(orderId);
+    if (auto* failed = std::get_if<RecordError>(&order)) return std::move(*failed);
+    const int64_t quantity = std::get<bdb::Record<idl::Order>>(order)->getQuantity();
+    Outcome<bool> finished = isFinished(orderId, quantity);
+    if (auto* failed = std::get_if<RecordError>(&finished)) return std::move(*failed);
+    if (!std::get<bool>(finished))
+      unfinished.push_back(std::move(std::get<bdb::Record<idl::Order>>(order)));
+  }
+  return unfinished;
+}
+
 Outcome<bool> StreetRecorder::isCancelAnswered(std::string_view orderId,
                                                std::string_view cancelId) {
   const bdb::Key key = bdb::Key::of(orderId);

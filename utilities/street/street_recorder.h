@@ -172,6 +172,12 @@ class StreetRecorder {
   [[nodiscard]] Outcome<std::vector<bdb::Record<idl::CancelRequest>>> unansweredCancels(
       bool force = false);
 
+  // The orders routed here that no closure, order rejection or complete
+  // fill has finished yet, in order id order. A run may have died between
+  // recording a route and its order reaching the wire; the next run sends
+  // these again as possible resends (docs/decisions.md).
+  [[nodiscard]] Outcome<std::vector<bdb::Record<idl::Order>>> unfinishedRoutes();
+
   CatchUpStats catchUpStats() const;
 
  private:
@@ -195,6 +201,8 @@ class StreetRecorder {
   Outcome<int64_t> filledQuantity(std::string_view orderId);
   // Whether this group holds a Route, an order rejection or a closure for it.
   Outcome<bool> isAnswered(std::string_view orderId);
+  // Whether a closure, an order rejection or fills of `quantity` finished it.
+  Outcome<bool> isFinished(std::string_view orderId, int64_t quantity);
   Outcome<bool> isCancelAnswered(std::string_view orderId, std::string_view cancelId);
 
   const topology::Topology& topology_;
