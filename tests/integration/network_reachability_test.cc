@@ -53,6 +53,26 @@ class NetworkReachabilityTest : public ::testing::Test {
     }
   }
 
+  void startAll() {
+    testing::Deployment& deployment = net_.deployment;
+    deployment.startBroker("firm");
+    deployment.startBroker("customer");
+    deployment.startExchange("xtst");
+    deployment.start("utilities/firm/triad-firmd", "firm");
+    deployment.start("utilities/customer/triad-customerd", "cf1");
+    deployment.start("utilities/customer/triad-customerd", "cf2");
+    deployment.start("utilities/street/triad-streetd", "ss1");
+  }
+
+  // The operator, on the firm-side network, sees every site ready.
+  void waitReady() {
+    for (const char* id : {"firm", "cf1", "cf2", "ss1"}) {
+      std::string lastError;
+      admin_ = testing::connectWhenReady(io_, net_.deployment.site(id), 120s, &lastError);
+      ASSERT_NE(admin_, nullptr) << id << ": " << lastError << "\n" << net_.deployment.log(id);
+    }
+  }
+
   testing::NamespacedDeployment net_{{.customers = {"cf1", "cf2"}, .streets = {"ss1"}}};
   kj::AsyncIoContext io_ = kj::setupAsyncIo();
   std::unique_ptr<testing::AdminConnection> admin_;
@@ -60,21 +80,9 @@ class NetworkReachabilityTest : public ::testing::Test {
 
 TEST_F(NetworkReachabilityTest, ACustomerReachesGatewaysAndTheCustomerBusOnly) {
   testing::Deployment& deployment = net_.deployment;
-  deployment.startBroker("firm");
-  deployment.startBroker("customer");
-  deployment.startExchange("xtst");
-  deployment.start("utilities/firm/triad-firmd", "firm");
-  deployment.start("utilities/customer/triad-customerd", "cf1");
-  deployment.start("utilities/customer/triad-customerd", "cf2");
-  deployment.start("utilities/street/triad-streetd", "ss1");
-
-  // The operator, on the firm-side network, sees every site ready.
+  startAll();
   NetnsLab::Inside atOperator(net_.lab, "hub");
-  for (const char* id : {"firm", "cf1", "cf2", "ss1"}) {
-    std::string lastError;
-    admin_ = testing::connectWhenReady(io_, deployment.site(id), 120s, &lastError);
-    ASSERT_NE(admin_, nullptr) << id << ": " << lastError << "\n" << deployment.log(id);
-  }
+  ASSERT_NO_FATAL_FAILURE(waitReady());
   {
     testing::AdminConnection firm(io_, deployment.site("firm"));
     testing::openFundedAccount(firm, "alice", 1'000);
@@ -159,6 +167,39 @@ TEST_F(NetworkReachabilityTest, ACustomerReachesGatewaysAndTheCustomerBusOnly) {
   }
   std::printf("checked from the customer network: %zu endpoints open, %zu closed\n", open.size(),
               closed.size());
+}
+
+// Binding to firm-side addresses is not enough on a host that is on both
+// networks: Linux accepts a packet for any of its addresses on any interface
+// (the weak host model), so a machine on the customer-facing segment that
+// routes the firm-side network through cf1's customer address reaches cf1's
+// Admin. The host filter of docs/decisions.md (nft on the dual-homed hosts:
+// from the customer-facing interface, only the host's customer-facing
+// address) closes it.
+TEST_F(NetworkReachabilityTest, ARouteThroughAGatewayHostNeedsItsHostFilter) {
+  testing::Deployment& deployment = net_.deployment;
+  startAll();
+  NetnsLab::Inside atOperator(net_.lab, "hub");
+  ASSERT_NO_FATAL_FAILURE(waitReady());
+  const topology::Utility& cf1 = deployment.site("cf1");
+  net_.lab.exec(
+      "cust", {testing::ipProgram(), "route", "add", "10.77.2.0/24", "via", *cf1.customerAddress});
+  auto fromCustomer = [&](const std::string& address, uint16_t port) {
+    NetnsLab::Inside atCustomer(net_.lab, "cust");
+    return tryConnect(address, port);
+  };
+  EXPECT_EQ(fromCustomer(cf1.firmAddress, cf1.adminPort), "connected")
+      << "the weak host model no longer lets this through: revisit the host filter";
+
+  net_.lab.nft("cf1",
+               "table inet triad_host {\n"
+               "  chain in { type filter hook input priority 0; policy accept;\n"
+               "    iifname \"c0\" ip daddr != " +
+                   *cf1.customerAddress + " drop; }\n}\n");
+  const std::string filtered = fromCustomer(cf1.firmAddress, cf1.adminPort);
+  EXPECT_EQ(filtered, "timeout") << "dropped by the host filter";
+  EXPECT_EQ(fromCustomer(*cf1.customerAddress, cf1.gatewayPort), "connected");
+  EXPECT_EQ(tryConnect(cf1.firmAddress, cf1.adminPort), "connected") << "from the operator";
 }
 
 }  // namespace
