@@ -65,6 +65,18 @@ void mustRun(const std::vector<std::string>& argv) {
   }
 }
 
+// Kills what still runs in namespace `name` (daemons a killed test run left
+// behind: a SIGKILLed test runs no destructor), then deletes it.
+void removeNamespace(const std::string& name) {
+  std::string pids;
+  runCommand({ipProgram(), "netns", "pids", name}, &pids);
+  std::istringstream lines(pids);
+  for (std::string pid; lines >> pid;) {
+    if (pid.find_first_not_of("0123456789") == std::string::npos) ::kill(std::stoi(pid), SIGKILL);
+  }
+  runCommand({ipProgram(), "netns", "delete", name});
+}
+
 }  // namespace
 
 NetnsLab::NetnsLab() : prefix_("tn" + std::to_string(getpid()) + "-") {
@@ -81,14 +93,12 @@ NetnsLab::NetnsLab() : prefix_("tn" + std::to_string(getpid()) + "-") {
     const std::string pid = name.substr(2, dash - 2);
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     if (::kill(std::stoi(pid), 0) == 0 || errno == EPERM) continue;  // still running
-    runCommand({ipProgram(), "netns", "delete", name});
+    removeNamespace(name);
   }
 }
 
 NetnsLab::~NetnsLab() {
-  for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
-    runCommand({ipProgram(), "netns", "delete", *it});
-  }
+  for (auto it = made_.rbegin(); it != made_.rend(); ++it) removeNamespace(*it);
 }
 
 std::string NetnsLab::full(const std::string& name) const { return prefix_ + name; }

@@ -6,7 +6,8 @@
 // Names are "tn<pid>-<name>": a run removes, when it starts, the namespaces
 // left by runs whose process is gone (a crash skips destructors), never
 // those of a run still going. The destructor removes every namespace it made
-// (and with it every veth end and bridge inside), even when a test fails.
+// (and with it every veth end and bridge inside), even when a test fails,
+// and kills whatever still runs in the namespaces it removes.
 
 #pragma once
 
