@@ -7,7 +7,8 @@
 // addresses (no route) nor on the customer-facing addresses of the hosts that
 // have one (nothing listens there). From the operator's place on the
 // firm-side network the same Admin ports answer, so the refusals are the
-// network's doing, not dead daemons.
+// network's doing, not dead daemons. A second case shows why the hosts on
+// both networks also need a host filter (docs/decisions.md).
 //
 // Processes: both brokers, triad-exchanged, triad-firmd, triad-customerd
 // (cf1, cf2) and triad-streetd (ss1), each through `ip netns exec`.

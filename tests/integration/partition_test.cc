@@ -324,8 +324,8 @@ TEST_F(PartitionTest, Cf2CutOffThenHealedConvergesAndDelayAndLossStillFill) {
   for (const std::string& host : hosts()) {
     testing::runCommand(
         {"/usr/sbin/tc", "-n", net_.lab.full(host), "qdisc", "del", "dev", "f0", "root"});
-    testing::runCommand({"/usr/sbin/ip", "netns", "exec", net_.lab.full(host), "/usr/sbin/nft",
-                         "delete", "table", "inet", "impair"});
+    testing::runCommand({testing::ipProgram(), "netns", "exec", net_.lab.full(host),
+                         "/usr/sbin/nft", "delete", "table", "inet", "impair"});
   }
   reportRefused("at the end");
   EXPECT_EQ(refusedFate_["cf1"], refusedFate_["cf2"]) << "the refused order differs";
