@@ -58,8 +58,7 @@ class Deployment {
                                   "--replica-wait-ms",
                                   "60000"};
     args.insert(args.end(), options.begin(), options.end());
-    processes_[id] =
-        std::make_unique<ChildProcess>(builtProgram(program), args, logPath(id).string());
+    launch(id, builtProgram(program), args);
   }
 
   // Starts triad-exchanged for exchange `id` of the topology, with its data
@@ -69,19 +68,21 @@ class Deployment {
     std::vector<std::string> args{"--topology", topologyPath_.string(), "--id", id,
                                   "--data",     dataRoot(id).string()};
     args.insert(args.end(), options.begin(), options.end());
-    processes_[id] = std::make_unique<ChildProcess>(builtProgram("exchange/triad-exchanged"), args,
-                                                    logPath(id).string());
+    launch(id, builtProgram("exchange/triad-exchanged"), args);
   }
 
   // Starts triad-brokerd for `bus` ("firm" or "customer"), as process
   // "bus-<bus>".
   void startBroker(const std::string& bus) {
     const std::string id = "bus-" + bus;
-    processes_[id] = std::make_unique<ChildProcess>(
-        builtProgram("brokers/triad-brokerd"),
-        std::vector<std::string>{"--topology", topologyPath_.string(), "--bus", bus},
-        logPath(id).string());
+    launch(id, builtProgram("brokers/triad-brokerd"),
+           {"--topology", topologyPath_.string(), "--bus", bus});
   }
+
+  // Process `id` (a site, "xtst", "bus-firm"...) is started from now on
+  // inside network namespace `name`, through `ip netns exec` (which execs
+  // the daemon: the process's pid is the daemon's).
+  void placeIn(const std::string& id, const std::string& name) { namespaces_[id] = name; }
 
   ChildProcess& process(const std::string& id) { return *processes_.at(id); }
   const std::filesystem::path& topologyPath() const { return topologyPath_; }
@@ -97,9 +98,19 @@ class Deployment {
  private:
   std::filesystem::path logPath(const std::string& id) const { return dir_ / (id + ".log"); }
 
+  void launch(const std::string& id, const std::string& program, std::vector<std::string> args) {
+    std::string binary = program;
+    if (auto found = namespaces_.find(id); found != namespaces_.end()) {
+      args.insert(args.begin(), {"netns", "exec", found->second, program});
+      binary = std::filesystem::exists("/usr/sbin/ip") ? "/usr/sbin/ip" : "/usr/bin/ip";
+    }
+    processes_[id] = std::make_unique<ChildProcess>(binary, args, logPath(id).string());
+  }
+
   TempDir dir_;
   std::filesystem::path topologyPath_;
   std::optional<topology::Topology> topology_;
+  std::map<std::string, std::string> namespaces_;                   // process id -> netns
   std::map<std::string, std::unique_ptr<ChildProcess>> processes_;  // killed if still running
 };
 

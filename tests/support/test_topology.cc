@@ -12,27 +12,43 @@ namespace triad::testing {
 std::string makeTestTopology(const TestTopologyOptions& options) {
   std::mt19937 random(std::random_device{}());
   const int net = std::uniform_int_distribution<int>(1, 250)(random);
-  auto firmSide = [net](int host) {
-    return "127.2." + std::to_string(net) + "." + std::to_string(host);
-  };
-  auto customerSide = [net](int host) {
-    return "127.1." + std::to_string(net) + "." + std::to_string(host);
-  };
+  const bool probe = !options.firmAddress;
+  std::function<std::string(int)> firmSide = options.firmAddress;
+  std::function<std::string(int)> customerSide = options.customerAddress;
+  if (probe) {
+    firmSide = [net](int host) {
+      return "127.2." + std::to_string(net) + "." + std::to_string(host);
+    };
+    customerSide = [net](int host) {
+      return "127.1." + std::to_string(net) + "." + std::to_string(host);
+    };
+  }
   // Distinct free ports per address: two calls may otherwise return one port.
+  // Unprobed ports are drawn under the ephemeral range (from 32768).
   std::map<std::string, std::set<uint16_t>> taken;
-  auto port = [&taken](const std::string& host) {
+  std::uniform_int_distribution<int> anyPort(20000, 32000);
+  auto port = [&](const std::string& host) {
     for (;;) {
-      uint16_t candidate = freePort(host);
+      uint16_t candidate = probe ? freePort(host) : static_cast<uint16_t>(anyPort(random));
       if (taken[host].insert(candidate).second) return std::to_string(candidate);
     }
   };
   const int groups = static_cast<int>(options.customers.size() + options.streets.size()) + 1;
-  auto replicationBase = [groups](const std::string& host) {
-    return std::to_string(freePortRange(host, groups));
+  auto replicationBase = [&](const std::string& host) {
+    if (probe) return std::to_string(freePortRange(host, groups));
+    for (;;) {
+      const auto first = static_cast<uint16_t>(anyPort(random));
+      bool free = true;
+      for (int i = 0; i < groups; ++i) free = free && !taken[host].count(first + i);
+      if (!free) continue;
+      for (int i = 0; i < groups; ++i) taken[host].insert(static_cast<uint16_t>(first + i));
+      return std::to_string(first);
+    }
   };
 
   std::ostringstream out;
-  out << "[network]\ncustomer-facing = 127.1.0.0/16\nfirm-side = 127.2.0.0/16\n\n";
+  out << "[network]\ncustomer-facing = " << options.customerNetwork
+      << "\nfirm-side = " << options.firmNetwork << "\n\n";
   int index = 0;
   int host = 1;
   for (const std::string& id : options.customers) {

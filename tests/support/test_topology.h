@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,17 @@ struct TestTopologyOptions {
   std::vector<std::string> customers{"cf1"};  // group indexes 0..
   std::vector<std::string> streets{"ss1"};    // then these
   // The firm utility ("firm") comes last.
+
+  // Where the hosts are. Empty: 127.1.<n>.<host> (customer-facing) and
+  // 127.2.<n>.<host> (firm-side), with ports probed free on them. Set (both),
+  // e.g. for addresses that exist only in network namespaces the test makes:
+  // host numbers are 1.. for the utilities in group order, 41 for the
+  // exchange, 250 for the customer bus and 251 for the firm bus; the ports
+  // are then drawn at random (distinct per address), not probed.
+  std::function<std::string(int host)> customerAddress{};
+  std::function<std::string(int host)> firmAddress{};
+  std::string customerNetwork = "127.1.0.0/16";
+  std::string firmNetwork = "127.2.0.0/16";
 };
 
 std::string makeTestTopology(const TestTopologyOptions& options = {});
