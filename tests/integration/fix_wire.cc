@@ -26,6 +26,7 @@ std::string finish(const Header& header, FIX::Message& message, const std::strin
     h.setField(FIX::PossDupFlag(true));
     h.setField(FIX::OrigSendingTime(FIX::UtcTimeStamp()));
   }
+  if (header.possResend) h.setField(FIX::PossResend(true));
   return message.toString();
 }
 

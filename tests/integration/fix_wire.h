@@ -17,10 +17,11 @@ using Fields = std::vector<std::pair<int, std::string>>;
 
 struct Header {
   std::string beginString = "FIX.4.4";
-  std::string sender;    // 49
-  std::string target;    // 56
-  int sequence = 1;      // 34
-  bool possDup = false;  // 43=Y and 122 (OrigSendingTime)
+  std::string sender;       // 49
+  std::string target;       // 56
+  int sequence = 1;         // 34
+  bool possDup = false;     // 43=Y and 122 (OrigSendingTime)
+  bool possResend = false;  // 97=Y: an application-level resend under a new number
 };
 
 // A whole message of `msgType` with `body` fields, SendingTime now.
