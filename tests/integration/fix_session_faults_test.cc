@@ -2,18 +2,19 @@
 // the exchange (issue 7), every daemon a real process on loopback.
 //
 // - A session dropped and resumed mid-stream: ss1 reaches the exchange
-//   through a TCP proxy in this test, which drops one execution report and
-//   later cuts the connection and refuses new ones while orders are placed.
-//   After the session resumes (ResendRequest, resends with PossDup), no
-//   order reached the venue twice, no fill is recorded twice, the sequence
-//   numbers in both sides' QuickFIX stores never went backwards, and every
-//   order is filled.
+//   through a TCP proxy in this test, which drops one fill report and later
+//   cuts the connection and refuses new ones while orders are placed; then
+//   ss1 restarts. After the session resumes (ResendRequest, resends with
+//   PossDup), no order reached the venue twice, no fill is recorded twice,
+//   the sequence numbers in both sides' QuickFIX stores never went backwards
+//   (nor restarted at 1), and every order is filled.
 // - A rogue venue: this test accepts ss1's session itself and speaks FIX by
-//   hand (fix_wire.h), with a bad checksum, garbage bytes, a sequence number
-//   too high and too low, and unexpected SequenceResets. ss1 answers per the
-//   FIX session rules as QuickFIX implements them, logs each, records
-//   nothing from them, stays healthy, and a well-behaved fill afterwards is
-//   recorded once.
+//   hand (fix_wire.h), with a bad checksum, an incomplete report, garbage
+//   bytes, a sequence number too high and too low, and unexpected
+//   SequenceResets. ss1 answers per the FIX session rules as QuickFIX
+//   implements them, logs each, records nothing from them, stays healthy,
+//   and a well-behaved fill afterwards is recorded once, however often it is
+//   sent again.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -27,10 +28,13 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
