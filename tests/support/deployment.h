@@ -62,11 +62,15 @@ class Deployment {
   }
 
   // Starts triad-exchanged for exchange `id` of the topology, with its data
-  // in dataRoot(id) and `options` (e.g. --symbol) after the common ones.
-  void startExchange(const std::string& id, const std::vector<std::string>& options = {}) {
+  // in dataRoot(id) and `options` (e.g. --symbol) after the common ones; from
+  // `topology` instead of the deployment's when given (e.g. on another FIX
+  // port, behind a test's proxy).
+  void startExchange(const std::string& id, const std::vector<std::string>& options = {},
+                     const std::filesystem::path& topology = {}) {
     std::filesystem::create_directories(dataRoot(id));
-    std::vector<std::string> args{"--topology", topologyPath_.string(), "--id", id,
-                                  "--data",     dataRoot(id).string()};
+    const std::string topologyFile = (topology.empty() ? topologyPath_ : topology).string();
+    std::vector<std::string> args{"--topology", topologyFile, "--id",
+                                  id,           "--data",     dataRoot(id).string()};
     args.insert(args.end(), options.begin(), options.end());
     launch(id, builtProgram("exchange/triad-exchanged"), args);
   }
