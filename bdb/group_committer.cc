@@ -5,15 +5,12 @@
 namespace triad::bdb {
 
 GroupCommitter::GroupCommitter(size_t maxBatch, CommitBatchFn commitBatch)
-    : maxBatch_(maxBatch), commitBatch_(std::move(commitBatch)), thread_([this] { run(); }) {}
+    : maxBatch_(maxBatch), commitBatch_(std::move(commitBatch)) {}
 
 GroupCommitter::~GroupCommitter() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  queued_.notify_one();
-  thread_.join();
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
+  finished_.wait(lock, [&] { return queue_.empty() && !committing_; });
 }
 
 Status GroupCommitter::submit(std::function<Status(WriteTxn&)> fn) {
@@ -21,31 +18,28 @@ Status GroupCommitter::submit(std::function<Status(WriteTxn&)> fn) {
   std::unique_lock lock(mutex_);
   if (stopping_) return Status::unavailable("the group is closing");
   queue_.push_back(&write);
-  queued_.notify_one();
-  finished_.wait(lock, [&] { return write.done; });
-  return write.result;
-}
-
-void GroupCommitter::run() {
   std::vector<PendingWrite*> batch;
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to commit
-      while (!queue_.empty() && batch.size() < maxBatch_) {
-        batch.push_back(queue_.front());
-        queue_.pop_front();
-      }
+  while (!write.done) {
+    if (committing_) {
+      finished_.wait(lock);
+      continue;
     }
+    // Lead: commit what is queued (this write is among it, or was answered
+    // by an earlier batch and the loop ends).
+    committing_ = true;
+    while (!queue_.empty() && batch.size() < maxBatch_) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
     commitBatch_(batch);
-    {
-      std::lock_guard lock(mutex_);
-      for (PendingWrite* write : batch) write->done = true;
-    }
-    finished_.notify_all();
+    lock.lock();
+    for (PendingWrite* done : batch) done->done = true;
     batch.clear();
+    committing_ = false;
+    finished_.notify_all();
   }
+  return write.result;
 }
 
 }  // namespace triad::bdb

@@ -7,7 +7,7 @@
 namespace triad::customer {
 
 // Blocking storage work runs on this many threads per utility.
-constexpr size_t kWorkerThreads = 8;
+constexpr size_t kWorkerThreads = 32;
 
 CustomerRole::CustomerRole(common::DaemonContext& context)
     : DaemonRole(context),

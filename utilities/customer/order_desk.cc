@@ -240,6 +240,7 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
     if (!sameTerms(retried->reader(), request)) return reusedClientOrderId(retried->reader());
     return view(std::move(*retried));
   }
+  rememberOpen(account, order.getId().cStr());
   return view(bdb::Record<idl::Order>::copyOf(message));
 }
 
@@ -352,6 +353,45 @@ Outcome<std::string> OrderDesk::cancel(std::string_view account, std::string_vie
   return id;
 }
 
+bdb::Status OrderDesk::ownOpenIds(std::string_view account, std::vector<std::string>* ids) {
+  std::lock_guard lock(openMutex_);
+  auto known = ownOpen_.find(std::string(account));
+  if (known == ownOpen_.end()) {
+    // First open list of this account here: one scan of its orders. An order
+    // committed during the scan and missed by it is added by rememberOpen,
+    // which waits for this lock.
+    std::set<std::string> open;
+    const bdb::Key prefix = bdb::Key().add(account);
+    bdb::Status s = bdb::retryOnConflict([&] {
+      open.clear();
+      return tables::kClientOrders.scanPrefix(storage_.owned(), prefix,
+                                              [&](idl::Order::Reader order) {
+                                                std::string id = order.getId();
+                                                std::lock_guard doneLock(doneMutex_);
+                                                if (done_.count(id) == 0)
+                                                  open.insert(std::move(id));
+                                                return true;
+                                              });
+    });
+    if (!s.isOk()) return s;
+    known = ownOpen_.emplace(std::string(account), std::move(open)).first;
+  }
+  ids->assign(known->second.begin(), known->second.end());
+  return bdb::Status::ok();
+}
+
+void OrderDesk::rememberOpen(std::string_view account, const std::string& orderId) {
+  std::lock_guard lock(openMutex_);
+  auto known = ownOpen_.find(std::string(account));
+  if (known != ownOpen_.end()) known->second.insert(orderId);
+}
+
+void OrderDesk::forgetOpen(std::string_view account, const std::string& orderId) {
+  std::lock_guard lock(openMutex_);
+  auto known = ownOpen_.find(std::string(account));
+  if (known != ownOpen_.end()) known->second.erase(orderId);
+}
+
 Outcome<std::vector<OrderView>> OrderDesk::list(std::string_view account, bool openOnly) {
   std::vector<OrderView> orders;
   const bdb::Key prefix = bdb::Key().add(account);
@@ -359,8 +399,9 @@ Outcome<std::vector<OrderView>> OrderDesk::list(std::string_view account, bool o
     if (utility.role != topology::Role::kCustomer) continue;
     bdb::OwnershipGroup* group = storage_.group(utility.id);
     if (group == nullptr) continue;
+    const bool own = openOnly && group == &storage_.owned();
     std::vector<std::string> ids;
-    bdb::Status s = bdb::retryOnConflict([&] {
+    bdb::Status s = own ? ownOpenIds(account, &ids) : bdb::retryOnConflict([&] {
       ids.clear();
       return tables::kClientOrders.scanPrefix(*group, prefix, [&](idl::Order::Reader order) {
         ids.emplace_back(order.getId());
@@ -377,6 +418,7 @@ Outcome<std::vector<OrderView>> OrderDesk::list(std::string_view account, bool o
       if (auto* refused = std::get_if<OrderError>(&order)) return *refused;
       OrderView& found = std::get<OrderView>(order);
       if (isDone(found.status.state)) {
+        if (own) forgetOpen(account, id);
         std::lock_guard lock(doneMutex_);
         done_.insert(id);
         if (openOnly) continue;

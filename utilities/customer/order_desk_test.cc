@@ -306,5 +306,44 @@ TEST_F(OrderDeskTest, ListShowsTheAccountsOrdersFromEveryUtility) {
   EXPECT_EQ(ids, (std::vector<std::string>{one, two}));
 }
 
+// The open-order list at the placing utility comes from the desk's index:
+// an order placed after the index was loaded is in it, and an order closed
+// by the street leaves it.
+TEST_F(OrderDeskTest, OpenListKeepsUpWithPlacedAndClosedOrders) {
+  OrderDesk cf1 = desk("cf1");
+  auto openIds = [&] {
+    std::vector<std::string> ids;
+    Outcome<std::vector<OrderView>> listed = cf1.list("acct-11", true);
+    EXPECT_TRUE(std::holds_alternative<std::vector<OrderView>>(listed));
+    if (auto* views = std::get_if<std::vector<OrderView>>(&listed)) {
+      for (const OrderView& view : *views) ids.emplace_back(view.order->getId());
+    }
+    return ids;
+  };
+  capnp::MallocMessageBuilder a, b;
+  const std::string one = placed(cf1.place("acct-11", "s1", read(request(a, "o-1"))));
+  EXPECT_EQ(openIds(), std::vector<std::string>{one});  // loads the index
+  const std::string two = placed(cf1.place("acct-11", "s1", read(request(b, "o-2"))));
+  EXPECT_EQ(openIds(), (std::vector<std::string>{one, two}));
+
+  streetWrites([&](bdb::WriteTxn& txn) {
+    capnp::MallocMessageBuilder closure;
+    auto c = closure.initRoot<idl::Closure>();
+    c.setId("ss1-000000011");
+    c.setOrderId(one);
+    c.setReason(idl::Closure::Reason::CANCELLED);
+    c.setLeavesQuantity(100);
+    return tables::kClosures.put(txn, bdb::Key().add(one).add("ss1-000000011"), closure);
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (openIds().size() != 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(openIds(), std::vector<std::string>{two});
+  Outcome<std::vector<OrderView>> all = cf1.list("acct-11", false);
+  ASSERT_TRUE(std::holds_alternative<std::vector<OrderView>>(all));
+  EXPECT_EQ(std::get<std::vector<OrderView>>(all).size(), 2u);
+}
+
 }  // namespace
 }  // namespace triad::customer

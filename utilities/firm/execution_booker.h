@@ -26,6 +26,22 @@
 //    closures (utilities/street/README.md), not fills. They never belong in
 //    `executions`; one found there is counted and skipped.
 //
+// Incremental passes (the bus as a hint, never a dependency): the firm's
+// bus doorbell announces each execution it hears of (announce: group, order
+// id, execution id). Once a group has had an announcement, a pass that finds
+// it moved point-reads the announced executions from its replica instead of
+// scanning the table; one the replica has not applied yet is read again on
+// the next pass. The whole-table scan above still runs for such a group, but
+// only when asked (requestFullScan: the doorbell saw a gap) or when the last
+// one is older than `fullScanInterval` and the group moved since: so a lost
+// message costs at most that interval, and a pass costs the new executions,
+// not the day's. A group never announced is scanned whenever it moves, as
+// above.
+//
+// The executions a pass books are booked concurrently (up to
+// kBookingThreads at once), so that the firm group's group commit gathers
+// them into few transactions instead of one acknowledged commit each.
+//
 // A booking that fails (a storage error, NotReplicated, or a refusal such as
 // an unknown account) is not remembered: the record is kept and retried on
 // every pass, also when its group has not moved, and logged once per id. A
@@ -39,6 +55,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -64,6 +81,7 @@ struct ExecutionBookerStats {
   uint64_t markersIgnored = 0;    // quantity-0 records seen in `executions`
   uint64_t bookingFailures = 0;   // failed or refused bookings (each retried next pass)
   uint64_t scanFailures = 0;      // scans that stopped on a storage error (retried next pass)
+  uint64_t pointReads = 0;        // announced executions read by key instead of a scan
 };
 
 class ExecutionBooker {
@@ -72,7 +90,15 @@ class ExecutionBooker {
   // per execution id); it may be empty. Every pointer in `streetGroups`
   // must outlive the booker.
   ExecutionBooker(Books& books, std::vector<bdb::OwnershipGroup*> streetGroups,
-                  std::function<void(std::string_view)> log = {});
+                  std::function<void(std::string_view)> log = {},
+                  std::chrono::milliseconds fullScanInterval = std::chrono::seconds(1));
+
+  static constexpr size_t kBookingThreads = 16;
+
+  // An execution the bus announced (any thread). Unknown groups are ignored.
+  void announce(std::string_view group, std::string_view orderId, std::string_view executionId);
+  // The next pass scans every moved group whole (the bus lost messages).
+  void requestFullScan();
 
   ExecutionBooker(const ExecutionBooker&) = delete;
   ExecutionBooker& operator=(const ExecutionBooker&) = delete;
@@ -92,11 +118,21 @@ class ExecutionBooker {
     std::unordered_set<std::string> known;  // ids booked (or markers): never looked at again
     std::map<std::string, bdb::Record<idl::Execution>> pending;  // failed bookings, retried
     std::string lastScanError;  // logged once until a scan succeeds or fails otherwise
+    bool announced = false;     // the bus has announced executions of this group
+    std::chrono::steady_clock::time_point fullScanAt;  // when the last whole scan completed
+    std::map<std::string, bdb::Key> hinted;  // announced, not yet read: execution id -> key
   };
 
   void passOver(GroupState& state, const std::atomic<bool>* stop, uint64_t& booked);
-  // Books one execution; false (and the record kept in `pending`) if it failed.
-  bool book(GroupState& state, const bdb::Record<idl::Execution>& execution, uint64_t& booked);
+  void scanWhole(GroupState& state, uint64_t position, const std::atomic<bool>* stop,
+                 uint64_t& booked);
+  void readAnnounced(GroupState& state, const std::atomic<bool>* stop, uint64_t& booked);
+  // Books the executions concurrently; those not booked (failed, or left
+  // when `stop` became true) are kept in `pending`.
+  void bookAll(GroupState& state, std::vector<bdb::Record<idl::Execution>> executions,
+               const std::atomic<bool>* stop, uint64_t& booked);
+  void settle(GroupState& state, const bdb::Record<idl::Execution>& execution,
+              const Result<BookingOutcome>& outcome, uint64_t& booked);
   void note(const std::string& line);
 
   Books& books_;
@@ -104,6 +140,16 @@ class ExecutionBooker {
   std::mutex passMutex_;  // one pass at a time; guards groups_ and reported_
   std::vector<GroupState> groups_;
   std::unordered_set<std::string> reported_;  // execution ids whose failure was logged
+  const std::chrono::milliseconds fullScanInterval_;
+
+  struct Announced {
+    std::string group;
+    std::string executionId;
+    bdb::Key key;
+  };
+  std::mutex announceMutex_;  // guards announced_ and fullScanRequested_
+  std::vector<Announced> announced_;
+  bool fullScanRequested_ = false;
 
   mutable std::mutex statsMutex_;
   ExecutionBookerStats stats_;

@@ -78,10 +78,11 @@ class ExecutionBookerTest : public ::testing::Test {
     EXPECT_TRUE(report.value().clean()) << report.value().toString();
   }
 
-  static std::unique_ptr<ExecutionBooker> newBooker() {
+  static std::unique_ptr<ExecutionBooker> newBooker(
+      std::chrono::milliseconds fullScanInterval = std::chrono::seconds(1)) {
     return std::make_unique<ExecutionBooker>(
         *books_, std::vector<bdb::OwnershipGroup*>{street_.get()},
-        [](std::string_view line) { logged_.emplace_back(line); });
+        [](std::string_view line) { logged_.emplace_back(line); }, fullScanInterval);
   }
 
   static void openAccount(const std::string& id) {
@@ -244,6 +245,37 @@ TEST_F(ExecutionBookerTest, ARefusedBookingIsRetriedUntilItBooks) {
   EXPECT_EQ(shares("carol"), 30);
   EXPECT_EQ(booker->runPass(), 0u);
   EXPECT_EQ(booker->stats().executionsBooked - before.executionsBooked, 1u);
+}
+
+// Announced executions are read by key; the whole table is scanned again
+// only when asked (a gap on the bus) or when the last scan is old.
+TEST_F(ExecutionBookerTest, AnnouncedExecutionsAreReadByKeyWithoutAScan) {
+  openAccount("dave");
+  std::unique_ptr<ExecutionBooker> booker = newBooker(std::chrono::hours(1));
+  booker->runPass();  // the first pass scans whole
+  const ExecutionBookerStats before = booker->stats();
+
+  // Many at once: booked concurrently, in shared commits.
+  for (int i = 0; i < 40; ++i) {
+    const std::string order = "cf1-0000031" + std::to_string(10 + i);
+    booker->announce("ss1", order, recordExecution("dave", order, 1));
+  }
+  const std::string unannounced = recordExecution("dave", "cf1-000003200", 5);
+  booker->announce("ss1", "cf1-000003999", "ss1-999999999");  // not (yet) at this replica
+  EXPECT_EQ(booker->runPass(), 40u);
+  ExecutionBookerStats stats = booker->stats();
+  EXPECT_EQ(stats.groupsScanned, before.groupsScanned);
+  EXPECT_EQ(stats.pointReads - before.pointReads, 41u);
+  EXPECT_EQ(shares("dave"), 40);
+
+  booker->requestFullScan();
+  EXPECT_EQ(booker->runPass(), 1u);  // the unannounced one, found by the scan
+  stats = booker->stats();
+  EXPECT_EQ(stats.groupsScanned, before.groupsScanned + 1);
+  EXPECT_EQ(stats.executionsBooked - before.executionsBooked, 41u);
+  EXPECT_EQ(shares("dave"), 45);
+  EXPECT_EQ(booker->runPass(), 0u);
+  (void)unannounced;
 }
 
 }  // namespace

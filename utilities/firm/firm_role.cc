@@ -143,8 +143,24 @@ kj::Promise<void> FirmRole::start() {
   if (const topology::Broker* bus = context().topology.broker(topology::Bus::kFirm)) {
     doorbell_ = std::make_unique<common::BusDoorbell>(
         context().io.unixEventPort, zmq_, *bus, std::vector<std::string>{"execution."},
-        common::BusDoorbell::Consumer{.onMessage = [this](const brokers::BusMessage&) { ring(); },
-                                      .onCatchUp = [this](std::string_view) { ring(); }},
+        common::BusDoorbell::Consumer{// The announced execution is read by key from the street
+                                      // group's replica; a gap makes the next pass scan whole.
+                                      .onMessage =
+                                          [this](const brokers::BusMessage& message) {
+                                            auto record = message.envelope().getRecord();
+                                            if (record.isExecution()) {
+                                              auto execution = record.getExecution();
+                                              booker_->announce(message.origin(),
+                                                                execution.getOrderId().cStr(),
+                                                                execution.getId().cStr());
+                                            }
+                                            ring();
+                                          },
+                                      .onCatchUp =
+                                          [this](std::string_view) {
+                                            booker_->requestFullScan();
+                                            ring();
+                                          }},
         context().health, logger);
     listening_ = doorbell_->run().eagerlyEvaluate([&logger](kj::Exception&& exception) {
       logger.error("bus-stopped", {{"reason", exception.getDescription().cStr()}});
