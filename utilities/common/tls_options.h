@@ -32,16 +32,16 @@
 namespace triad::common {
 
 struct TlsServerFiles {
-  std::string certificate;
-  std::string privateKey;
-  std::string clientCa;  // empty: clients need no certificate
+  std::string certificate{};
+  std::string privateKey{};
+  std::string clientCa{};  // empty: clients need no certificate
 };
 
 struct TlsClientFiles {
-  std::string trustedCa;
-  std::string certificate;  // with privateKey, or both empty
-  std::string privateKey;
-  std::string serverName;  // empty: the address dialled
+  std::string trustedCa{};
+  std::string certificate{};  // with privateKey, or both empty
+  std::string privateKey{};
+  std::string serverName{};  // empty: the address dialled
 };
 
 void addTlsServerOptions(boost::program_options::options_description& options);
