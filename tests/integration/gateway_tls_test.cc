@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "idl/customer.capnp.h"
@@ -186,6 +187,15 @@ TEST_F(GatewayTlsTest, TrustedClientTradesPlaintextAndOtherCaAreRefused) {
     EXPECT_NE(outcome.find("certificate"), std::string::npos) << outcome;
   }
   expectServing(trusted, "after a client trusting another CA");
+
+  // A CA file with two CAs (a rotation: the old and the new) trusts both.
+  {
+    const std::string bundle = (tls_ / "bundle.crt").string();
+    std::ofstream(bundle) << std::ifstream(file("other", "ca.crt")).rdbuf()
+                          << std::ifstream(file("ca", "ca.crt")).rdbuf();
+    GatewayDialer rotating = GatewayDialer::fromFiles(TlsClientFiles{.trustedCa = bundle});
+    EXPECT_EQ(loginThrough(rotating), kLoggedIn);
+  }
 
   // The certificate names cf1's address: dialled under another name, the
   // client refuses it too.

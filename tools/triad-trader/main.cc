@@ -242,7 +242,11 @@ int main(int argc, char** argv) {
                    "balance, positions, watch)");
     }
   } catch (const kj::Exception& e) {
-    std::cerr << "triad-trader: " << connect << ": " << e.getDescription().cStr() << "\n";
+    std::cerr << "triad-trader: " << connect << ": " << e.getDescription().cStr();
+    if (!tlsFiles && e.getType() == kj::Exception::Type::DISCONNECTED) {
+      std::cerr << " (a Gateway serving TLS drops plaintext clients: give --tls-ca)";
+    }
+    std::cerr << "\n";
     return kUnreachable;
   }
   return 0;

@@ -1,6 +1,7 @@
 #include "utilities/common/tls_options.h"
 
 #include <kj/debug.h>
+#include <kj/vector.h>
 
 #include <fstream>
 #include <sstream>
@@ -34,6 +35,25 @@ T parsePem(const std::string& path, const char* what) {
     KJ_FAIL_REQUIRE("cannot parse the TLS file", what, path, failed->getDescription());
   }
   return kj::mv(KJ_ASSERT_NONNULL(parsed));
+}
+
+// Every certificate in a CA file: kj trusts only the first of a chain, and a
+// bundle (old and new CA, during a rotation) is a list of CAs, not a chain.
+kj::Array<kj::TlsCertificate> parseCaBundle(const std::string& path, const char* what) {
+  const std::string pem = readPem(path, what).cStr();
+  static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  kj::Vector<kj::TlsCertificate> certificates;
+  size_t from = 0;
+  for (size_t end; (end = pem.find(kEnd, from)) != std::string::npos; from = end + kEnd.size()) {
+    const std::string one = pem.substr(from, end + kEnd.size() - from);
+    KJ_IF_MAYBE (failed, kj::runCatchingExceptions([&] {
+                   certificates.add(kj::TlsCertificate(kj::StringPtr(one.c_str())));
+                 })) {
+      KJ_FAIL_REQUIRE("cannot parse the TLS file", what, path, failed->getDescription());
+    }
+  }
+  KJ_REQUIRE(certificates.size() > 0, "no certificate in the TLS file", what, path);
+  return certificates.releaseAsArray();
 }
 
 kj::TlsContext::Options baseOptions() {
@@ -91,12 +111,12 @@ std::optional<TlsClientFiles> tlsClientFilesFrom(const po::variables_map& variab
 kj::Own<kj::TlsContext> makeServerTls(const TlsServerFiles& files) {
   kj::TlsKeypair keypair{parsePem<kj::TlsPrivateKey>(files.privateKey, "--tls-key"),
                          parsePem<kj::TlsCertificate>(files.certificate, "--tls-cert")};
-  kj::Maybe<kj::TlsCertificate> clientCa;
+  kj::Array<kj::TlsCertificate> clientCas;
   kj::TlsContext::Options options = baseOptions();
   options.defaultKeypair = keypair;
   if (!files.clientCa.empty()) {
-    clientCa = parsePem<kj::TlsCertificate>(files.clientCa, "--tls-client-ca");
-    options.trustedCertificates = kj::arrayPtr(&KJ_ASSERT_NONNULL(clientCa), 1);
+    clientCas = parseCaBundle(files.clientCa, "--tls-client-ca");
+    options.trustedCertificates = clientCas;
     options.verifyClients = true;
   }
   // The context takes its own references to the key and the certificates.
@@ -110,10 +130,10 @@ kj::Own<kj::TlsContext> makeServerTls(const TlsServerFiles& files) {
 }
 
 kj::Own<kj::TlsContext> makeClientTls(const TlsClientFiles& files) {
-  kj::TlsCertificate ca = parsePem<kj::TlsCertificate>(files.trustedCa, "--tls-ca");
+  kj::Array<kj::TlsCertificate> cas = parseCaBundle(files.trustedCa, "--tls-ca");
   kj::Maybe<kj::TlsKeypair> keypair;
   kj::TlsContext::Options options = baseOptions();
-  options.trustedCertificates = kj::arrayPtr(&ca, 1);
+  options.trustedCertificates = cas;
   if (!files.certificate.empty()) {
     keypair = kj::TlsKeypair{parsePem<kj::TlsPrivateKey>(files.privateKey, "--tls-key"),
                              parsePem<kj::TlsCertificate>(files.certificate, "--tls-cert")};

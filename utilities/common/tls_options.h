@@ -14,7 +14,8 @@
 //   --tls-server-name N   the name the Gateway's certificate must hold
 //                         (default: the address dialled)
 //
-// TLS 1.2 at least. A file that cannot be read or parsed is an error naming
+// A CA file may hold several CAs (old and new, during a rotation). TLS 1.2 at
+// least. A file that cannot be read or parsed is an error naming
 // the file (kj::Exception), never a fallback to plaintext.
 //
 // Thread-safety: a TlsContext is used on one event loop thread.
