@@ -3,7 +3,8 @@
 // a client that trusts the CA logs in and trades; a plaintext client, one that
 // trusts another CA, and (when client certificates are required) one without
 // a certificate the CA signed are refused. After every refusal the daemon is
-// still running and serves a trusted client's login.
+// still running and serves a trusted client's login, and the login guard
+// still limits failures by the peer's address.
 //
 // Processes: triad-firmd, triad-customerd (cf1, TLS), triad-utilityd as ss1.
 
@@ -57,8 +58,8 @@ class GatewayTlsTest : public ::testing::Test {
   // Starts the deployment, cf1 serving TLS with the CA's server certificate
   // (and requiring client certificates signed by it, if asked).
   void startDeployment(bool requireClientCertificates) {
-    std::vector<std::string> tls{"--tls-cert", file("ca", "cf1.crt"), "--tls-key",
-                                 file("ca", "cf1.key")};
+    std::vector<std::string> tls{"--tls-cert",          file("ca", "cf1.crt"), "--tls-key",
+                                 file("ca", "cf1.key"), "--login-failures",    "3"};
     if (requireClientCertificates) {
       tls.insert(tls.end(), {"--tls-client-ca", file("ca", "ca.crt")});
     }
@@ -70,7 +71,9 @@ class GatewayTlsTest : public ::testing::Test {
       admin_[id] = testing::connectWhenReady(io_, deployment_.site(id), 120s, &lastError);
       ASSERT_NE(admin_[id], nullptr) << id << ": " << lastError;
     }
-    testing::openFundedAccount(*admin_["firm"], "alice", 10'000);
+    for (const char* account : {"alice", "bob"}) {
+      testing::openFundedAccount(*admin_["firm"], account, 10'000);
+    }
     testing::routeEverySymbol(*admin_["firm"], "ss1", "xtst", 10);
     testing::waitForFirmReplicas(*admin_["firm"], {admin_["cf1"].get()});
   }
@@ -206,6 +209,17 @@ TEST_F(GatewayTlsTest, TrustedClientTradesPlaintextAndOtherCaAreRefused) {
     EXPECT_EQ(outcome.rfind("failed: ", 0), 0u) << outcome;
   }
   expectServing(trusted, "after a client expecting another name");
+
+  // Through TLS the login guard still knows the peer's address: 3 failures
+  // from here (--login-failures 3) lock out another account too.
+  GatewayConnection gateway(io_, deployment_.site("cf1"), trusted);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(std::holds_alternative<std::string>(gateway.login("alice", "wrong"))) << i;
+  }
+  auto bob = gateway.login("bob", "bob-secret");
+  ASSERT_TRUE(std::holds_alternative<std::string>(bob)) << "bob logged in";
+  EXPECT_EQ(std::get<std::string>(bob).rfind("too many failed logins from this address", 0), 0u)
+      << std::get<std::string>(bob);
 }
 
 TEST_F(GatewayTlsTest, ClientCertificatesRequiredWhenConfigured) {
