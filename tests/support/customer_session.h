@@ -14,12 +14,22 @@
 
 #include "idl/customer.capnp.h"
 #include "tests/support/deployment.h"
+#include "utilities/common/tls_options.h"
 
 namespace triad::testing {
 
-// A customer's connection to one utility's Gateway.
+// A customer's connection to one utility's Gateway: plaintext, or through
+// `dialer` (TLS when it has a context; the test then links triad::tls_options).
 class GatewayConnection {
  public:
+  GatewayConnection(kj::AsyncIoContext& io, const topology::Utility& site,
+                    common::GatewayDialer& dialer)
+      : io_(io),
+        stream_(wait(
+            dialer.connect(io.provider->getNetwork(), *site.customerAddress, site.gatewayPort))),
+        client_(*stream_),
+        gateway_(client_.bootstrap().castAs<idl::Gateway>()) {}
+
   GatewayConnection(kj::AsyncIoContext& io, const topology::Utility& site)
       : io_(io),
         stream_(io.provider->getNetwork()

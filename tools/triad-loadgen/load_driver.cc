@@ -62,6 +62,7 @@ class LoadDriver::TaskErrors final : public kj::TaskSet::ErrorHandler {
 LoadDriver::LoadDriver(kj::AsyncIoContext& io, const topology::Topology& topology,
                        LoadOptions options)
     : io_(io),
+      gatewayDialer_(common::GatewayDialer::fromFiles(options.tls)),
       topology_(topology),
       options_(std::move(options)),
       taskErrors_(kj::heap<TaskErrors>(*this)),
@@ -82,13 +83,11 @@ LoadDriver::~LoadDriver() noexcept {}
 std::unique_ptr<LoadDriver::Link> LoadDriver::connectGateway(size_t utility) {
   const topology::Utility& site = *utilities_.at(utility);
   auto link = std::make_unique<Link>();
-  link->stream =
-      io_.provider->getTimer()
-          .timeoutAfter(kRpcPatience,
-                        io_.provider->getNetwork()
-                            .parseAddress(*site.customerAddress, site.gatewayPort)
-                            .then([](kj::Own<kj::NetworkAddress> a) { return a->connect(); }))
-          .wait(io_.waitScope);
+  link->stream = io_.provider->getTimer()
+                     .timeoutAfter(kRpcPatience,
+                                   gatewayDialer_.connect(io_.provider->getNetwork(),
+                                                          *site.customerAddress, site.gatewayPort))
+                     .wait(io_.waitScope);
   link->client = kj::heap<capnp::TwoPartyClient>(*link->stream);
   return link;
 }

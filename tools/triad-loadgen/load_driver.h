@@ -111,6 +111,7 @@ class LoadDriver {
   void countError(idl::Error::Reader error);
 
   kj::AsyncIoContext& io_;
+  common::GatewayDialer gatewayDialer_;  // TLS when options_.tls says so
   const topology::Topology& topology_;
   LoadOptions options_;
   std::vector<const topology::Utility*> utilities_;

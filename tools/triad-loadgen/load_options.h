@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "utilities/common/tls_options.h"
+
 namespace triad::loadgen {
 
 // Relative weights of the operations a worker picks from.
@@ -54,6 +56,8 @@ struct LoadOptions {
   double drainTimeoutSeconds = 120;
   bool json = false;
   bool progress = true;
+
+  std::optional<common::TlsClientFiles> tls;  // --tls-ca ...: to the Gateways over TLS
 };
 
 }  // namespace triad::loadgen

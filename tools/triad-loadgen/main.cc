@@ -6,6 +6,7 @@
 //                 (--concurrency N | --rate R) (--duration S | --orders N)
 //                 [--mix buy=45,sell=45,cancel=5,status=5] [--sessions N]
 //                 [--drain] [--json] [--samples-out FILE]
+//                 [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]  (TLS to the Gateways)
 //
 // Closed loop (--concurrency N): N workers, each with one operation in
 // flight. Open loop (--rate R): operations are sent when due whatever is in
@@ -26,6 +27,7 @@
 #include "exchange/decimal_text.h"
 #include "tools/triad-loadgen/load_driver.h"
 #include "tools/triad-loadgen/load_report.h"
+#include "utilities/common/tls_options.h"
 #include "utilities/common/topology.h"
 
 namespace po = boost::program_options;
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
       "json", po::bool_switch(&options.json), "print the report as JSON")(
       "samples-out", po::value(&samplesOut), "write every placeOrder latency (ms) to this file")(
       "no-progress", "no live progress line");
+  common::addTlsClientOptions(described);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, described), vm);
@@ -108,6 +111,10 @@ int main(int argc, char** argv) {
   }
   options.progress = !vm.count("no-progress");
   options.utilities = splitList(utilities);
+  KJ_IF_MAYBE (bad,
+               kj::runCatchingExceptions([&] { options.tls = common::tlsClientFilesFrom(vm); })) {
+    return usage(bad->getDescription().cStr());
+  }
   if (!mix.empty()) {
     if (auto fault = loadgen::parseMix(mix, options.mix)) return usage(*fault);
   }

@@ -2,6 +2,7 @@
 // utility's Gateway and runs one command:
 //
 //   triad-trader [--utility cf1 | --connect host:port] --account A [--secret S]
+//                [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-server-name N]]
 //                login | buy|sell SYMBOL QUANTITY [--limit PRICE] [--tif day|ioc|gtc] [--client-id
 //                ID] cancel ORDER-ID | status ORDER-ID | orders [--open] | balance | positions
 //                watch [--for SECONDS] [--quotes]
@@ -9,12 +10,15 @@
 // `watch` prints every change to the account's orders as it replicates to the
 // utility (and with --quotes the market data), one line each, until --for
 // seconds have passed (0: until interrupted).
+// With --tls-ca the connection is TLS, and the Gateway's certificate must be
+// signed by that CA and name the address dialled (or --tls-server-name);
+// --tls-cert/--tls-key present a client certificate (utilities/common/tls_options.h).
 // The secret comes from --secret or the TRIAD_SECRET environment variable.
 // Output is a readable table; errors are one line on stderr.
 // Exit codes: 0 done; 1 refused by Triad (the reason is printed); 2 bad usage;
 // 3 cannot reach or log in to the utility.
 
-#include <capnp/ez-rpc.h>
+#include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 
 #include <boost/program_options.hpp>
@@ -27,6 +31,7 @@
 #include "exchange/decimal_text.h"
 #include "idl/customer.capnp.h"
 #include "tools/triad-trader/trader_output.h"
+#include "utilities/common/tls_options.h"
 #include "utilities/common/topology.h"
 
 namespace po = boost::program_options;
@@ -99,6 +104,7 @@ int main(int argc, char** argv) {
       "for", po::value(&watchSeconds), "watch: stop after this many seconds (0: never)")(
       "quotes", po::bool_switch(&quotes), "watch: print market data too")(
       "command", po::value(&command), "the command and its arguments");
+  common::addTlsClientOptions(options);
   po::positional_options_description positional;
   positional.add("command", -1);
   po::variables_map vm;
@@ -117,6 +123,10 @@ int main(int argc, char** argv) {
     if (const char* fromEnvironment = std::getenv("TRIAD_SECRET")) secret = fromEnvironment;
   }
   if (account.empty() || secret.empty()) return usage("--account and a secret are required");
+  std::optional<common::TlsClientFiles> tlsFiles;
+  KJ_IF_MAYBE (bad, kj::runCatchingExceptions([&] { tlsFiles = common::tlsClientFilesFrom(vm); })) {
+    return usage(bad->getDescription().cStr());
+  }
 
   if (connect.empty()) {
     if (utility.empty()) return usage("give --utility or --connect");
@@ -131,10 +141,20 @@ int main(int argc, char** argv) {
     connect = *site->customerAddress + ":" + std::to_string(site->gatewayPort);
   }
 
+  const size_t colon = connect.rfind(':');
+  if (colon == std::string::npos) return usage("--connect wants host:port, not '" + connect + "'");
+  const std::string host = connect.substr(0, colon);
+  const unsigned port =
+      static_cast<unsigned>(std::strtoul(connect.c_str() + colon + 1, nullptr, 10));
+
   try {
-    capnp::EzRpcClient client(connect);
-    auto& wait = client.getWaitScope();
-    auto gateway = client.getMain<idl::Gateway>();
+    kj::AsyncIoContext io = kj::setupAsyncIo();
+    auto& wait = io.waitScope;
+    common::GatewayDialer dialer = common::GatewayDialer::fromFiles(tlsFiles);
+    kj::Own<kj::AsyncIoStream> stream =
+        dialer.connect(io.provider->getNetwork(), host, port).wait(wait);
+    capnp::TwoPartyClient client(*stream);
+    auto gateway = client.bootstrap().castAs<idl::Gateway>();
     auto login = gateway.loginRequest();
     login.setAccount(account);
     login.setSecret(secret);
@@ -216,13 +236,17 @@ int main(int argc, char** argv) {
       auto watching = watch.send().wait(wait);
       idl::Subscription::Client subscription = watching.getSubscription();
       if (watchSeconds == 0) kj::NEVER_DONE.wait(wait);
-      client.getIoProvider().getTimer().afterDelay(watchSeconds * kj::SECONDS).wait(wait);
+      io.provider->getTimer().afterDelay(watchSeconds * kj::SECONDS).wait(wait);
     } else {
       return usage("unknown command '" + verb + "' (login, buy, sell, cancel, status, orders, " +
                    "balance, positions, watch)");
     }
   } catch (const kj::Exception& e) {
-    std::cerr << "triad-trader: " << connect << ": " << e.getDescription().cStr() << "\n";
+    std::cerr << "triad-trader: " << connect << ": " << e.getDescription().cStr();
+    if (!tlsFiles && e.getType() == kj::Exception::Type::DISCONNECTED) {
+      std::cerr << " (a Gateway serving TLS drops plaintext clients: give --tls-ca)";
+    }
+    std::cerr << "\n";
     return kUnreachable;
   }
   return 0;

@@ -1,5 +1,6 @@
 #include "utilities/customer/customer_role.h"
 
+#include "utilities/common/tls_options.h"
 #include "utilities/customer/customer_admin.h"
 #include "utilities/customer/gateway_listener.h"
 #include "utilities/customer/session_servers.h"
@@ -16,6 +17,14 @@ CustomerRole::CustomerRole(common::DaemonContext& context)
       watchHub_(service_, context.io.provider->getTimer()),
       tasks_(*this) {
   service_.attachWatchHub(&watchHub_);
+  // Read now: a daemon told to serve TLS whose files are bad does not start,
+  // rather than serve plaintext.
+  if (auto files = common::tlsServerFilesFrom(context.variables)) {
+    gatewayTls_ = common::makeServerTls(*files);
+    context.logger.info("gateway-tls", {{"certificate", files->certificate},
+                                        {"client-ca", files->clientCa.empty() ? std::string("none")
+                                                                              : files->clientCa}});
+  }
 }
 
 CustomerRole::~CustomerRole() noexcept = default;
@@ -30,9 +39,11 @@ kj::Promise<void> CustomerRole::start() {
   return context().io.provider->getNetwork().parseAddress(address).then(
       [this, address = kj::mv(address)](kj::Own<kj::NetworkAddress> parsed) {
         // Each connection gets its own Gateway, told the peer's address.
-        gateway_ = kj::heap<GatewayListener>(service_, parsed->listen());
+        const bool tls = gatewayTls_ != nullptr;
+        gateway_ = kj::heap<GatewayListener>(
+            service_, parsed->listen(), context().io.provider->getTimer(), kj::mv(gatewayTls_));
         tasks_.add(gateway_->run());
-        context().logger.info("gateway-listening", {{"address", address.cStr()}});
+        context().logger.info("gateway-listening", {{"address", address.cStr()}, {"tls", tls}});
       });
 }
 

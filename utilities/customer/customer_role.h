@@ -2,7 +2,8 @@
 // utility's customer-facing address (and nowhere else), and listens to both
 // buses for its watchers: street records announced on the firm bus make the
 // watch hub look at the replicas sooner; market data on the customer bus goes
-// straight to the watchers.
+// straight to the watchers. With --tls-cert/--tls-key (tls_options.h) the
+// Gateway serves TLS only.
 
 #pragma once
 
@@ -36,6 +37,7 @@ class CustomerRole final : public common::DaemonRole, private kj::TaskSet::Error
   zmq::context_t zmq_;
   std::unique_ptr<common::BusDoorbell> firmBus_;
   std::unique_ptr<common::BusDoorbell> customerBus_;
+  kj::Maybe<kj::Own<kj::TlsContext>> gatewayTls_;  // until the listener takes it
   kj::Own<GatewayListener> gateway_;
   kj::TaskSet tasks_;
 };

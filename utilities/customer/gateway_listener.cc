@@ -28,22 +28,51 @@ std::string peerAddressOf(kj::AsyncIoStream& stream) {
   return peer;
 }
 
-GatewayListener::GatewayListener(CustomerService& service, kj::Own<kj::ConnectionReceiver> listener)
-    : service_(service), listener_(kj::mv(listener)), connections_(*this) {}
+GatewayListener::GatewayListener(CustomerService& service, kj::Own<kj::ConnectionReceiver> listener,
+                                 kj::Timer& timer, kj::Maybe<kj::Own<kj::TlsContext>> tls)
+    : service_(service),
+      listener_(kj::mv(listener)),
+      timer_(timer),
+      tls_(kj::mv(tls)),
+      connections_(*this) {}
 
 GatewayListener::~GatewayListener() noexcept = default;
 
 kj::Promise<void> GatewayListener::run() {
   return listener_->accept().then([this](kj::Own<kj::AsyncIoStream> stream) {
+    // From the TCP connection itself: what the login guard limits by.
     std::string peer = peerAddressOf(*stream);
-    auto rpc =
-        kj::heap<capnp::TwoPartyClient>(*stream, kj::heap<GatewayServer>(service_, kj::mv(peer)),
-                                        capnp::rpc::twoparty::Side::SERVER);
-    kj::Promise<void> done = rpc->onDisconnect();
-    // The RPC system goes before the stream it reads.
-    connections_.add(done.attach(kj::mv(rpc)).attach(kj::mv(stream)));
+    if (tls_ == nullptr) {
+      connections_.add(serve(kj::mv(stream), kj::mv(peer)));
+    } else {
+      // In its own task: a slow handshake does not hold up the next accept.
+      connections_.add(handshake(kj::mv(stream), kj::mv(peer)));
+    }
     return run();
   });
+}
+
+kj::Promise<void> GatewayListener::handshake(kj::Own<kj::AsyncIoStream> stream, std::string peer) {
+  kj::TlsContext& tls = *KJ_ASSERT_NONNULL(tls_);
+  return timer_.timeoutAfter(kHandshakeTimeout, tls.wrapServer(kj::mv(stream)))
+      .then(
+          [this, peer](kj::Own<kj::AsyncIoStream> secured) mutable {
+            return serve(kj::mv(secured), kj::mv(peer));
+          },
+          [this, peer](kj::Exception&& exception) {
+            // Plaintext, a client that does not trust our CA, no or a wrong
+            // client certificate, or too slow: dropped, the port serves on.
+            service_.logger().info("gateway-tls-refused",
+                                   {{"peer", peer}, {"reason", exception.getDescription().cStr()}});
+          });
+}
+
+kj::Promise<void> GatewayListener::serve(kj::Own<kj::AsyncIoStream> stream, std::string peer) {
+  auto rpc = kj::heap<capnp::TwoPartyClient>(
+      *stream, kj::heap<GatewayServer>(service_, kj::mv(peer)), capnp::rpc::twoparty::Side::SERVER);
+  kj::Promise<void> done = rpc->onDisconnect();
+  // The RPC system goes before the stream it reads.
+  return done.attach(kj::mv(rpc)).attach(kj::mv(stream));
 }
 
 void GatewayListener::taskFailed(kj::Exception&& exception) {
