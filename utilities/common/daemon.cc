@@ -15,6 +15,7 @@
 #include <thread>
 #include <variant>
 
+#include "utilities/common/data_lock.h"
 #include "utilities/common/systemd_notifier.h"
 
 #ifndef TRIAD_VERSION
@@ -216,8 +217,14 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
     kj::AsyncIoContext io = kj::setupAsyncIo();
 
     ReplicationLog replicationLog(logger);  // outlives the storage that calls it
+    DataLock dataLock;                      // held until the storage has closed
     std::unique_ptr<SiteStorage> storage;
     if (site.utility != nullptr) {
+      // One instance per data folder, before anything in it is opened.
+      if (std::string why; !dataLock.acquire(options.dataRoot, &why)) {
+        logger.error("data-locked", {{"data", options.dataRoot.string()}, {"reason", why}});
+        return kExitFailure;
+      }
       notifier.status("opening storage in " + options.dataRoot.string());
       SiteStorageOptions storageOptions;
       storageOptions.dataRoot = options.dataRoot;
