@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <db_cxx.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <condition_variable>
@@ -129,6 +130,9 @@ class OwnershipGroupImpl {
 
   const GroupOptions& options() const { return options_; }
   bool isOwner() const { return owner_; }
+  bool panicked() const { return panicked_; }
+  // DiskFull if the data folder's filesystem is below options_.minFreeBytes.
+  Status checkFreeSpace();
 
  private:
   static void onEvent(DbEnv* env, u_int32_t event, void* info);
@@ -164,6 +168,7 @@ class OwnershipGroupImpl {
   std::atomic<int> masterEid_{DB_EID_INVALID};
   std::atomic<uint64_t> permFailures_{0};
   std::atomic<bool> startupDone_{false};
+  std::atomic<bool> panicked_{false};
 
   uint64_t nextSequence_ = 1;  // owner only; touched by the committing thread only
 
@@ -364,6 +369,7 @@ void OwnershipGroupImpl::onEvent(DbEnv* env, u_int32_t event, void* info) {
       self->log("group " + self->options_.group + ": another site claims to be master");
       break;
     case DB_EVENT_PANIC:
+      self->panicked_ = true;
       self->log("group " + self->options_.group + ": Berkeley DB panic: run recovery");
       break;
     default:
@@ -517,6 +523,18 @@ size_t OwnershipGroupImpl::connectedPeers() {
   return connected;
 }
 
+Status OwnershipGroupImpl::checkFreeSpace() {
+  if (!owner_ || options_.minFreeBytes == 0) return Status::ok();
+  struct statvfs fs {};
+  if (::statvfs(options_.home.c_str(), &fs) != 0) return Status::ok();  // cannot tell: try
+  const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free >= options_.minFreeBytes) return Status::ok();
+  return Status::diskFull("the disk of " + options_.home.string() + " has " +
+                          std::to_string(free >> 10) + " KiB free, under the " +
+                          std::to_string(options_.minFreeBytes >> 10) +
+                          " KiB reserve; nothing was written");
+}
+
 int OwnershipGroupImpl::beginTxn(DbTxn* parent, DbTxn** txn) {
   // Replication takes short lockouts at the owner too (a site joining the
   // group updates the membership database); with DB_REP_CONF_NOWAIT they
@@ -547,6 +565,7 @@ Status OwnershipGroupImpl::writeDirectOnce(const WriteFn& fn) {
     return Status::notReplicated("no replica of group " + options_.group +
                                  " is connected; nothing was written");
   }
+  if (Status s = checkFreeSpace(); !s.isOk()) return s;
   DbTxn* txn = nullptr;
   int ret = beginTxn(nullptr, &txn);
   if (ret != 0) return refusedWrite(ret, "beginning a transaction");
@@ -590,6 +609,7 @@ bool OwnershipGroupImpl::commitBatchOnce(std::span<PendingWrite* const> batch) {
     return failAll(Status::notReplicated("no replica of group " + options_.group +
                                          " is connected; nothing was written"));
   }
+  if (Status s = checkFreeSpace(); !s.isOk()) return failAll(s);
   DbTxn* parent = nullptr;
   int ret = beginTxn(nullptr, &parent);
   if (ret != 0) return failAll(fromDb(ret, "beginning a transaction"));
@@ -795,6 +815,7 @@ Status OwnershipGroup::open(GroupOptions options, std::unique_ptr<OwnershipGroup
 
 const std::string& OwnershipGroup::name() const { return impl_->options().group; }
 bool OwnershipGroup::isOwner() const { return impl_->isOwner(); }
+bool OwnershipGroup::panicked() const { return impl_->panicked(); }
 Status OwnershipGroup::write(WriteFn fn) { return impl_->write(std::move(fn)); }
 Status OwnershipGroup::get(std::string_view table, const Key& key, Value* value) {
   return impl_->get(table, key, value);

@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +41,8 @@ using testing::Deployment;
 using testing::GatewayConnection;
 
 constexpr int64_t kDollar = 1'000'000;
+// Room for cf1's four Berkeley DB environments (regions and first log files).
+constexpr int kDiskMegabytes = 160;
 
 std::string readFile(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -179,6 +183,133 @@ TEST_F(SiteFaultsTest, ASecondInstanceOfAUtilityIsRefused) {
   }
   EXPECT_TRUE(owned);
   stop({"cf1", "firm"});
+}
+
+// A tmpfs of `megabytes` mounted on `path` for the life of the object
+// (lazily unmounted, so a process still inside cannot keep it).
+class SmallDisk {
+ public:
+  SmallDisk(const std::filesystem::path& path, int megabytes) : path_(path) {
+    std::filesystem::create_directories(path);
+    const std::string options = "size=" + std::to_string(megabytes) + "m,mode=0700";
+    if (::mount("tmpfs", path.c_str(), "tmpfs", 0, options.c_str()) == 0) {
+      mounted_ = true;
+    } else {
+      error_ = std::strerror(errno);
+    }
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+  // Writes a filler file until the filesystem is full; its size in bytes.
+  uint64_t fill() {
+    std::FILE* file = std::fopen((path_ / "filler").c_str(), "w");
+    if (file == nullptr) return 0;
+    static const std::vector<char> block(64 << 10, 'x');
+    uint64_t written = 0;
+    for (;;) {
+      const size_t n = std::fwrite(block.data(), 1, block.size(), file);
+      written += n;
+      if (n < block.size() || std::fflush(file) != 0) break;
+    }
+    std::fclose(file);
+    return written;
+  }
+  void unfill() { std::filesystem::remove(path_ / "filler"); }
+
+ private:
+  std::filesystem::path path_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+TEST_F(SiteFaultsTest, ADiskFullAtOneUtilityRefusesItsOrdersUntilSpaceReturns) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  SmallDisk disk(deployment_.dataRoot("cf1"), kDiskMegabytes);
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs: " << disk.error();
+
+  deployment_.startBroker("firm");
+  deployment_.startBroker("customer");
+  deployment_.startExchange("xtst");
+  deployment_.start("utilities/firm/triad-firmd", "firm");
+  for (const char* id : {"cf1", "cf2"}) deployment_.start("utilities/customer/triad-customerd", id);
+  deployment_.start("utilities/street/triad-streetd", "ss1");
+  for (const char* id : {"firm", "cf1", "cf2", "ss1"}) connect(id);
+  AdminConnection& firm = *admin_["firm"];
+  testing::openFundedAccount(firm, "alice", 1'000'000);
+  testing::routeEverySymbol(firm, "ss1", "xtst", 100);
+  testing::waitForFirmReplicas(firm, {admin_["cf1"].get(), admin_["cf2"].get()});
+
+  idl::Session::Client atCf1 = login("cf1", "alice");
+  idl::Session::Client atCf2 = login("cf2", "alice");
+  const Placed before = buy("cf1", atCf1, "before-full");
+  ASSERT_FALSE(before.orderId.empty()) << before.reason;
+  EXPECT_EQ(eventuallyFilled("cf1", atCf1, before.orderId), idl::OrderState::FILLED);
+
+  // cf1's disk fills up: its new orders are refused with the reason, and
+  // nothing is half-written.
+  const uint64_t filler = disk.fill();
+  EXPECT_GT(filler, 0u);
+  Placed refused;
+  int accepted = 0;
+  for (int i = 0; i < 20; ++i) {
+    refused = buy("cf1", atCf1, "while-full-" + std::to_string(i));
+    if (refused.orderId.empty()) break;
+    ++accepted;  // what Berkeley DB still had room for in its buffers
+  }
+  ASSERT_TRUE(refused.orderId.empty()) << accepted << " orders accepted on a full disk";
+  EXPECT_EQ(refused.code, idl::ErrorCode::UNAVAILABLE) << refused.reason;
+  EXPECT_NE(refused.reason.find("disk is full"), std::string::npos) << refused.reason;
+  EXPECT_NE(refused.reason.find("nothing was written"), std::string::npos) << refused.reason;
+  EXPECT_TRUE(deployment_.process("cf1").running()) << deployment_.log("cf1");
+
+  // cf2 goes on: its orders are placed, routed and filled.
+  const Placed elsewhere = buy("cf2", atCf2, "elsewhere-while-full");
+  ASSERT_FALSE(elsewhere.orderId.empty()) << elsewhere.reason;
+  EXPECT_EQ(eventuallyFilled("cf2", atCf2, elsewhere.orderId), idl::OrderState::FILLED);
+
+  // Space returns. cf1's own group refused writes before the disk was full,
+  // but its replicas of the other groups could not apply what cf2 and the
+  // firm wrote meanwhile: Berkeley DB panicked them, and cf1 stopped (exit 1)
+  // for its supervisor to restart it; recovery runs at the restart.
+  disk.unfill();
+  const std::optional<int> exited = deployment_.process("cf1").wait(10s);
+  std::cout << "cf1 " << (exited ? "stopped with " + std::to_string(*exited) : "kept running")
+            << " while its disk was full\n";
+  if (exited) {
+    EXPECT_EQ(*exited, 1);
+    EXPECT_NE(deployment_.log("cf1").find("storage-panic"), std::string::npos);
+    gateways_.erase("cf1");
+    admin_.erase("cf1");
+    deployment_.start("utilities/customer/triad-customerd", "cf1");
+    connect("cf1");
+    atCf1 = login("cf1", "alice");
+  }
+  Placed after;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  int attempt = 0;
+  do {
+    after = buy("cf1", atCf1, "after-full-" + std::to_string(attempt++));
+    if (!after.orderId.empty()) break;
+    io_.provider->getTimer().afterDelay(200 * kj::MILLISECONDS).wait(io_.waitScope);
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_FALSE(after.orderId.empty()) << after.reason << "\n" << deployment_.log("cf1");
+  EXPECT_EQ(eventuallyFilled("cf1", atCf1, after.orderId), idl::OrderState::FILLED);
+
+  for (const std::string& violation : awaitInvariants(io_, deployment_, "firm", {"cf1", "cf2"})) {
+    ADD_FAILURE() << violation;
+  }
+  stop({"cf1", "cf2", "ss1", "firm"});
+  for (const char* id : {"bus-firm", "bus-customer", "xtst"}) {
+    deployment_.process(id).kill(SIGTERM);
+    deployment_.process(id).wait(30s);
+  }
 }
 
 }  // namespace

@@ -205,6 +205,19 @@ bdb::Status openStorage(const topology::Topology& topology, const std::string& i
   }
 }
 
+// Fails (so the daemon stops with exit 1, and its supervisor restarts it)
+// once Berkeley DB has panicked one of the site's environments: a panicked
+// environment answers nothing until recovery, which runs at start-up.
+kj::Promise<void> watchStorage(kj::Timer& timer, SiteStorage& storage) {
+  return timer.afterDelay(200 * kj::MILLISECONDS).then([&timer, &storage]() {
+    for (const auto& group : storage.groups()) {
+      KJ_REQUIRE(!group->panicked(), "storage-panic: Berkeley DB panicked the environment of group",
+                 group->name(), "(e.g. a write failed on a full disk); restart to recover");
+    }
+    return watchStorage(timer, storage);
+  });
+}
+
 std::string millisText(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
 // Opens the storage, serves Admin and the role until a stop signal or a
@@ -282,6 +295,7 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
     FatalTaskHandler fatal(logger, kj::mv(stopOnFailure.fulfiller));
     auto tasks = kj::heap<kj::TaskSet>(fatal);
     tasks->add(server->listen(*listener));
+    if (storage != nullptr) tasks->add(watchStorage(io.provider->getTimer(), *storage));
 
     if (auto interval = notifier.watchdogInterval()) {
       notifier.watchdog();
