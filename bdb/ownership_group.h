@@ -156,6 +156,9 @@ class OwnershipGroup {
   // log write failed on a full disk): nothing works until the site restarts
   // and runs recovery.
   bool panicked() const;
+  // Owner: how many sites the topology does not name tried to join and were
+  // removed from the group (each also logged as an ALARM).
+  uint64_t unknownSitesRemoved() const;
 
   // Runs fn in a transaction and returns once the commit is durable here and
   // acknowledged per the ack policy. fn may run more than once (a transaction
