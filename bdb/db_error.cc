@@ -39,7 +39,7 @@ Status fromDb(int ret, std::string_view what) {
     case DB_LOCK_NOTGRANTED:
       return Status::conflict(context + ": lock conflict; retry");
     case ENOSPC:
-      return Status::ioError(context + ": disk full (" + describeDbError(ret) + ")");
+      return Status::diskFull(context + ": disk full (" + describeDbError(ret) + ")");
     case DB_RUNRECOVERY:
       return Status::ioError(context + ": the environment needs recovery; restart the site");
     default:

@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <db_cxx.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <condition_variable>
@@ -129,6 +130,10 @@ class OwnershipGroupImpl {
 
   const GroupOptions& options() const { return options_; }
   bool isOwner() const { return owner_; }
+  bool panicked() const { return panicked_; }
+  uint64_t unknownSitesRemoved() const { return unknownSitesRemoved_; }
+  // DiskFull if the data folder's filesystem is below options_.minFreeBytes.
+  Status checkFreeSpace();
 
  private:
   static void onEvent(DbEnv* env, u_int32_t event, void* info);
@@ -151,6 +156,10 @@ class OwnershipGroupImpl {
   std::string siteAt(const char* host, u_int port) const;
   Status refusedWrite(int ret, std::string_view what);
   void checkpointLoop();
+  // Owner: removes from the group every site the topology does not name, as
+  // soon as Berkeley DB reports one added (and on a short period).
+  void membershipLoop();
+  void removeUnknownSites();
 
   const GroupOptions options_;
   const bool owner_;
@@ -164,6 +173,8 @@ class OwnershipGroupImpl {
   std::atomic<int> masterEid_{DB_EID_INVALID};
   std::atomic<uint64_t> permFailures_{0};
   std::atomic<bool> startupDone_{false};
+  std::atomic<bool> panicked_{false};
+  std::atomic<uint64_t> unknownSitesRemoved_{0};
 
   uint64_t nextSequence_ = 1;  // owner only; touched by the committing thread only
 
@@ -172,8 +183,10 @@ class OwnershipGroupImpl {
   std::mutex stopMutex_;
   std::condition_variable stopCv_;  // guarded by stopMutex_
   bool stopping_ = false;           // guarded by stopMutex_
+  bool siteAdded_ = false;          // guarded by stopMutex_
   std::thread joiner_;
   std::thread checkpointer_;
+  std::thread membership_;
 };
 
 // ---- Opening and closing ----
@@ -223,6 +236,7 @@ Status OwnershipGroupImpl::open() {
     if (options_.checkpointInterval.count() > 0) {
       checkpointer_ = std::thread([this] { checkpointLoop(); });
     }
+    membership_ = std::thread([this] { membershipLoop(); });
   }
   return Status::ok();
 }
@@ -310,6 +324,7 @@ void OwnershipGroupImpl::close() {
   stopCv_.notify_all();
   if (joiner_.joinable()) joiner_.join();
   if (checkpointer_.joinable()) checkpointer_.join();
+  if (membership_.joinable()) membership_.join();
   committer_.reset();  // commits what is queued first
   {
     std::lock_guard lock(tablesMutex_);
@@ -348,6 +363,15 @@ void OwnershipGroupImpl::onEvent(DbEnv* env, u_int32_t event, void* info) {
       break;
     case DB_EVENT_REP_SITE_ADDED:
       self->log("group " + self->options_.group + ": site added");
+      if (self->owner_) {
+        // Checked on the membership thread: Replication Manager's own calls
+        // must not be made from its event callback.
+        {
+          std::lock_guard lock(self->stopMutex_);
+          self->siteAdded_ = true;
+        }
+        self->stopCv_.notify_all();
+      }
       break;
     case DB_EVENT_REP_LOCAL_SITE_REMOVED:
       self->log("group " + self->options_.group + ": local site removed");
@@ -364,6 +388,7 @@ void OwnershipGroupImpl::onEvent(DbEnv* env, u_int32_t event, void* info) {
       self->log("group " + self->options_.group + ": another site claims to be master");
       break;
     case DB_EVENT_PANIC:
+      self->panicked_ = true;
       self->log("group " + self->options_.group + ": Berkeley DB panic: run recovery");
       break;
     default:
@@ -517,6 +542,18 @@ size_t OwnershipGroupImpl::connectedPeers() {
   return connected;
 }
 
+Status OwnershipGroupImpl::checkFreeSpace() {
+  if (!owner_ || options_.minFreeBytes == 0) return Status::ok();
+  struct statvfs fs {};
+  if (::statvfs(options_.home.c_str(), &fs) != 0) return Status::ok();  // cannot tell: try
+  const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free >= options_.minFreeBytes) return Status::ok();
+  return Status::diskFull("the disk of " + options_.home.string() + " has " +
+                          std::to_string(free >> 10) + " KiB free, under the " +
+                          std::to_string(options_.minFreeBytes >> 10) +
+                          " KiB reserve; nothing was written");
+}
+
 int OwnershipGroupImpl::beginTxn(DbTxn* parent, DbTxn** txn) {
   // Replication takes short lockouts at the owner too (a site joining the
   // group updates the membership database); with DB_REP_CONF_NOWAIT they
@@ -547,6 +584,7 @@ Status OwnershipGroupImpl::writeDirectOnce(const WriteFn& fn) {
     return Status::notReplicated("no replica of group " + options_.group +
                                  " is connected; nothing was written");
   }
+  if (Status s = checkFreeSpace(); !s.isOk()) return s;
   DbTxn* txn = nullptr;
   int ret = beginTxn(nullptr, &txn);
   if (ret != 0) return refusedWrite(ret, "beginning a transaction");
@@ -590,6 +628,7 @@ bool OwnershipGroupImpl::commitBatchOnce(std::span<PendingWrite* const> batch) {
     return failAll(Status::notReplicated("no replica of group " + options_.group +
                                          " is connected; nothing was written"));
   }
+  if (Status s = checkFreeSpace(); !s.isOk()) return failAll(s);
   DbTxn* parent = nullptr;
   int ret = beginTxn(nullptr, &parent);
   if (ret != 0) return failAll(fromDb(ret, "beginning a transaction"));
@@ -781,6 +820,44 @@ void OwnershipGroupImpl::checkpointLoop() {
   }
 }
 
+void OwnershipGroupImpl::membershipLoop() {
+  std::unique_lock lock(stopMutex_);
+  while (!stopping_) {
+    stopCv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping_ || siteAdded_; });
+    if (stopping_) return;
+    siteAdded_ = false;
+    lock.unlock();
+    removeUnknownSites();
+    lock.lock();
+  }
+}
+
+void OwnershipGroupImpl::removeUnknownSites() {
+  u_int count = 0;
+  DB_REPMGR_SITE* sites = nullptr;
+  if (env_->repmgr_site_list(&count, &sites) != 0) return;
+  std::vector<std::pair<std::string, u_int>> unknown;
+  for (u_int i = 0; i < count; ++i) {
+    bool known = false;
+    for (const SiteAddress& address : options_.sites) {
+      known = known || (address.host == sites[i].host && address.port == sites[i].port);
+    }
+    if (!known) unknown.emplace_back(sites[i].host, sites[i].port);
+  }
+  free(sites);
+  for (const auto& [host, port] : unknown) {
+    DbSite* site = nullptr;
+    int ret = env_->repmgr_site(host.c_str(), port, &site, 0);
+    // remove() discards the handle whatever it returns.
+    if (ret == 0) ret = site->remove();
+    unknownSitesRemoved_++;
+    log("group " + options_.group + ": ALARM: refused site " + host + ":" + std::to_string(port) +
+        ", which the topology does not name" +
+        (ret == 0 ? std::string("; removed from the group")
+                  : "; its removal failed: " + std::string(db_strerror(ret))));
+  }
+}
+
 // ---- Public face ----
 
 OwnershipGroup::OwnershipGroup(std::unique_ptr<OwnershipGroupImpl> impl) : impl_(std::move(impl)) {}
@@ -795,6 +872,8 @@ Status OwnershipGroup::open(GroupOptions options, std::unique_ptr<OwnershipGroup
 
 const std::string& OwnershipGroup::name() const { return impl_->options().group; }
 bool OwnershipGroup::isOwner() const { return impl_->isOwner(); }
+bool OwnershipGroup::panicked() const { return impl_->panicked(); }
+uint64_t OwnershipGroup::unknownSitesRemoved() const { return impl_->unknownSitesRemoved(); }
 Status OwnershipGroup::write(WriteFn fn) { return impl_->write(std::move(fn)); }
 Status OwnershipGroup::get(std::string_view table, const Key& key, Value* value) {
   return impl_->get(table, key, value);

@@ -61,6 +61,11 @@ struct GroupOptions {
   // Gather concurrent writes into one transaction (group commit). Off only for
   // the benchmark's baseline.
   bool groupCommit = true;
+  // The owner refuses writes (DiskFull, nothing written) while the data
+  // folder's filesystem has less free space than this: Berkeley DB 5.3
+  // panics the environment when a log write fails with ENOSPC, and a
+  // panicked environment needs a restart. 0 turns the check off.
+  uint64_t minFreeBytes = 4u << 20;
   size_t maxBatch = 512;
   // Diagnostics (Berkeley DB's own messages, role changes); may be empty.
   std::function<void(std::string_view)> log;
@@ -147,6 +152,13 @@ class OwnershipGroup {
 
   const std::string& name() const;
   bool isOwner() const;
+  // True once Berkeley DB has panicked this environment (e.g. a replicated
+  // log write failed on a full disk): nothing works until the site restarts
+  // and runs recovery.
+  bool panicked() const;
+  // Owner: how many sites the topology does not name tried to join and were
+  // removed from the group (each also logged as an ALARM).
+  uint64_t unknownSitesRemoved() const;
 
   // Runs fn in a transaction and returns once the commit is durable here and
   // acknowledged per the ack policy. fn may run more than once (a transaction

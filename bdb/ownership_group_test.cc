@@ -308,5 +308,51 @@ TEST_F(OwnershipGroupTest, ReplicationSocketsHaveTcpNoDelay) {
   }
 }
 
+// A site the topology does not name joins through the owner as its helper
+// (its own configuration names the owner): the owner removes it from the
+// group and raises an alarm, and goes on serving its known replicas.
+TEST_F(OwnershipGroupTest, OwnerRemovesASiteItsTopologyDoesNotName) {
+  auto owner = openSite("owner");
+  auto c1 = openSite("c1");
+  ASSERT_TRUE(owner->waitForReplicas(1, 20s));
+  ASSERT_OK(putOrder(*owner, "before", 1));
+
+  GroupOptions intruderOptions = optionsFor("intruder");
+  const uint16_t intruderPort = testing::freePort(kHost);
+  intruderOptions.sites.push_back({"intruder", kHost, intruderPort});
+  std::unique_ptr<OwnershipGroup> intruder;
+  ASSERT_OK(OwnershipGroup::open(intruderOptions, &intruder));
+
+  const std::string intruderAddress = std::string(kHost) + ":" + std::to_string(intruderPort);
+  auto listed = [&] {
+    for (const PeerLink& peer : owner->status().peers) {
+      if (peer.site == intruderAddress) return true;
+    }
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while ((owner->unknownSitesRemoved() == 0 || listed()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_GE(owner->unknownSitesRemoved(), 1u);
+  EXPECT_FALSE(listed());
+
+  // The owner goes on, acknowledged by its known replica; the intruder does
+  // not follow it.
+  ASSERT_OK(putOrder(*owner, "after", 2));
+  ASSERT_TRUE(c1->waitForCommit(owner->commitPosition().sequence, 10s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_LT(intruder->commitPosition().sequence, owner->commitPosition().sequence);
+  Value value;
+  EXPECT_FALSE(intruder->get("orders", Key::of("after"), &value).isOk());
+  EXPECT_FALSE(listed());
+  // What, if anything, it got before it was removed.
+  std::printf("intruder: commit %llu of the owner's %llu, 'before' %s\n",
+              static_cast<unsigned long long>(intruder->commitPosition().sequence),
+              static_cast<unsigned long long>(owner->commitPosition().sequence),
+              intruder->get("orders", Key::of("before"), &value).isOk() ? "replicated" : "absent");
+}
+
 }  // namespace
 }  // namespace triad::bdb

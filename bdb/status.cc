@@ -24,6 +24,8 @@ std::string_view codeName(Status::Code code) {
       return "IOError";
     case Status::Code::kConflict:
       return "Conflict";
+    case Status::Code::kDiskFull:
+      return "DiskFull";
   }
   return "Unknown";
 }

@@ -21,7 +21,8 @@ class [[nodiscard]] Status {
     kUnavailable,          // the group is not open or has not joined its master yet
     kInvalidArgument,      // a caller's mistake (unknown table, malformed key)
     kCorruption,           // a stored value does not decode
-    kIOError,              // the disk or the environment failed (includes disk full)
+    kIOError,              // the disk or the environment failed
+    kDiskFull,             // the data folder's filesystem is full (ENOSPC): nothing was written
     kConflict,             // deadlock or lock timeout: retry the transaction
   };
 
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   }
   static Status corruption(std::string message) { return {Code::kCorruption, std::move(message)}; }
   static Status ioError(std::string message) { return {Code::kIOError, std::move(message)}; }
+  static Status diskFull(std::string message) { return {Code::kDiskFull, std::move(message)}; }
   static Status conflict(std::string message) { return {Code::kConflict, std::move(message)}; }
 
   bool isOk() const { return code_ == Code::kOk; }

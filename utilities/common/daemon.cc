@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "utilities/common/crash_point.h"
+#include "utilities/common/data_lock.h"
 #include "utilities/common/systemd_notifier.h"
 
 #ifndef TRIAD_VERSION
@@ -205,6 +206,19 @@ bdb::Status openStorage(const topology::Topology& topology, const std::string& i
   }
 }
 
+// Fails (so the daemon stops with exit 1, and its supervisor restarts it)
+// once Berkeley DB has panicked one of the site's environments: a panicked
+// environment answers nothing until recovery, which runs at start-up.
+kj::Promise<void> watchStorage(kj::Timer& timer, SiteStorage& storage) {
+  return timer.afterDelay(200 * kj::MILLISECONDS).then([&timer, &storage]() {
+    for (const auto& group : storage.groups()) {
+      KJ_REQUIRE(!group->panicked(), "storage-panic: Berkeley DB panicked the environment of group",
+                 group->name(), "(e.g. a write failed on a full disk); restart to recover");
+    }
+    return watchStorage(timer, storage);
+  });
+}
+
 std::string millisText(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
 // Opens the storage, serves Admin and the role until a stop signal or a
@@ -217,8 +231,14 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
     kj::AsyncIoContext io = kj::setupAsyncIo();
 
     ReplicationLog replicationLog(logger);  // outlives the storage that calls it
+    DataLock dataLock;                      // held until the storage has closed
     std::unique_ptr<SiteStorage> storage;
     if (site.utility != nullptr) {
+      // One instance per data folder, before anything in it is opened.
+      if (std::string why; !dataLock.acquire(options.dataRoot, &why)) {
+        logger.error("data-locked", {{"data", options.dataRoot.string()}, {"reason", why}});
+        return kExitFailure;
+      }
       notifier.status("opening storage in " + options.dataRoot.string());
       SiteStorageOptions storageOptions;
       storageOptions.dataRoot = options.dataRoot;
@@ -276,6 +296,7 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
     FatalTaskHandler fatal(logger, kj::mv(stopOnFailure.fulfiller));
     auto tasks = kj::heap<kj::TaskSet>(fatal);
     tasks->add(server->listen(*listener));
+    if (storage != nullptr) tasks->add(watchStorage(io.provider->getTimer(), *storage));
 
     if (auto interval = notifier.watchdogInterval()) {
       notifier.watchdog();

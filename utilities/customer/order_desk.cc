@@ -31,6 +31,10 @@ OrderError fromStorage(const bdb::Status& status) {
     case bdb::Status::Code::kUnavailable:
     case bdb::Status::Code::kConflict:
       return error(ErrorCode::UNAVAILABLE, status.message() + "; retry shortly");
+    case bdb::Status::Code::kDiskFull:
+      return error(
+          ErrorCode::UNAVAILABLE,
+          "this utility's disk is full; the order was not accepted (" + status.message() + ")");
     default:
       return error(ErrorCode::INTERNAL, status.toString());
   }

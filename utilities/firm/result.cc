@@ -14,6 +14,7 @@ Error Error::fromStorage(bdb::Status status) {
     case bdb::Status::Code::kReplicaInitialising:
     case bdb::Status::Code::kUnavailable:
     case bdb::Status::Code::kConflict:
+    case bdb::Status::Code::kDiskFull:
       code = idl::ErrorCode::UNAVAILABLE;
       break;
     case bdb::Status::Code::kOk:
