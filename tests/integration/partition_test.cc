@@ -13,10 +13,10 @@
 //    cf2's view of cf1's group stays behind. An order placed at cf2 meanwhile
 //    reaches no replica: it is refused with NOT_REPLICATED. (Under a
 //    partition that drops packets, repmgr still counts its connections as
-//    up, so the owner commits before it learns no one acknowledged: the
-//    refused order stays committed at cf2, replicates once healed and is
-//    routed and filled like any other. The test prints its fate and checks
-//    only that both utilities agree on it; see docs/decisions.md.)
+//    up, so the owner commits before it learns no one acknowledged: cf2
+//    withdraws the refused order at once with a cancel request, and once
+//    healed ss1 closes it as cancelled without sending it. The test checks
+//    that both utilities end up listing it cancelled with nothing filled.)
 // 3. Healed, cf2 converges: the same status as cf1 for every order.
 // 4. Delay 20 ms and loss 2% on every host's firm-side link (tc netem; where
 //    the kernel has no netem, loss alone by an nft random drop, and the test
@@ -328,6 +328,14 @@ TEST_F(PartitionTest, Cf2CutOffThenHealedConvergesAndDelayAndLossStillFill) {
                          "/usr/sbin/nft", "delete", "table", "inet", "impair"});
   }
   reportRefused("at the end");
+  // Refused means it never went to market: withdrawn, closed unrouted.
+  for (const char* id : {"cf1", "cf2"}) {
+    EXPECT_NE(
+        refusedFate_[id].find(" " + std::to_string(static_cast<int>(idl::OrderState::CANCELLED)) +
+                              " filled 0 "),
+        std::string::npos)
+        << id << " lists the refused order as " << refusedFate_[id];
+  }
   EXPECT_EQ(refusedFate_["cf1"], refusedFate_["cf2"]) << "the refused order differs";
   std::printf("%zu orders in all, seed %u\n", orders_.size(), seed_);
 }

@@ -239,6 +239,10 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
     }
     return tables::kClientOrders.put(txn, clientKey, message);
   });
+  if (s.code() == bdb::Status::Code::kNotReplicated && !retried) {
+    rememberOpen(account, order.getId().cStr());  // its reservation holds until it is closed
+    return withdraw(account, order.asReader(), s);
+  }
   if (!s.isOk()) return fromStorage(s);
   if (retried) {
     if (!sameTerms(retried->reader(), request)) return reusedClientOrderId(retried->reader());
@@ -338,13 +342,21 @@ Outcome<std::string> OrderDesk::cancel(std::string_view account, std::string_vie
     return error(ErrorCode::TOO_LATE, "order " + std::string(orderId) + " is already " +
                                           std::string(stateName(order.status.state)));
   }
+  std::string id;
+  bdb::Status s = writeCancel(account, orderId, order.order->getStreet().cStr(), &id);
+  if (!s.isOk()) return fromStorage(s);
+  return id;
+}
+
+bdb::Status OrderDesk::writeCancel(std::string_view account, std::string_view orderId,
+                                   std::string_view street, std::string* cancelId) {
   capnp::MallocMessageBuilder message;
   auto cancel = message.initRoot<idl::CancelRequest>();
   cancel.setOrderId(std::string(orderId));
   cancel.setAccount(std::string(account));
-  cancel.setStreet(order.order->getStreet());
-  std::string id;
-  bdb::Status s = storage_.owned().write([&](bdb::WriteTxn& txn) {
+  cancel.setStreet(std::string(street));
+  std::string& id = *cancelId;
+  return storage_.owned().write([&](bdb::WriteTxn& txn) {
     if (bdb::Status allocated = common::allocateId(txn, storage_.site().id, &id);
         !allocated.isOk()) {
       return allocated;
@@ -353,8 +365,26 @@ Outcome<std::string> OrderDesk::cancel(std::string_view account, std::string_vie
     cancel.setRequestedAtNanos(clock_());
     return tables::kCancels.put(txn, bdb::Key().add(orderId).add(id), message);
   });
-  if (!s.isOk()) return fromStorage(s);
-  return id;
+}
+
+OrderError OrderDesk::withdraw(std::string_view account, idl::Order::Reader order,
+                               const bdb::Status& notReplicated) {
+  const std::string orderId = order.getId();
+  std::string cancelId;
+  bdb::Status s = writeCancel(account, orderId, order.getStreet().cStr(), &cancelId);
+  if (s.isOk() || s.code() == bdb::Status::Code::kNotReplicated) {
+    return error(ErrorCode::NOT_REPLICATED,
+                 "no second site acknowledged order " + orderId + " in time (" +
+                     notReplicated.message() + "), so it was not accepted: it is withdrawn (" +
+                     cancelId +
+                     ") and will not go to market; place it again, with a new client "
+                     "order id, once the utility is healthy");
+  }
+  return error(ErrorCode::NOT_REPLICATED,
+               "no second site acknowledged order " + orderId + " in time (" +
+                   notReplicated.message() + ") and it could not be withdrawn (" + s.toString() +
+                   "): it may still go to market; check its status and cancel it before placing "
+                   "it again");
 }
 
 bdb::Status OrderDesk::ownOpenIds(std::string_view account, std::vector<std::string>* ids) {

@@ -6,7 +6,9 @@
 //   replica, runs the pre-trade checks (buying power, limits), and writes the
 //   order to this utility's own group; it returns once the commit is durable
 //   and acknowledged by a replica. A retried client order id returns the
-//   original order (at this utility, or at any other once replicated).
+//   original order (at this utility, or at any other once replicated). An
+//   order no replica acknowledged in time is refused (NOT_REPLICATED) and
+//   withdrawn by a cancel request, so that it never goes to market.
 // - cancel: works for an order placed at any customer utility: it writes a
 //   cancel request to this utility's own group.
 // - status/list: derived from the local replicas (order_state.h).
@@ -82,6 +84,14 @@ class OrderDesk {
   std::optional<bdb::Record<idl::Order>> findRetry(std::string_view account,
                                                    std::string_view clientOrderId);
   Outcome<OrderView> view(bdb::Record<idl::Order> order);
+  // Records a cancel request for `orderId` in this utility's group.
+  bdb::Status writeCancel(std::string_view account, std::string_view orderId,
+                          std::string_view street, std::string* cancelId);
+  // An order committed here that no replica acknowledged is not accepted:
+  // a cancel request recorded at once withdraws it (the street utility
+  // closes an order cancelled before it was routed, never sending it).
+  OrderError withdraw(std::string_view account, idl::Order::Reader order,
+                      const bdb::Status& notReplicated);
   // The ids of the account's orders in this utility's own group not yet seen
   // final, in id order.
   bdb::Status ownOpenIds(std::string_view account, std::vector<std::string>* ids);

@@ -80,6 +80,26 @@ bool OrderRouter::route(idl::Order::Reader order) {
     logger_.warning("order-rejected", {{"order", orderId}, {"venue", venue}});
     return true;
   }
+  // Cancelled before it was routed (a customer utility withdrew an order no
+  // replica acknowledged, or the customer cancelled first): closed here,
+  // never sent.
+  auto cancelled = recorder_.firstCancel(orderId);
+  if (auto* error = std::get_if<RecordError>(&cancelled)) {
+    logger_.warning("route-failed", {{"order", orderId}, {"reason", error->toString()}});
+    return false;
+  }
+  if (const auto& cancelId = std::get<std::optional<std::string>>(cancelled)) {
+    auto closed = recorder_.recordClosure(order, {.venueExecId = site_.id + ":unrouted:" + orderId,
+                                                  .reason = idl::Closure::Reason::CANCELLED,
+                                                  .cancelRequestId = *cancelId});
+    if (auto* error = std::get_if<RecordError>(&closed)) {
+      logger_.warning("close-failed", {{"order", orderId}, {"reason", error->toString()}});
+      return false;
+    }
+    if (bus_ != nullptr) bus_->announce(std::get<0>(closed).record.reader());
+    logger_.info("order-cancelled-before-routing", {{"order", orderId}, {"cancel", *cancelId}});
+    return true;
+  }
   auto routed = recorder_.recordRoute(order, orderId);
   if (auto* error = std::get_if<RecordError>(&routed)) {
     // NotReplicated: durable here, so it is routed; anything else is retried.

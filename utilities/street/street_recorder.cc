@@ -166,6 +166,24 @@ Outcome<bool> StreetRecorder::hasCancel(std::string_view orderId, std::string_vi
   return true;
 }
 
+Outcome<std::optional<std::string>> StreetRecorder::firstCancel(std::string_view orderId) {
+  std::optional<std::string> first;
+  for (const CustomerGroup& customer : customers_) {
+    bdb::Status s = bdb::retryOnConflict([&] {
+      return tables::kCancels.scanPrefix(*customer.group, bdb::Key::of(orderId),
+                                         [&](idl::CancelRequest::Reader request) {
+                                           first = request.getId().cStr();
+                                           return false;
+                                         });
+    });
+    if (!s.isOk()) {
+      return fromStorage(std::move(s), "reading the cancels of " + std::string(orderId));
+    }
+    if (first) break;
+  }
+  return first;
+}
+
 std::optional<RecordError> StreetRecorder::checkOrder(idl::Order::Reader order) const {
   const std::string_view id = order.getId().cStr();
   if (!isIdText(id, kMaxId) || id.size() != order.getId().size()) {

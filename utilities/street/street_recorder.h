@@ -156,6 +156,9 @@ class StreetRecorder {
   // Whether the cancel request has replicated here from the customer
   // utility that took it.
   [[nodiscard]] Outcome<bool> hasCancel(std::string_view orderId, std::string_view cancelId);
+  // The first cancel request for the order at any customer utility here,
+  // if there is one.
+  [[nodiscard]] Outcome<std::optional<std::string>> firstCancel(std::string_view orderId);
 
   [[nodiscard]] Outcome<Recorded<idl::Route>> recordRoute(idl::Order::Reader order,
                                                           std::string_view fixClOrdId);
