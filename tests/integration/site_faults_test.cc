@@ -277,14 +277,19 @@ TEST_F(SiteFaultsTest, ADiskFullAtOneUtilityRefusesItsOrdersUntilSpaceReturns) {
   // Space returns. cf1's own group refused writes before the disk was full,
   // but its replicas of the other groups could not apply what cf2 and the
   // firm wrote meanwhile: Berkeley DB panicked them, and cf1 stopped (exit 1)
-  // for its supervisor to restart it; recovery runs at the restart.
+  // for its supervisor to restart it; recovery runs at the restart. On a
+  // full tmpfs a region page Berkeley DB touches first may have no memory
+  // behind it: the kernel's SIGBUS ends cf1 instead, with the same recovery
+  // at the restart (docs/decisions.md).
   disk.unfill();
   const std::optional<int> exited = deployment_.process("cf1").wait(10s);
   std::cout << "cf1 " << (exited ? "stopped with " + std::to_string(*exited) : "kept running")
             << " while its disk was full\n";
   if (exited) {
-    EXPECT_EQ(*exited, 1);
-    EXPECT_NE(deployment_.log("cf1").find("storage-panic"), std::string::npos);
+    EXPECT_TRUE(*exited == 1 || *exited == 128 + SIGBUS) << *exited;
+    if (*exited == 1) {
+      EXPECT_NE(deployment_.log("cf1").find("storage-panic"), std::string::npos);
+    }
     gateways_.erase("cf1");
     admin_.erase("cf1");
     deployment_.start("utilities/customer/triad-customerd", "cf1");
