@@ -8,7 +8,9 @@
 //   - ss1 after an order is in QuickFIX's store but before it is sent;
 //   - ss1 after an execution report arrived but before it is recorded;
 //   - the firm part-way through a pass of bookings;
-//   - the firm bus's broker (kill -9 from outside).
+//   - the firm bus's broker (kill -9 from outside);
+// and ss1 stopped (SIGSTOP) for seconds while orders arrive, a slow
+// subscriber of the firm bus.
 // It is restarted without the option, the customer retries what it was not
 // answered for with the same client order id, and then every order must be
 // filled exactly once (its filled quantity equal to its quantity at every
@@ -309,6 +311,17 @@ TEST_F(CrashRecoveryTest, EveryDaemonKilledAtItsMomentLosesNothingAndBooksNothin
   retryUnanswered();
   expectAllFilled("firm.mid-batch");
   expectInvariants("firm.mid-batch");
+
+  // ---- a slow subscriber: ss1 stopped (SIGSTOP) while orders arrive ----
+  // Its bus messages wait in the broker and the sockets; when it runs again
+  // it routes everything, from the bus or from its catch-up scans.
+  deployment_.process("ss1").kill(SIGSTOP);
+  for (int i = 0; i < 6; ++i) placeAndRemember(i % 2 ? "cf2" : "cf3", "slow-" + std::to_string(i));
+  std::this_thread::sleep_for(3s);
+  deployment_.process("ss1").kill(SIGCONT);
+  retryUnanswered();
+  expectAllFilled("slow subscriber");
+  expectInvariants("slow subscriber");
 
   // ---- the firm bus's broker, kill -9 from outside, orders flowing ----
   for (int i = 0; i < 2; ++i) placeAndRemember("cf1", "broker-before-" + std::to_string(i));
