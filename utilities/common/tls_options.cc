@@ -108,6 +108,23 @@ std::optional<TlsClientFiles> tlsClientFilesFrom(const po::variables_map& variab
   return files;
 }
 
+namespace {
+
+// The context for `options` (it takes its own references to the key and
+// the certificates); a key that does not suit its certificate names both.
+kj::Own<kj::TlsContext> contextOf(kj::TlsContext::Options options, const std::string& keyFile,
+                                  const std::string& certificateFile) {
+  kj::Own<kj::TlsContext> context;
+  KJ_IF_MAYBE (failed, kj::runCatchingExceptions(
+                           [&] { context = kj::heap<kj::TlsContext>(kj::mv(options)); })) {
+    KJ_FAIL_REQUIRE("the TLS key does not suit the certificate", keyFile, certificateFile,
+                    failed->getDescription());
+  }
+  return context;
+}
+
+}  // namespace
+
 kj::Own<kj::TlsContext> makeServerTls(const TlsServerFiles& files) {
   kj::TlsKeypair keypair{parsePem<kj::TlsPrivateKey>(files.privateKey, "--tls-key"),
                          parsePem<kj::TlsCertificate>(files.certificate, "--tls-cert")};
@@ -119,14 +136,7 @@ kj::Own<kj::TlsContext> makeServerTls(const TlsServerFiles& files) {
     options.trustedCertificates = clientCas;
     options.verifyClients = true;
   }
-  // The context takes its own references to the key and the certificates.
-  kj::Own<kj::TlsContext> context;
-  KJ_IF_MAYBE (failed, kj::runCatchingExceptions(
-                           [&] { context = kj::heap<kj::TlsContext>(kj::mv(options)); })) {
-    KJ_FAIL_REQUIRE("the TLS key does not suit the certificate", files.privateKey,
-                    files.certificate, failed->getDescription());
-  }
-  return context;
+  return contextOf(kj::mv(options), files.privateKey, files.certificate);
 }
 
 kj::Own<kj::TlsContext> makeClientTls(const TlsClientFiles& files) {
@@ -139,13 +149,7 @@ kj::Own<kj::TlsContext> makeClientTls(const TlsClientFiles& files) {
                              parsePem<kj::TlsCertificate>(files.certificate, "--tls-cert")};
     options.defaultKeypair = KJ_ASSERT_NONNULL(keypair);
   }
-  kj::Own<kj::TlsContext> context;
-  KJ_IF_MAYBE (failed, kj::runCatchingExceptions(
-                           [&] { context = kj::heap<kj::TlsContext>(kj::mv(options)); })) {
-    KJ_FAIL_REQUIRE("the TLS key does not suit the certificate", files.privateKey,
-                    files.certificate, failed->getDescription());
-  }
-  return context;
+  return contextOf(kj::mv(options), files.privateKey, files.certificate);
 }
 
 GatewayDialer GatewayDialer::fromFiles(const std::optional<TlsClientFiles>& files) {

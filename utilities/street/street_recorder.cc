@@ -412,6 +412,22 @@ Outcome<Recorded<idl::Closure>> StreetRecorder::recordClosure(idl::Order::Reader
 
 // ---- Catch-up ----
 
+// Whether this group holds an order rejection or a closure for the order.
+// Runs inside a read retried on lock conflicts.
+bdb::Status StreetRecorder::readClosed(const bdb::Key& key, bool* closed) {
+  *closed = false;
+  bdb::Status read =
+      tables::kRejects.scanPrefix(storage_.owned(), key, [&](idl::Reject::Reader reject) {
+        *closed = reject.getKind() == idl::Reject::Kind::ORDER_REJECTED;
+        return !*closed;
+      });
+  if (!read.isOk() || *closed) return read;
+  return tables::kClosures.scanPrefix(storage_.owned(), key, [&](idl::Closure::Reader) {
+    *closed = true;
+    return false;
+  });
+}
+
 Outcome<bool> StreetRecorder::isAnswered(std::string_view orderId) {
   const bdb::Key key = bdb::Key::of(orderId);
   bool answered = false;
@@ -420,15 +436,7 @@ Outcome<bool> StreetRecorder::isAnswered(std::string_view orderId) {
     bdb::Status read = tables::kRoutes.get(storage_.owned(), key, &route);
     answered = read.isOk();
     if (answered || !read.isNotFound()) return answered ? bdb::Status::ok() : read;
-    read = tables::kRejects.scanPrefix(storage_.owned(), key, [&](idl::Reject::Reader reject) {
-      answered = reject.getKind() == idl::Reject::Kind::ORDER_REJECTED;
-      return !answered;
-    });
-    if (!read.isOk() || answered) return read;
-    return tables::kClosures.scanPrefix(storage_.owned(), key, [&](idl::Closure::Reader) {
-      answered = true;
-      return false;
-    });
+    return readClosed(key, &answered);
   });
   if (!s.isOk()) return fromStorage(std::move(s), "reading the answers to " + std::string(orderId));
   return answered;
@@ -437,19 +445,7 @@ Outcome<bool> StreetRecorder::isAnswered(std::string_view orderId) {
 Outcome<bool> StreetRecorder::isFinished(std::string_view orderId, int64_t quantity) {
   const bdb::Key key = bdb::Key::of(orderId);
   bool finished = false;
-  bdb::Status s = bdb::retryOnConflict([&] {
-    finished = false;
-    bdb::Status read =
-        tables::kRejects.scanPrefix(storage_.owned(), key, [&](idl::Reject::Reader reject) {
-          finished = reject.getKind() == idl::Reject::Kind::ORDER_REJECTED;
-          return !finished;
-        });
-    if (!read.isOk() || finished) return read;
-    return tables::kClosures.scanPrefix(storage_.owned(), key, [&](idl::Closure::Reader) {
-      finished = true;
-      return false;
-    });
-  });
+  bdb::Status s = bdb::retryOnConflict([&] { return readClosed(key, &finished); });
   if (!s.isOk()) return fromStorage(std::move(s), "reading the answers to " + std::string(orderId));
   if (finished) return true;
   Outcome<int64_t> filled = filledQuantity(orderId);

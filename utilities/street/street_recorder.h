@@ -204,6 +204,7 @@ class StreetRecorder {
   Outcome<int64_t> filledQuantity(std::string_view orderId);
   // Whether this group holds a Route, an order rejection or a closure for it.
   Outcome<bool> isAnswered(std::string_view orderId);
+  bdb::Status readClosed(const bdb::Key& key, bool* closed);
   // Whether a closure, an order rejection or fills of `quantity` finished it.
   Outcome<bool> isFinished(std::string_view orderId, int64_t quantity);
   Outcome<bool> isCancelAnswered(std::string_view orderId, std::string_view cancelId);
