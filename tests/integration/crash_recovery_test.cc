@@ -174,8 +174,12 @@ class CrashRecoveryTest : public ::testing::Test {
           EXPECT_LE(status.getFilledQuantity(), status.getOrder().getQuantity())
               << phase << ": " << status.getOrder().getId().cStr() << " overfilled at " << id;
         }
-        // Every order the customer was answered for, and no other.
-        EXPECT_EQ(byId.size(), placed_.size()) << phase << " at " << id;
+        // Every order the customer was answered for, and no other (once
+        // replication has caught up: an order just placed may be missing).
+        if (byId.size() != placed_.size()) {
+          waiting += " " + std::string(id) + " lists " + std::to_string(byId.size()) + " of " +
+                     std::to_string(placed_.size()) + " orders;";
+        }
         for (const auto& [clientId, orderId] : placed_) {
           auto found = byId.find(orderId);
           if (found == byId.end() || found->second.first != idl::OrderState::FILLED ||
