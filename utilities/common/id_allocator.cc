@@ -2,6 +2,7 @@
 
 #include <capnp/message.h>
 
+#include <charconv>
 #include <cstdio>
 
 #include "idl/records.capnp.h"
@@ -9,9 +10,22 @@
 namespace triad::common {
 namespace {
 constexpr std::string_view kMetaTable = "_meta";
+
+bdb::Status readCounter(bdb::OwnershipGroup& group, std::string_view name, uint64_t* value) {
+  bdb::Value current;
+  bdb::Status s = group.get(kMetaTable, bdb::Key::of(name), &current);
+  if (s.isNotFound()) {
+    *value = 0;
+    return bdb::Status::ok();
+  }
+  if (s.isOk()) *value = current.as<idl::Counter>().getValue();
+  return s;
 }
 
-bdb::Status allocateId(bdb::WriteTxn& txn, std::string_view owner, std::string* id) {
+}  // namespace
+
+bdb::Status allocateId(bdb::WriteTxn& txn, std::string_view owner, std::string* id,
+                       uint64_t* sequence) {
   const bdb::Key key = bdb::Key::of("ids");
   uint64_t value = 0;
   bdb::Value current;
@@ -27,7 +41,12 @@ bdb::Status allocateId(bdb::WriteTxn& txn, std::string_view owner, std::string* 
   char digits[32];
   std::snprintf(digits, sizeof digits, "%09llu", static_cast<unsigned long long>(value));
   *id = std::string(owner) + "-" + digits;
+  if (sequence != nullptr) *sequence = value;
   return bdb::Status::ok();
+}
+
+bdb::Status lastAllocated(bdb::OwnershipGroup& group, uint64_t* sequence) {
+  return readCounter(group, "ids", sequence);
 }
 
 std::string_view ownerOf(std::string_view id) {
@@ -37,6 +56,25 @@ std::string_view ownerOf(std::string_view id) {
     if (c < '0' || c > '9') return {};
   }
   return id.substr(0, dash);
+}
+
+std::optional<uint64_t> sequenceOf(std::string_view id) {
+  if (ownerOf(id).empty()) return std::nullopt;
+  const std::string_view digits = id.substr(id.rfind('-') + 1);
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return value;
+}
+
+bdb::Status recordReleasedThrough(bdb::WriteTxn& txn, uint64_t sequence) {
+  capnp::MallocMessageBuilder message(8);
+  message.initRoot<idl::Counter>().setValue(sequence);
+  return txn.put(kMetaTable, bdb::Key::of("released"), message);
+}
+
+bdb::Status releasedThrough(bdb::OwnershipGroup& group, uint64_t* sequence) {
+  return readCounter(group, "released", sequence);
 }
 
 }  // namespace triad::common

@@ -9,6 +9,9 @@ namespace triad::customer {
 
 // Blocking storage work runs on this many threads per utility.
 constexpr size_t kWorkerThreads = 32;
+// How often the release mark moves: the delay before a street utility
+// routes an order whose announcement it missed.
+constexpr kj::Duration kReleaseInterval = 100 * kj::MILLISECONDS;
 
 CustomerRole::CustomerRole(common::DaemonContext& context)
     : DaemonRole(context),
@@ -35,6 +38,7 @@ kj::Promise<void> CustomerRole::start() {
   listenToBuses();
   tasks_.add(watchHub_.run());
   tasks_.add(heartbeatEverySecond());
+  tasks_.add(releaseOrdersEvery(kReleaseInterval));
   auto address = kj::str(site.customerAddress->c_str(), ":", site.gatewayPort);
   return context().io.provider->getNetwork().parseAddress(address).then(
       [this, address = kj::mv(address)](kj::Own<kj::NetworkAddress> parsed) {
@@ -79,6 +83,30 @@ kj::Promise<void> CustomerRole::heartbeatEverySecond() {
     service_.heartbeat();
     return heartbeatEverySecond();
   });
+}
+
+kj::Promise<void> CustomerRole::releaseOrdersEvery(kj::Duration interval) {
+  // The failure travels beside the promise: gcc 12 misreads a kj promise of
+  // a string as maybe uninitialised.
+  auto failure = std::make_shared<std::string>();
+  return service_.offload()
+      .run<bool>([this, failure] {
+        bdb::Status released = service_.desk().release();
+        if (!released.isOk()) *failure = released.toString();
+        return released.isOk();
+      })
+      .then([this, interval, failure](bool) {
+        if (*failure != releaseFailure_) {
+          if (failure->empty()) {
+            context().logger.info("orders-released-again", {});
+          } else {
+            context().logger.warning("orders-not-released", {{"reason", *failure}});
+          }
+          releaseFailure_ = std::move(*failure);
+        }
+        return context().io.provider->getTimer().afterDelay(interval);
+      })
+      .then([this, interval] { return releaseOrdersEvery(interval); });
 }
 
 kj::Own<common::AdminServer> CustomerRole::makeAdmin() {

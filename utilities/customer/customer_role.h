@@ -31,6 +31,9 @@ class CustomerRole final : public common::DaemonRole, private kj::TaskSet::Error
   void taskFailed(kj::Exception&& exception) override;
   void listenToBuses();
   kj::Promise<void> heartbeatEverySecond();
+  // Records the order desk's release mark (order_desk.h) now and then, on a
+  // pool thread: the street utilities route unannounced orders by it.
+  kj::Promise<void> releaseOrdersEvery(kj::Duration interval);
 
   CustomerService service_;
   WatchHub watchHub_;
@@ -39,6 +42,7 @@ class CustomerRole final : public common::DaemonRole, private kj::TaskSet::Error
   std::unique_ptr<common::BusDoorbell> customerBus_;
   kj::Maybe<kj::Own<kj::TlsContext>> gatewayTls_;  // until the listener takes it
   kj::Own<GatewayListener> gateway_;
+  std::string releaseFailure_;  // the last failure logged, logged again only if it changes
   kj::TaskSet tasks_;
 };
 

@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "utilities/common/echo.h"
@@ -216,6 +217,7 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
   const std::string& self = storage_.site().id;
   const bdb::Key clientKey = bdb::Key().add(account).add(clientOrderId);
   std::optional<bdb::Record<idl::Order>> retried;
+  Undecided undecided(*this);  // until this call returns, withdrawal included
   bdb::Status s = storage_.owned().write([&](bdb::WriteTxn& txn) {
     // Checked again inside the transaction: two retries racing at this
     // utility are serialised by the group's single writer. (This may run
@@ -229,9 +231,11 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
     }
     if (!found.isNotFound()) return found;
     std::string id;
-    if (bdb::Status allocated = common::allocateId(txn, self, &id); !allocated.isOk()) {
+    uint64_t sequence = 0;
+    if (bdb::Status allocated = common::allocateId(txn, self, &id, &sequence); !allocated.isOk()) {
       return allocated;
     }
+    undecided.allocated(sequence);
     order.setId(id);
     order.setPlacedAtNanos(clock_());
     if (bdb::Status put = tables::kOrders.put(txn, bdb::Key::of(id), message); !put.isOk()) {
@@ -385,6 +389,41 @@ OrderError OrderDesk::withdraw(std::string_view account, idl::Order::Reader orde
                    notReplicated.message() + ") and it could not be withdrawn (" + s.toString() +
                    "): it may still go to market; check its status and cancel it before placing "
                    "it again");
+}
+
+OrderDesk::Undecided::~Undecided() {
+  if (!sequence_) return;
+  std::lock_guard lock(desk_.undecidedMutex_);
+  desk_.undecided_.erase(desk_.undecided_.find(*sequence_));
+}
+
+void OrderDesk::Undecided::allocated(uint64_t sequence) {
+  std::lock_guard lock(desk_.undecidedMutex_);
+  if (sequence_) desk_.undecided_.erase(desk_.undecided_.find(*sequence_));
+  desk_.undecided_.insert(sequence);
+  sequence_ = sequence;
+}
+
+bdb::Status OrderDesk::release() {
+  // The committed counter first, then what is undecided: an order at or
+  // below the counter registered itself before its commit, so it is either
+  // still undecided or decided; one allocated later is above the counter.
+  uint64_t allocated = 0;
+  if (bdb::Status s = common::lastAllocated(storage_.owned(), &allocated); !s.isOk()) return s;
+  uint64_t mark = allocated;
+  {
+    std::lock_guard lock(undecidedMutex_);
+    if (!undecided_.empty()) mark = std::min(mark, *undecided_.begin() - 1);
+    if (mark <= released_) return bdb::Status::ok();
+  }
+  bdb::Status s = storage_.owned().write(
+      [&](bdb::WriteTxn& txn) { return common::recordReleasedThrough(txn, mark); });
+  // NotReplicated: durable here, and behind every cancel it covers in the
+  // log, so a replica that receives it has received them too.
+  if (!s.isOk() && s.code() != bdb::Status::Code::kNotReplicated) return s;
+  std::lock_guard lock(undecidedMutex_);
+  released_ = std::max(released_, mark);
+  return bdb::Status::ok();
 }
 
 bdb::Status OrderDesk::ownOpenIds(std::string_view account, std::vector<std::string>* ids) {

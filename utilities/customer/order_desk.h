@@ -9,6 +9,10 @@
 //   original order (at this utility, or at any other once replicated). An
 //   order no replica acknowledged in time is refused (NOT_REPLICATED) and
 //   withdrawn by a cancel request, so that it never goes to market.
+// - release: records the group's release mark (id_allocator.h): the highest
+//   sequence through which every order placed here has been decided. A
+//   street utility routes an order nobody announced to it only once the mark
+//   covers it, so it sees a withdrawn order's cancel request first.
 // - cancel: works for an order placed at any customer utility: it writes a
 //   cancel request to this utility's own group.
 // - status/list: derived from the local replicas (order_state.h).
@@ -78,6 +82,12 @@ class OrderDesk {
   // that the check does not scan the account's history here either.
   Outcome<std::vector<OrderView>> list(std::string_view account, bool openOnly);
 
+  // Advances the release mark past every order decided since the last call
+  // (writing nothing if none was). One caller at a time; a customer utility
+  // calls it a few times a second, and once at start-up, which releases the
+  // orders of an earlier run that ended before answering them.
+  bdb::Status release();
+
  private:
   std::optional<OrderError> validate(idl::OrderRequest::Reader request) const;
   std::optional<OrderError> checkTradable(std::string_view symbol, idl::VenueRoute::Builder route);
@@ -98,6 +108,23 @@ class OrderDesk {
   void rememberOpen(std::string_view account, const std::string& orderId);
   void forgetOpen(std::string_view account, const std::string& orderId);
 
+  // An order being placed whose fate (accepted, or withdrawn) is not yet
+  // decided: registered inside its write, before the commit, so that
+  // release() never passes it; forgotten once place() has decided.
+  class Undecided {
+   public:
+    explicit Undecided(OrderDesk& desk) : desk_(desk) {}
+    ~Undecided();
+    Undecided(const Undecided&) = delete;
+    Undecided& operator=(const Undecided&) = delete;
+    // Called by each run of the write (a retried run allocates again).
+    void allocated(uint64_t sequence);
+
+   private:
+    OrderDesk& desk_;
+    std::optional<uint64_t> sequence_;
+  };
+
   const topology::Topology& topology_;
   common::SiteStorage& storage_;
   const Clock clock_;
@@ -114,6 +141,11 @@ class OrderDesk {
   // every order cost its whole history (~1 ms at 1,000 orders).
   std::mutex openMutex_;  // taken before doneMutex_ when both are held
   std::unordered_map<std::string, std::set<std::string>> ownOpen_;
+  // The sequences of the orders being placed (see Undecided), and the last
+  // release mark recorded by release().
+  std::mutex undecidedMutex_;
+  std::multiset<uint64_t> undecided_;
+  uint64_t released_ = 0;
 };
 
 // True for the final states: filled, cancelled, rejected, expired.

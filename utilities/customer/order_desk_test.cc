@@ -12,6 +12,7 @@
 
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_topology.h"
+#include "utilities/common/id_allocator.h"
 #include "utilities/common/tables.h"
 
 namespace triad::customer {
@@ -343,6 +344,42 @@ TEST_F(OrderDeskTest, OpenListKeepsUpWithPlacedAndClosedOrders) {
   Outcome<std::vector<OrderView>> all = cf1.list("acct-11", false);
   ASSERT_TRUE(std::holds_alternative<std::vector<OrderView>>(all));
   EXPECT_EQ(std::get<std::vector<OrderView>>(all).size(), 2u);
+}
+
+TEST_F(OrderDeskTest, ReleaseMarksEveryDecidedOrderAndWritesNothingWhenNoneIs) {
+  OrderDesk cf2 = desk("cf2");
+  capnp::MallocMessageBuilder message;
+  const std::string id = placed(cf2.place("acct-1", "s1", read(request(message, "release-1"))));
+  const std::optional<uint64_t> sequence = common::sequenceOf(id);
+  ASSERT_TRUE(sequence.has_value()) << id;
+
+  ASSERT_TRUE(cf2.release().isOk());
+  uint64_t mark = 0;
+  ASSERT_TRUE(common::releasedThrough(sites_["cf2"]->owned(), &mark).isOk());
+  EXPECT_GE(mark, *sequence);
+  uint64_t allocated = 0;
+  ASSERT_TRUE(common::lastAllocated(sites_["cf2"]->owned(), &allocated).isOk());
+  EXPECT_EQ(mark, allocated);  // nothing was being placed
+
+  // Nothing decided since: nothing is written.
+  const uint64_t before = sites_["cf2"]->owned().commitPosition().sequence;
+  ASSERT_TRUE(cf2.release().isOk());
+  EXPECT_EQ(sites_["cf2"]->owned().commitPosition().sequence, before);
+
+  // The mark replicates: every other site reads it.
+  ASSERT_TRUE(sites_["ss1"]->group("cf2")->waitForCommit(before, 30s));
+  uint64_t atStreet = 0;
+  ASSERT_TRUE(common::releasedThrough(*sites_["ss1"]->group("cf2"), &atStreet).isOk());
+  EXPECT_EQ(atStreet, mark);
+}
+
+TEST(IdSequence, IsTheNumberAfterTheOwner) {
+  EXPECT_EQ(common::sequenceOf("cf2-000000123"), 123u);
+  EXPECT_EQ(common::sequenceOf("a-b-7"), 7u);
+  EXPECT_FALSE(common::sequenceOf("cf2-").has_value());
+  EXPECT_FALSE(common::sequenceOf("cf2-12x").has_value());
+  EXPECT_FALSE(common::sequenceOf("-12").has_value());
+  EXPECT_FALSE(common::sequenceOf("cf2-99999999999999999999999").has_value());
 }
 
 }  // namespace

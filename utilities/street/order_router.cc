@@ -7,6 +7,8 @@ namespace triad::street {
 
 namespace {
 
+constexpr size_t kMaxAnnounced = 100'000;
+
 char fixSide(idl::Side side) { return side == idl::Side::BUY ? '1' : '2'; }
 
 char fixOrdType(idl::OrderType type) { return type == idl::OrderType::MARKET ? '1' : '2'; }
@@ -34,7 +36,12 @@ void OrderRouter::pass() {
   }
   pendingOrders_.clear();
   for (const bdb::Record<idl::Order>& order : std::get<0>(orders)) {
-    if (!route(order.reader())) pendingOrders_.insert(order.reader().getId());
+    const std::string orderId = order.reader().getId();
+    if (!isDecided(orderId) || !route(order.reader())) {
+      pendingOrders_.insert(orderId);
+    } else {
+      announced_.erase(orderId);
+    }
   }
 
   auto cancels = recorder_.unansweredCancels();
@@ -59,6 +66,24 @@ bool OrderRouter::resendUnfinished() {
   logger_.info("unfinished-routes-resent",
                {{"orders", static_cast<int64_t>(std::get<0>(unfinished).size())}});
   return true;
+}
+
+void OrderRouter::announced(std::string orderId) {
+  // An announcement that reaches this utility after its order was routed by
+  // the release mark is never erased by pass(); past the cap the set is
+  // dropped, which costs those orders only the release mark's delay.
+  if (announced_.size() >= kMaxAnnounced) announced_.clear();
+  announced_.insert(std::move(orderId));
+}
+
+bool OrderRouter::isDecided(const std::string& orderId) {
+  if (announced_.count(orderId) != 0) return true;
+  auto released = recorder_.isReleased(orderId);
+  if (auto* error = std::get_if<RecordError>(&released)) {
+    logger_.warning("route-deferred", {{"order", orderId}, {"reason", error->toString()}});
+    return false;
+  }
+  return std::get<bool>(released);
 }
 
 bool OrderRouter::servesVenue(const std::string& venue) const {

@@ -2,7 +2,10 @@
 // routed to it that it has not routed yet go out on their venue's session,
 // and the cancel requests nobody has answered go out once per run.
 //
-//  - an unrouted order: recordRoute (FIX ClOrdID = the order id), then a
+//  - an unrouted order, once its owner has decided it (announced it on the
+//    bus, or released it: StreetRecorder::isReleased): closed unsent if a
+//    cancel request came first (a withdrawal, or the customer's own); else
+//    recordRoute (FIX ClOrdID = the order id), then a
 //    NewOrderSingle on the session of the order's venue. An order for a venue
 //    this street utility does not serve is rejected here, with an ExecID
 //    derived from the order id ("ss1:reject:<order id>").
@@ -46,8 +49,13 @@ class OrderRouter {
       : site_(site), recorder_(recorder), initiator_(initiator), logger_(logger), bus_(bus) {}
 
   void pass();
+  // The order's owner announced it on the bus, which it does only once the
+  // order is accepted: route it without waiting for the owner's release mark.
+  void announced(std::string orderId);
 
  private:
+  // Whether the order's owner has answered it (announced or released).
+  bool isDecided(const std::string& orderId);
   // Whether the order's route is recorded (or it was answered without one).
   bool route(idl::Order::Reader order);
   void requestCancel(idl::CancelRequest::Reader request);
@@ -63,6 +71,7 @@ class OrderRouter {
   StreetBus* bus_;
   std::set<std::string> pendingOrders_;  // orders still unrouted after this pass
   std::set<std::string> sentCancels_;    // cancel request ids sent in this run
+  std::set<std::string> announced_;      // announced orders not yet routed
   bool resent_ = false;                  // resendUnfinished() done in this run
 };
 

@@ -155,6 +155,20 @@ Outcome<bdb::Record<idl::Order>> StreetRecorder::findOrder(std::string_view orde
   return order;
 }
 
+Outcome<bool> StreetRecorder::isReleased(std::string_view orderId) {
+  const topology::Utility* owner = topology_.findUtility(common::ownerOf(orderId));
+  bdb::OwnershipGroup* group = owner != nullptr ? storage_.group(owner->id) : nullptr;
+  const std::optional<uint64_t> sequence = common::sequenceOf(orderId);
+  if (group == nullptr || owner->role != topology::Role::kCustomer || !sequence) {
+    return refused(RecordErrorCode::kUnknownOrder,
+                   "no customer utility here owns order " + std::string(orderId));
+  }
+  uint64_t mark = 0;
+  bdb::Status s = common::releasedThrough(*group, &mark);
+  if (!s.isOk()) return fromStorage(std::move(s), "reading the release mark of " + owner->id);
+  return *sequence <= mark;
+}
+
 Outcome<bool> StreetRecorder::hasCancel(std::string_view orderId, std::string_view cancelId) {
   const topology::Utility* owner = topology_.findUtility(common::ownerOf(cancelId));
   bdb::OwnershipGroup* group = owner != nullptr ? storage_.group(owner->id) : nullptr;

@@ -159,6 +159,10 @@ class StreetRecorder {
   // The first cancel request for the order at any customer utility here,
   // if there is one.
   [[nodiscard]] Outcome<std::optional<std::string>> firstCancel(std::string_view orderId);
+  // Whether the order's owner has released it (its release mark here covers
+  // the order, id_allocator.h): decided, so that a withdrawal, if any, is
+  // here too.
+  [[nodiscard]] Outcome<bool> isReleased(std::string_view orderId);
 
   [[nodiscard]] Outcome<Recorded<idl::Route>> recordRoute(idl::Order::Reader order,
                                                           std::string_view fixClOrdId);

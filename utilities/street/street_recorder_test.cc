@@ -504,5 +504,26 @@ TEST_F(StreetRecorderTest, CatchUpSkipsGroupsThatHaveNotMoved) {
   EXPECT_EQ(stats.orders.skipped, 3u);
 }
 
+TEST_F(StreetRecorderTest, AnOrderIsReleasedOnceItsOwnerHasDecidedIt) {
+  const std::string first = place("cf1", "release-1");
+  ASSERT_NO_FATAL_FAILURE(catchUp("ss1", "cf1"));
+  StreetRecorder ss1 = recorder("ss1");
+  // Nothing has released it yet: the street would hold it.
+  EXPECT_FALSE(must(ss1.isReleased(first)));
+
+  ASSERT_TRUE(desk("cf1").release().isOk());
+  ASSERT_NO_FATAL_FAILURE(catchUp("ss1", "cf1"));
+  EXPECT_TRUE(must(ss1.isReleased(first)));
+
+  // A later order is not covered by the mark written before it.
+  const std::string second = place("cf1", "release-2");
+  ASSERT_NO_FATAL_FAILURE(catchUp("ss1", "cf1"));
+  EXPECT_FALSE(must(ss1.isReleased(second)));
+  EXPECT_TRUE(must(ss1.isReleased(first)));
+
+  EXPECT_EQ(refusal(ss1.isReleased("cf1-x")).code, RecordErrorCode::kUnknownOrder);
+  EXPECT_EQ(refusal(ss1.isReleased("ss1-000000001")).code, RecordErrorCode::kUnknownOrder);
+}
+
 }  // namespace
 }  // namespace triad::street

@@ -89,6 +89,7 @@ void StreetRole::onBusMessage(const brokers::BusMessage& message) {
   const kj::TimePoint now = context().io.provider->getTimer().now();
   idl::Envelope::Record::Reader record = message.envelope().getRecord();
   if (record.isOrder()) {
+    router_->announced(record.getOrder().getId());
     awaited_.push_back({record.getOrder().getId(), "", now});
   } else if (record.isCancelRequest()) {
     awaited_.push_back(
