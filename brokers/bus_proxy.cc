@@ -34,6 +34,12 @@ BusProxy::BusProxy(Key, zmq::context_t& context, Options options)
   // Also frees the queue of a subscriber that vanished without closing.
   enableHeartbeats(frontend_);
   enableHeartbeats(backend_);
+  if (options.curve) {
+    authenticator_ = std::make_unique<CurveAuthenticator>(context, options.curve->allowedClients,
+                                                          std::move(options.onRefused));
+    applyCurve(frontend_, *options.curve);
+    applyCurve(backend_, *options.curve);
+  }
 }
 
 std::variant<std::unique_ptr<BusProxy>, BusProxyError> BusProxy::start(

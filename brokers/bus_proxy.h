@@ -23,6 +23,8 @@
 #include <thread>
 #include <variant>
 
+#include "brokers/bus_curve.h"
+
 namespace triad::brokers {
 
 // Why a proxy could not start, in words an operator can act on.
@@ -46,6 +48,11 @@ class BusProxy {
 
   struct Options {
     int highWaterMark = kDefaultHighWaterMark;
+    // CURVE on both endpoints (bus_curve.h): only the allowed clients get in.
+    // The proxy then runs the context's ZAP handler, so a context can hold
+    // only one CURVE proxy.
+    std::optional<CurveServer> curve;
+    CurveAuthenticator::RefusalFn onRefused;  // each client refused, if set
   };
 
   // Counters kept by ZeroMQ's proxy since start(). ZeroMQ 4.3 counts whole
@@ -88,12 +95,17 @@ class BusProxy {
   // not answer within a second.
   [[nodiscard]] std::optional<Statistics> statistics();
 
+  // Clients refused by CURVE since start() (0 without CURVE).
+  uint64_t curveRefusals() const { return authenticator_ ? authenticator_->refused() : 0; }
+
   // Tells the proxy thread to TERMINATE and joins it. Idempotent.
   void stop();
 
  private:
   void run();
 
+  // First, so that it outlives the sockets whose handshakes it answers.
+  std::unique_ptr<CurveAuthenticator> authenticator_;
   zmq::socket_t frontend_;  // XSUB, used by thread_ only once it runs
   zmq::socket_t backend_;   // XPUB, used by thread_ only once it runs
   zmq::socket_t control_;   // PAIR, the proxy thread's end

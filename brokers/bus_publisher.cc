@@ -32,6 +32,7 @@ BusPublisher::BusPublisher(zmq::context_t& context, const std::string& endpoint,
   // and recover from the replicas, at once.
   socket_.set(zmq::sockopt::immediate, true);
   enableHeartbeats(socket_);
+  if (options.curve) applyCurve(socket_, *options.curve);
   socket_.connect(endpoint);
 }
 

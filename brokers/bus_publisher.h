@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "brokers/bus_curve.h"
 #include "brokers/bus_wire.h"
 
 namespace triad::brokers {
@@ -52,6 +53,8 @@ class BusPublisher {
     // How long closing the socket may wait to flush queued messages to the
     // broker. Bounded so that a dead broker never stalls a daemon's shutdown.
     std::chrono::milliseconds linger{200};
+    // Connect with CURVE (bus_curve.h), to a broker that serves it.
+    std::optional<CurveClient> curve;
   };
 
   // Connects to `endpoint` (e.g. "tcp://127.2.0.1:7100"); ZeroMQ connects in

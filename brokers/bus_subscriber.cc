@@ -28,6 +28,7 @@ BusSubscriber::BusSubscriber(zmq::context_t& context, const std::string& endpoin
   // Nothing worth flushing on close: only subscriptions travel upstream.
   socket_.set(zmq::sockopt::linger, 0);
   enableHeartbeats(socket_);
+  if (options.curve) applyCurve(socket_, *options.curve);
   socket_.connect(endpoint);
 }
 

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <variant>
 
+#include "brokers/bus_curve.h"
 #include "brokers/bus_wire.h"
 #include "brokers/sequence_tracker.h"
 
@@ -60,6 +61,8 @@ class BusSubscriber {
 
   struct Options {
     int receiveHighWaterMark = kDefaultReceiveHighWaterMark;
+    // Connect with CURVE (bus_curve.h), to a broker that serves it.
+    std::optional<CurveClient> curve;
   };
 
   // Connects to `endpoint` (e.g. "tcp://127.2.0.1:7101"); ZeroMQ connects in

@@ -4,6 +4,10 @@
 //
 //   triad-brokerd --topology /etc/triad/topology.conf --bus firm
 //
+// With --bus-keys DIR the bus serves CURVE (brokers/bus_curve.h): encrypted,
+// and only clients whose public key is in DIR get in; each refusal is an
+// ALARM line on stderr.
+//
 // Prints one line when both endpoints are bound (what systemd's journal and
 // tests wait for), and exits 0 on SIGTERM or SIGINT after stopping the proxy.
 // Exits 1 if the topology is refused or an endpoint cannot be bound, 2 on bad
@@ -52,6 +56,7 @@ constexpr int kExitUsage = 2;
 struct Options {
   std::string topologyPath;
   Bus bus;
+  std::string busKeys;  // a CURVE key folder (bus_curve.h), or empty: no CURVE
 };
 
 std::optional<Bus> parseBus(const std::string& name) {
@@ -67,7 +72,10 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
       "topology", po::value<std::string>()->default_value("/etc/triad/topology.conf"),
       "the topology file (INI)")("bus", po::value<std::string>(),
                                  "which bus to run: customer or firm")(
-      "config", po::value<std::string>(), "read these options from a config file as well");
+      "config", po::value<std::string>(), "read these options from a config file as well")(
+      "bus-keys", po::value<std::string>(),
+      "serve CURVE from this key folder (triad-bus-keys): <bus>-bus.secret is the broker's "
+      "key, every other *.public a client it admits");
   po::variables_map values;
   try {
     po::store(po::parse_command_line(argc, argv, described), values);
@@ -98,7 +106,8 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
     exitCode = kExitUsage;
     return std::nullopt;
   }
-  return Options{values["topology"].as<std::string>(), *bus};
+  return Options{values["topology"].as<std::string>(), *bus,
+                 values.count("bus-keys") ? values["bus-keys"].as<std::string>() : std::string()};
 }
 
 std::string endpoint(const std::string& address, uint16_t port) {
@@ -159,10 +168,27 @@ int main(int argc, char** argv) {
   sigaddset(&stopSignals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
+  BusProxy::Options proxyOptions;
+  if (!options->busKeys.empty()) {
+    auto curve =
+        triad::brokers::loadCurveServer(options->busKeys, triad::brokers::curveBusName(busName));
+    if (const auto* error = std::get_if<triad::brokers::CurveError>(&curve)) {
+      std::cerr << "triad-brokerd: bus=" << busName << ": " << error->message << "\n";
+      return kExitFailure;
+    }
+    proxyOptions.curve = std::get<triad::brokers::CurveServer>(std::move(curve));
+    proxyOptions.onRefused = [busName](const std::string& peer, const std::string& key) {
+      std::cerr << "triad-brokerd: bus=" << busName << " ALARM curve-client-refused peer=" << peer
+                << " key=" << (key.empty() ? std::string("none") : key) << std::endl;
+    };
+  }
+
   SystemdNotifier notifier;
   zmq::context_t context(1);
-  auto started = BusProxy::start(context, endpoint(broker.address, broker.publishPort),
-                                 endpoint(broker.address, broker.subscribePort));
+  const size_t admitted = proxyOptions.curve ? proxyOptions.curve->allowedClients.size() : 0;
+  auto started =
+      BusProxy::start(context, endpoint(broker.address, broker.publishPort),
+                      endpoint(broker.address, broker.subscribePort), std::move(proxyOptions));
   if (const auto* error = std::get_if<BusProxyError>(&started)) {
     std::cerr << "triad-brokerd: bus=" << busName << " id=" << broker.id << ": " << error->message
               << "\n";
@@ -171,7 +197,9 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<BusProxy> proxy = std::move(std::get<std::unique_ptr<BusProxy>>(started));
   std::cout << "triad-brokerd bus=" << busName << " xsub=" << proxy->publishEndpoint()
-            << " xpub=" << proxy->subscribeEndpoint() << " id=" << broker.id << std::endl;
+            << " xpub=" << proxy->subscribeEndpoint() << " id=" << broker.id
+            << (admitted > 0 ? " curve_clients=" + std::to_string(admitted) : std::string())
+            << std::endl;
   notifier.ready("bus " + busName + ": publishers " + proxy->publishEndpoint() + ", subscribers " +
                  proxy->subscribeEndpoint());
   if (notifier.watchdogInterval()) notifier.watchdog();
@@ -185,6 +213,7 @@ int main(int argc, char** argv) {
     std::cout << " messages_in=" << statistics->messagesFromPublishers
               << " messages_out=" << statistics->messagesToSubscribers;
   }
+  if (admitted > 0) std::cout << " curve_refused=" << proxy->curveRefusals();
   std::cout << std::endl;
   return 0;
 }

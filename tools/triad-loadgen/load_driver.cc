@@ -507,8 +507,9 @@ LoadResult LoadDriver::run() {
   if (accounts_.empty()) throw std::runtime_error("no accounts: give --accounts or --setup");
 
   // Log in: session i is account i mod A at utility i mod U, each on its own
-  // connection, all logins in flight at once.
-  kj::Vector<kj::Promise<void>> loggingIn;
+  // connection, one login at a time: the customer utility counts a login in
+  // flight as a failure of the peer until it succeeds (login_guard.h), so
+  // more than --login-failures at once from this one address are refused.
   for (unsigned i = 0; i < sessionCount; ++i) {
     auto state = std::make_unique<SessionState>();
     state->account = i % accounts_.size();
@@ -517,19 +518,15 @@ LoadResult LoadDriver::run() {
     auto request = gateway.loginRequest();
     request.setAccount(accounts_[state->account].login.id);
     request.setSecret(accounts_[state->account].login.secret);
-    SessionState* raw = state.get();
-    loggingIn.add(request.send().then([raw, this](auto answer) {
-      if (answer.getResult().isError()) {
-        throw std::runtime_error("cannot log in as " + accounts_[raw->account].login.id + ": " +
-                                 std::string(answer.getResult().getError().getReason().cStr()));
-      }
-      raw->session = answer.getResult().getSession();
-    }));
+    auto answer =
+        io_.provider->getTimer().timeoutAfter(kRpcPatience, request.send()).wait(io_.waitScope);
+    if (answer.getResult().isError()) {
+      throw std::runtime_error("cannot log in as " + accounts_[state->account].login.id + ": " +
+                               std::string(answer.getResult().getError().getReason().cStr()));
+    }
+    state->session = answer.getResult().getSession();
     sessions_.push_back(std::move(state));
   }
-  io_.provider->getTimer()
-      .timeoutAfter(300 * kj::SECONDS, kj::joinPromises(loggingIn.releaseAsArray()))
-      .wait(io_.waitScope);
   // Each account's sell budget: what it holds now.
   std::vector<bool> known(accounts_.size(), false);
   for (auto& session : sessions_) {

@@ -10,9 +10,10 @@ namespace triad::common {
 
 BusDoorbell::BusDoorbell(kj::UnixEventPort& port, zmq::context_t& zmq, const topology::Broker& bus,
                          const std::vector<std::string>& topicPrefixes, Consumer consumer,
-                         ServiceHealth& health, Logger& logger)
+                         ServiceHealth& health, Logger& logger, const brokers::CurveClient* curve)
     : busName_(topology::busName(bus.bus)),
-      subscriber_(zmq, "tcp://" + bus.address + ":" + std::to_string(bus.subscribePort)),
+      subscriber_(zmq, "tcp://" + bus.address + ":" + std::to_string(bus.subscribePort),
+                  {.curve = curve != nullptr ? std::optional(*curve) : std::nullopt}),
       observer_(port, subscriber_.notificationFd(), kj::UnixEventPort::FdObserver::OBSERVE_READ),
       consumer_(std::move(consumer)),
       health_(health),

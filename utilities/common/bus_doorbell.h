@@ -40,7 +40,8 @@ class BusDoorbell {
   // `port` is the running loop's event port; every referent outlives this.
   BusDoorbell(kj::UnixEventPort& port, zmq::context_t& zmq, const topology::Broker& bus,
               const std::vector<std::string>& topicPrefixes, Consumer consumer,
-              ServiceHealth& health, Logger& logger);
+              ServiceHealth& health, Logger& logger,
+              const brokers::CurveClient* curve = nullptr);  // CURVE if not null
   ~BusDoorbell() noexcept;
   BusDoorbell(const BusDoorbell&) = delete;
   BusDoorbell& operator=(const BusDoorbell&) = delete;

@@ -254,6 +254,18 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
       logger.info("storage-open", {{"data", options.dataRoot.string()},
                                    {"groups", static_cast<uint64_t>(storage->groups().size())}});
     }
+    std::optional<brokers::CurveClient> firmBusCurve;
+    if (!options.firmBusKeys.empty()) {
+      auto loaded = brokers::loadCurveClient(
+          options.firmBusKeys, brokers::curveBusName(topology::busName(topology::Bus::kFirm)),
+          options.id);
+      if (auto* error = std::get_if<brokers::CurveError>(&loaded)) {
+        logger.error("firm-bus-keys-failed", {{"reason", error->message}});
+        return kExitFailure;
+      }
+      firmBusCurve = std::get<brokers::CurveClient>(std::move(loaded));
+      logger.info("firm-bus-curve", {{"keys", options.firmBusKeys.string()}});
+    }
     // Joined (and so stopped) before the storage closes.
     ReplicaWait replicaWait;
 
@@ -267,6 +279,7 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
         .utility = site.utility,
         .broker = site.broker,
         .storage = storage.get(),
+        .firmBusCurve = firmBusCurve ? &*firmBusCurve : nullptr,
         .logger = logger,
         .health = health,
         .io = io,

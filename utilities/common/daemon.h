@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "brokers/bus_curve.h"
 #include "utilities/common/admin_server.h"
 #include "utilities/common/daemon_options.h"
 #include "utilities/common/log.h"
@@ -68,6 +69,8 @@ struct DaemonContext {
   const topology::Utility* utility;  // this site; null for a broker
   const topology::Broker* broker;    // this broker; null for a utility
   SiteStorage* storage;              // null for a broker: it holds no ownership group
+  // How to connect to the firm bus with CURVE (--firm-bus-keys); null: without.
+  const brokers::CurveClient* firmBusCurve;
   Logger& logger;
   ServiceHealth& health;  // report problems here; the frame sets `ready`
   kj::AsyncIoContext& io;

@@ -32,7 +32,10 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
       ("log-level", po::value<std::string>()->default_value("info"),
        "debug, info, warning or error")  //
       ("crash-at", po::value<std::string>(),
-       "fault tests only: SIGKILL this process at crash point NAME[:N] (crash_point.h)");
+       "fault tests only: SIGKILL this process at crash point NAME[:N] (crash_point.h)")  //
+      ("firm-bus-keys", po::value<std::string>(),
+       "connect to the firm bus with CURVE: this folder holds <id>.secret and firm-bus.public "
+       "(triad-bus-keys)");
   if (addOptions) addOptions(described);
 
   auto usage = [&](const std::string& message) {
@@ -90,6 +93,10 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
   }
   options.logLevel = *logLevel;
 
+  if (vm.count("firm-bus-keys")) {
+    options.firmBusKeys = vm["firm-bus-keys"].as<std::string>();
+    if (options.firmBusKeys.empty()) return usage("--firm-bus-keys names no folder");
+  }
   if (vm.count("crash-at")) {
     options.crashAt = vm["crash-at"].as<std::string>();
     if (options.crashAt.empty()) return usage("--crash-at names no crash point");

@@ -13,6 +13,8 @@
 //                          group before going on without one (default 30000)
 //   --log-level L          debug, info, warning or error (default info)
 //   --crash-at NAME[:N]    fault tests only: die at a crash point (crash_point.h)
+//   --firm-bus-keys DIR    connect to the firm bus with CURVE, with this
+//                          utility's key from DIR (brokers/bus_curve.h)
 
 #pragma once
 
@@ -38,7 +40,8 @@ struct DaemonOptions {
   std::chrono::milliseconds ackTimeout{2000};
   std::chrono::milliseconds replicaWait{30000};
   LogLevel logLevel = LogLevel::kInfo;
-  std::string crashAt;  // empty: no crash point armed
+  std::string crashAt;                // empty: no crash point armed
+  std::filesystem::path firmBusKeys;  // empty: the firm bus without CURVE
 };
 
 struct ParsedOptions {

@@ -16,7 +16,7 @@ constexpr kj::Duration kReleaseInterval = 100 * kj::MILLISECONDS;
 CustomerRole::CustomerRole(common::DaemonContext& context)
     : DaemonRole(context),
       service_(context.topology, *context.storage, context.logger, kWorkerThreads,
-               loginOptionsFrom(context.variables)),
+               loginOptionsFrom(context.variables), context.firmBusCurve),
       watchHub_(service_, context.io.provider->getTimer()),
       tasks_(*this) {
   service_.attachWatchHub(&watchHub_);
@@ -59,7 +59,7 @@ void CustomerRole::listenToBuses() {
         common::BusDoorbell::Consumer{
             .onMessage = [this](const brokers::BusMessage&) { watchHub_.poke(); },
             .onCatchUp = [this](std::string_view) { watchHub_.poke(); }},
-        context().health, context().logger);
+        context().health, context().logger, context().firmBusCurve);
     tasks_.add(firmBus_->run());
   }
   if (const topology::Broker* bus = context().topology.broker(topology::Bus::kCustomer)) {

@@ -14,7 +14,8 @@ int64_t nowNanos() {
 }  // namespace
 
 CustomerService::CustomerService(const topology::Topology& topology, common::SiteStorage& storage,
-                                 common::Logger& logger, size_t threads, LoginGuardOptions login)
+                                 common::Logger& logger, size_t threads, LoginGuardOptions login,
+                                 const brokers::CurveClient* firmCurve)
     : topology_(topology),
       storage_(storage),
       logger_(logger),
@@ -26,8 +27,11 @@ CustomerService::CustomerService(const topology::Topology& topology, common::Sit
       offload_(threads),
       loginGuard_(login) {
   if (const topology::Broker* bus = topology.broker(topology::Bus::kFirm)) {
+    brokers::BusPublisher::Options options;
+    if (firmCurve != nullptr) options.curve = *firmCurve;
     publisher_ = std::make_unique<brokers::BusPublisher>(
-        zmq_, "tcp://" + bus->address + ":" + std::to_string(bus->publishPort), storage.site().id);
+        zmq_, "tcp://" + bus->address + ":" + std::to_string(bus->publishPort), storage.site().id,
+        options);
   }
 }
 

@@ -28,7 +28,8 @@ class WatchHub;
 class CustomerService {
  public:
   CustomerService(const topology::Topology& topology, common::SiteStorage& storage,
-                  common::Logger& logger, size_t threads, LoginGuardOptions login = {});
+                  common::Logger& logger, size_t threads, LoginGuardOptions login = {},
+                  const brokers::CurveClient* firmCurve = nullptr);  // CURVE if not null
 
   OrderDesk& desk() { return desk_; }
   Offload& offload() { return offload_; }

@@ -161,7 +161,7 @@ kj::Promise<void> FirmRole::start() {
                                             booker_->requestFullScan();
                                             ring();
                                           }},
-        context().health, logger);
+        context().health, logger, context().firmBusCurve);
     listening_ = doorbell_->run().eagerlyEvaluate([&logger](kj::Exception&& exception) {
       logger.error("bus-stopped", {{"reason", exception.getDescription().cStr()}});
     });

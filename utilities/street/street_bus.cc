@@ -17,10 +17,13 @@ int64_t nowNanos() {
 
 }  // namespace
 
-StreetBus::StreetBus(const topology::Topology& topology, std::string street)
+StreetBus::StreetBus(const topology::Topology& topology, std::string street,
+                     const brokers::CurveClient* firmCurve)
     : street_(std::move(street)) {
   if (const topology::Broker* bus = topology.broker(topology::Bus::kFirm)) {
-    firm_ = std::make_unique<brokers::BusPublisher>(zmq_, endpoint(*bus), street_);
+    brokers::BusPublisher::Options options;
+    if (firmCurve != nullptr) options.curve = *firmCurve;
+    firm_ = std::make_unique<brokers::BusPublisher>(zmq_, endpoint(*bus), street_, options);
   }
   if (const topology::Broker* bus = topology.broker(topology::Bus::kCustomer)) {
     customer_ = std::make_unique<brokers::BusPublisher>(zmq_, endpoint(*bus), street_);

@@ -34,7 +34,9 @@ namespace triad::street {
 
 class StreetBus {
  public:
-  StreetBus(const topology::Topology& topology, std::string street);
+  // `firmCurve`: connect to the firm bus with CURVE (null: without).
+  StreetBus(const topology::Topology& topology, std::string street,
+            const brokers::CurveClient* firmCurve = nullptr);
   ~StreetBus();
   StreetBus(const StreetBus&) = delete;
   StreetBus& operator=(const StreetBus&) = delete;

@@ -33,7 +33,7 @@ void StreetRole::addOptions(po::options_description& options) {
 StreetRole::StreetRole(common::DaemonContext& context)
     : DaemonRole(context),
       recorder_(context.topology, *context.storage, nowNanos),
-      bus_(context.topology, context.utility->id),
+      bus_(context.topology, context.utility->id, context.firmBusCurve),
       reports_(recorder_, context.logger, &bus_),
       tasks_(*this) {}
 
@@ -77,7 +77,7 @@ kj::Promise<void> StreetRole::start() {
         common::BusDoorbell::Consumer{
             .onMessage = [this](const brokers::BusMessage& message) { onBusMessage(message); },
             .onCatchUp = [this](std::string_view) { passSoon(); }},
-        context().health, context().logger);
+        context().health, context().logger, context().firmBusCurve);
     tasks_.add(doorbell_->run());
   }
   tasks_.add(passEvery(intervalMs * kj::MILLISECONDS));
