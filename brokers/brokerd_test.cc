@@ -119,20 +119,24 @@ class BrokerdTest : public ::testing::Test {
  protected:
   void SetUp() override { std::ofstream(directory_ / "topology.conf") << deployment_.topology(); }
 
-  std::unique_ptr<ChildProcess> startBrokerd(const std::string& bus) {
-    return std::make_unique<ChildProcess>(
-        testing::builtProgram("brokers/triad-brokerd"),
-        std::vector<std::string>{"--topology", (directory_ / "topology.conf").string(), "--bus",
-                                 bus},
-        (directory_ / "brokerd.stderr").string());
+  std::unique_ptr<ChildProcess> startBrokerd(const std::string& bus,
+                                             std::vector<std::string> extra = {}) {
+    std::vector<std::string> arguments{"--topology", (directory_ / "topology.conf").string(),
+                                       "--bus", bus};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    return std::make_unique<ChildProcess>(testing::builtProgram("brokers/triad-brokerd"), arguments,
+                                          (directory_ / "brokerd.stderr").string());
   }
 
   // Publishes heartbeats on "t.probe" until the subscriber receives one, then
   // one execution on "t.execution", and expects it back, sequence 1.
-  void expectCarried(const std::string& publishEndpoint, const std::string& subscribeEndpoint) {
-    BusSubscriber subscriber(context_, subscribeEndpoint);
+  void expectCarried(const std::string& publishEndpoint, const std::string& subscribeEndpoint,
+                     std::optional<CurveClient> curve = std::nullopt) {
+    BusSubscriber subscriber(context_, subscribeEndpoint, {.curve = curve});
     subscriber.subscribe("t.");
-    BusPublisher publisher(context_, publishEndpoint, "ss1");
+    BusPublisher::Options publishing;
+    publishing.curve = curve;
+    BusPublisher publisher(context_, publishEndpoint, "ss1", publishing);
     auto heartbeat = [](idl::Envelope::Record::Builder record) { record.initHeartbeat(); };
     bool subscribed = false;
     const auto deadline = std::chrono::steady_clock::now() + kTimeout;
@@ -208,6 +212,57 @@ TEST_F(BrokerdTest, CustomerBusListensOnlyOnItsCustomerFacingAddressAndStopsOnSi
 
   brokerd->kill(SIGINT);
   EXPECT_EQ(brokerd->wait(kTimeout), 0) << readFile(directory_ / "brokerd.stderr");
+}
+
+TEST_F(BrokerdTest, FirmBusUnderCurveCarriesKnownKeysAndAlarmsOnAStranger) {
+  const std::filesystem::path keys = directory_ / "bus-keys";
+  for (const char* name : {"firm-bus", "ss1", "cf1"}) {
+    ASSERT_TRUE(std::holds_alternative<bool>(ensureCurveKeyPair(keys, name))) << name;
+  }
+  std::unique_ptr<ChildProcess> brokerd = startBrokerd("firm", {"--bus-keys", keys.string()});
+  const std::optional<std::string> started = brokerd->readLine(kTimeout);
+  ASSERT_TRUE(started) << readFile(directory_ / "brokerd.stderr");
+  EXPECT_TRUE(started->ends_with(" id=bus-firm curve_clients=2")) << *started;
+  const std::string xsub = endpoint(deployment_.firmBusAddress, deployment_.firmPublishPort);
+  const std::string xpub = endpoint(deployment_.firmBusAddress, deployment_.firmSubscribePort);
+
+  expectCarried(xsub, xpub, std::get<CurveClient>(loadCurveClient(keys, "firm-bus", "ss1")));
+
+  // A stranger who knows the bus's public key, but whose key the broker
+  // was not given: refused, with an ALARM naming its key.
+  const std::filesystem::path strangerKeys = directory_ / "stranger-keys";
+  ASSERT_TRUE(std::holds_alternative<bool>(ensureCurveKeyPair(strangerKeys, "intruder")));
+  std::filesystem::copy_file(keys / "firm-bus.public", strangerKeys / "firm-bus.public");
+  const CurveClient stranger =
+      std::get<CurveClient>(loadCurveClient(strangerKeys, "firm-bus", "intruder"));
+  {
+    BusSubscriber intruder(context_, xpub, {.curve = stranger});
+    intruder.subscribe("t.");
+    const auto deadline = std::chrono::steady_clock::now() + kTimeout;
+    while (readFile(directory_ / "brokerd.stderr").find("ALARM curve-client-refused") ==
+               std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      EXPECT_FALSE(intruder.poll(50ms).has_value()) << "a refused subscriber received something";
+    }
+  }
+  const std::string stderrText = readFile(directory_ / "brokerd.stderr");
+  EXPECT_NE(stderrText.find("ALARM curve-client-refused peer="), std::string::npos) << stderrText;
+  EXPECT_NE(stderrText.find(" key=" + stranger.own.publicKey), std::string::npos) << stderrText;
+
+  brokerd->kill(SIGTERM);
+  EXPECT_EQ(brokerd->wait(kTimeout), 0) << readFile(directory_ / "brokerd.stderr");
+  const std::optional<std::string> stopped = brokerd->readLine(kTimeout);
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->find(" curve_refused=0"), std::string::npos) << *stopped;
+}
+
+TEST_F(BrokerdTest, RefusesAMissingCurveKeyFolderNamingTheFile) {
+  std::unique_ptr<ChildProcess> brokerd =
+      startBrokerd("firm", {"--bus-keys", (directory_ / "nowhere").string()});
+  EXPECT_EQ(brokerd->wait(kTimeout), 1);
+  EXPECT_NE(readFile(directory_ / "brokerd.stderr").find("nowhere/firm-bus.secret"),
+            std::string::npos)
+      << readFile(directory_ / "brokerd.stderr");
 }
 
 TEST_F(BrokerdTest, RefusesABadTopologyNamingTheLine) {

@@ -98,6 +98,9 @@ std::variant<bool, CurveError> ensureCurveKeyPair(const std::filesystem::path& f
       folder / (std::string(name) + std::string(kPublicSuffix));
   std::error_code exists;
   if (std::filesystem::exists(secretFile, exists)) return false;
+  if (std::filesystem::create_directories(folder, exists); exists) {
+    return CurveError{"cannot create " + folder.string() + ": " + exists.message()};
+  }
   auto made = makeCurveKeyPair();
   if (auto* error = std::get_if<CurveError>(&made)) return std::move(*error);
   const CurveKeyPair& pair = std::get<CurveKeyPair>(made);

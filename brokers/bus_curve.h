@@ -60,8 +60,8 @@ bool curveAvailable();
 // A fresh key pair (zmq_curve_keypair).
 std::variant<CurveKeyPair, CurveError> makeCurveKeyPair();
 
-// Writes <name>.secret (0600) and <name>.public in `folder` unless the secret
-// exists. Returns whether it made a pair.
+// Writes <name>.secret (0600) and <name>.public in `folder` (made if need be)
+// unless the secret exists. Returns whether it made a pair.
 std::variant<bool, CurveError> ensureCurveKeyPair(const std::filesystem::path& folder,
                                                   std::string_view name);
 
