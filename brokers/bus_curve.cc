@@ -22,6 +22,11 @@ constexpr std::string_view kSecretSuffix = ".secret";
 constexpr std::string_view kPublicSuffix = ".public";
 constexpr std::chrono::milliseconds kStopPoll{100};
 
+std::filesystem::path keyFile(const std::filesystem::path& folder, std::string_view name,
+                              std::string_view suffix) {
+  return folder / (std::string(name) + std::string(suffix));
+}
+
 bool isZ85Key(const std::string& key) {
   if (key.size() != kZ85KeyLength) return false;
   std::array<uint8_t, kBinaryKeyLength> binary{};
@@ -92,10 +97,8 @@ std::variant<CurveKeyPair, CurveError> makeCurveKeyPair() {
 
 std::variant<bool, CurveError> ensureCurveKeyPair(const std::filesystem::path& folder,
                                                   std::string_view name) {
-  const std::filesystem::path secretFile =
-      folder / (std::string(name) + std::string(kSecretSuffix));
-  const std::filesystem::path publicFile =
-      folder / (std::string(name) + std::string(kPublicSuffix));
+  const std::filesystem::path secretFile = keyFile(folder, name, kSecretSuffix);
+  const std::filesystem::path publicFile = keyFile(folder, name, kPublicSuffix);
   std::error_code exists;
   if (std::filesystem::exists(secretFile, exists)) return false;
   if (std::filesystem::create_directories(folder, exists); exists) {
@@ -113,14 +116,13 @@ std::variant<bool, CurveError> ensureCurveKeyPair(const std::filesystem::path& f
 std::variant<CurveServer, CurveError> loadCurveServer(const std::filesystem::path& folder,
                                                       std::string_view busName) {
   if (!curveAvailable()) return CurveError{"this libzmq was built without CURVE"};
-  auto own = readKeyPair(folder / (std::string(busName) + std::string(kSecretSuffix)));
+  auto own = readKeyPair(keyFile(folder, busName, kSecretSuffix));
   if (auto* error = std::get_if<CurveError>(&own)) return std::move(*error);
   CurveServer server{.own = std::get<CurveKeyPair>(std::move(own)), .allowedClients = {}};
   std::error_code listed;
   for (const auto& entry : std::filesystem::directory_iterator(folder, listed)) {
-    const std::string file = entry.path().filename().string();
-    if (!file.ends_with(kPublicSuffix) ||
-        file == std::string(busName) + std::string(kPublicSuffix)) {
+    const std::filesystem::path& file = entry.path();
+    if (file.extension() != kPublicSuffix || file == keyFile(folder, busName, kPublicSuffix)) {
       continue;
     }
     auto key = readKey(entry.path());
@@ -141,9 +143,9 @@ std::variant<CurveClient, CurveError> loadCurveClient(const std::filesystem::pat
                                                       std::string_view busName,
                                                       std::string_view clientName) {
   if (!curveAvailable()) return CurveError{"this libzmq was built without CURVE"};
-  auto server = readKey(folder / (std::string(busName) + std::string(kPublicSuffix)));
+  auto server = readKey(keyFile(folder, busName, kPublicSuffix));
   if (auto* error = std::get_if<CurveError>(&server)) return std::move(*error);
-  auto own = readKeyPair(folder / (std::string(clientName) + std::string(kSecretSuffix)));
+  auto own = readKeyPair(keyFile(folder, clientName, kSecretSuffix));
   if (auto* error = std::get_if<CurveError>(&own)) return std::move(*error);
   return CurveClient{.serverPublicKey = std::get<std::string>(std::move(server)),
                      .own = std::get<CurveKeyPair>(std::move(own))};

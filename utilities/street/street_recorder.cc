@@ -140,41 +140,48 @@ std::mutex& StreetRecorder::orderLock(std::string_view orderId) {
   return orderLocks_[std::hash<std::string_view>{}(orderId) % orderLocks_.size()];
 }
 
+const StreetRecorder::CustomerGroup* StreetRecorder::customerGroupOf(
+    std::string_view recordId) const {
+  const std::string_view owner = common::ownerOf(recordId);
+  for (const CustomerGroup& customer : customers_) {
+    if (customer.id == owner) return &customer;
+  }
+  return nullptr;
+}
+
 Outcome<bdb::Record<idl::Order>> StreetRecorder::findOrder(std::string_view orderId) {
   const std::string notFound =
       "no order " + std::string(orderId) + " in the customer replicas at " + self_ + " (yet)";
-  const topology::Utility* owner = topology_.findUtility(common::ownerOf(orderId));
-  bdb::OwnershipGroup* group = owner != nullptr ? storage_.group(owner->id) : nullptr;
-  if (group == nullptr || owner->role != topology::Role::kCustomer || !isIdText(orderId, kMaxId)) {
+  const CustomerGroup* owner = customerGroupOf(orderId);
+  if (owner == nullptr || !isIdText(orderId, kMaxId)) {
     return refused(RecordErrorCode::kUnknownOrder, notFound);
   }
   bdb::Record<idl::Order> order;
-  bdb::Status s = tables::kOrders.get(*group, bdb::Key::of(orderId), &order);
+  bdb::Status s = tables::kOrders.get(*owner->group, bdb::Key::of(orderId), &order);
   if (s.isNotFound()) return refused(RecordErrorCode::kUnknownOrder, notFound);
   if (!s.isOk()) return fromStorage(std::move(s), "reading order " + std::string(orderId));
   return order;
 }
 
 Outcome<bool> StreetRecorder::isReleased(std::string_view orderId) {
-  const topology::Utility* owner = topology_.findUtility(common::ownerOf(orderId));
-  bdb::OwnershipGroup* group = owner != nullptr ? storage_.group(owner->id) : nullptr;
+  const CustomerGroup* owner = customerGroupOf(orderId);
   const std::optional<uint64_t> sequence = common::sequenceOf(orderId);
-  if (group == nullptr || owner->role != topology::Role::kCustomer || !sequence) {
+  if (owner == nullptr || !sequence) {
     return refused(RecordErrorCode::kUnknownOrder,
                    "no customer utility here owns order " + std::string(orderId));
   }
   uint64_t mark = 0;
-  bdb::Status s = common::releasedThrough(*group, &mark);
+  bdb::Status s = common::releasedThrough(*owner->group, &mark);
   if (!s.isOk()) return fromStorage(std::move(s), "reading the release mark of " + owner->id);
   return *sequence <= mark;
 }
 
 Outcome<bool> StreetRecorder::hasCancel(std::string_view orderId, std::string_view cancelId) {
-  const topology::Utility* owner = topology_.findUtility(common::ownerOf(cancelId));
-  bdb::OwnershipGroup* group = owner != nullptr ? storage_.group(owner->id) : nullptr;
-  if (group == nullptr || owner->role != topology::Role::kCustomer) return false;
+  const CustomerGroup* owner = customerGroupOf(cancelId);
+  if (owner == nullptr) return false;
   bdb::Record<idl::CancelRequest> request;
-  bdb::Status s = tables::kCancels.get(*group, bdb::Key::of(orderId).add(cancelId), &request);
+  bdb::Status s =
+      tables::kCancels.get(*owner->group, bdb::Key::of(orderId).add(cancelId), &request);
   if (s.isNotFound()) return false;
   if (!s.isOk()) return fromStorage(std::move(s), "reading cancel " + std::string(cancelId));
   return true;

@@ -192,6 +192,9 @@ class StreetRecorder {
     std::string id;
     bdb::OwnershipGroup* group;
   };
+  // The replica, here, of the customer group that owns the record id; null
+  // if no customer utility here owns it.
+  const CustomerGroup* customerGroupOf(std::string_view recordId) const;
   struct OrderCursor {
     bool scanned = false;
     uint64_t position = 0;  // the group's commit sequence when last scanned
