@@ -701,5 +701,16 @@ TEST(DaemonTest, RefusesWhatItCannotRunWithExit2) {
             std::optional<int>(2));
 }
 
+TEST(DaemonTest, AFirmBusKeyFolderItCannotReadStopsItWithExit1NamingTheFile) {
+  UtilityCluster cluster;
+  EXPECT_EQ(cluster.runToExit("curve", {"--topology", cluster.topology().string(), "--id", "firm",
+                                        "--data", cluster.path("data").string(), "--firm-bus-keys",
+                                        cluster.path("no-keys").string()}),
+            std::optional<int>(1));
+  const std::string log = cluster.log("curve");
+  EXPECT_NE(log.find("event=firm-bus-keys-failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("no-keys/firm-bus.public"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace triad::common
