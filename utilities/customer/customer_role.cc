@@ -11,7 +11,15 @@ namespace triad::customer {
 constexpr size_t kWorkerThreads = 32;
 // How often the release mark moves: the delay before a street utility
 // routes an order whose announcement it missed.
-constexpr kj::Duration kReleaseInterval = 100 * kj::MILLISECONDS;
+constexpr int64_t kDefaultReleaseIntervalMs = 100;
+
+void CustomerRole::addOptions(boost::program_options::options_description& options) {
+  options.add_options()(
+      "release-interval-ms",
+      boost::program_options::value<int64_t>()->default_value(kDefaultReleaseIntervalMs),
+      "how often to record which orders are decided (order_desk.h): the delay "
+      "before a street utility routes an order whose bus announcement it missed");
+}
 
 CustomerRole::CustomerRole(common::DaemonContext& context)
     : DaemonRole(context),
@@ -38,7 +46,13 @@ kj::Promise<void> CustomerRole::start() {
   listenToBuses();
   tasks_.add(watchHub_.run());
   tasks_.add(heartbeatEverySecond());
-  tasks_.add(releaseOrdersEvery(kReleaseInterval));
+  const int64_t releaseMs = context().variables.count("release-interval-ms")
+                                ? context().variables["release-interval-ms"].as<int64_t>()
+                                : kDefaultReleaseIntervalMs;
+  if (releaseMs <= 0) {
+    return KJ_EXCEPTION(FAILED, "--release-interval-ms must be positive", releaseMs);
+  }
+  tasks_.add(releaseOrdersEvery(releaseMs * kj::MILLISECONDS));
   auto address = kj::str(site.customerAddress->c_str(), ":", site.gatewayPort);
   return context().io.provider->getNetwork().parseAddress(address).then(
       [this, address = kj::mv(address)](kj::Own<kj::NetworkAddress> parsed) {

@@ -25,6 +25,8 @@ class CustomerRole final : public common::DaemonRole, private kj::TaskSet::Error
   explicit CustomerRole(common::DaemonContext& context);
   ~CustomerRole() noexcept override;
   kj::Promise<void> start() override;
+  // --release-interval-ms N: how often the release mark moves (default 100).
+  static void addOptions(boost::program_options::options_description& options);
   kj::Own<common::AdminServer> makeAdmin() override;  // customer_admin.h
 
  private:

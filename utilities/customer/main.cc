@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
       .addOptions =
           [](boost::program_options::options_description& options) {
             triad::customer::addLoginOptions(options);
+            triad::customer::CustomerRole::addOptions(options);
             triad::common::addTlsServerOptions(options);
           },
       .makeRole = [](triad::common::DaemonContext& context) -> kj::Own<triad::common::DaemonRole> {
