@@ -146,7 +146,7 @@ void LoadDriver::buyInventory(idl::Session::Client& session, int64_t shares) {
   while (filled < shares && Clock::now() < deadline) {
     auto place = session.placeOrderRequest();
     auto request = place.initRequest();
-    request.setClientOrderId("inv-" + std::to_string(random_()));
+    request.setClientOrderId(clientOrderIds_.next("inv"));
     request.setSymbol(options_.symbol);
     request.setSide(idl::Side::BUY);
     request.setType(idl::OrderType::LIMIT);
@@ -310,7 +310,7 @@ kj::Promise<void> LoadDriver::place(SessionState& session, idl::Side side,
                                     Clock::time_point intended) {
   auto place = session.client().placeOrderRequest();
   auto request = place.initRequest();
-  request.setClientOrderId("lg-" + std::to_string(random_()));
+  request.setClientOrderId(clientOrderIds_.next("lg"));
   request.setSymbol(options_.symbol);
   request.setSide(side);
   request.setType(idl::OrderType::LIMIT);
@@ -331,7 +331,7 @@ kj::Promise<void> LoadDriver::place(SessionState& session, idl::Side side,
 kj::Promise<void> LoadDriver::cancelResting(SessionState& session, Clock::time_point intended) {
   auto place = session.client().placeOrderRequest();
   auto request = place.initRequest();
-  request.setClientOrderId("lg-" + std::to_string(random_()));
+  request.setClientOrderId(clientOrderIds_.next("lg"));
   request.setSymbol(options_.symbol);
   request.setSide(idl::Side::BUY);
   request.setType(idl::OrderType::LIMIT);
@@ -408,7 +408,7 @@ kj::Promise<void> LoadDriver::probeLoop() {
 kj::Promise<void> LoadDriver::probeOnce() {
   auto place = KJ_ASSERT_NONNULL(probeAt_).placeOrderRequest();
   auto request = place.initRequest();
-  request.setClientOrderId("lg-probe-" + std::to_string(random_()));
+  request.setClientOrderId(clientOrderIds_.next("probe"));
   request.setSymbol(options_.symbol);
   request.setSide(idl::Side::BUY);
   request.setType(idl::OrderType::LIMIT);

@@ -29,6 +29,7 @@
 
 #include "idl/admin.capnp.h"
 #include "idl/customer.capnp.h"
+#include "tools/triad-loadgen/client_order_ids.h"
 #include "tools/triad-loadgen/latency_samples.h"
 #include "tools/triad-loadgen/load_options.h"
 #include "utilities/common/topology.h"
@@ -120,7 +121,8 @@ class LoadDriver {
   std::unique_ptr<Link> probeAtLink_, probeSeenLink_;
   kj::Maybe<idl::Session::Client> probeAt_, probeSeen_;
   int64_t probeHeld_ = 0;
-  std::mt19937_64 random_{42};
+  std::mt19937_64 random_{42};     // the mix: the same sequence of kinds every run
+  ClientOrderIds clientOrderIds_;  // unique to this run
   LoadResult result_;
   std::map<std::string, std::string> firstReasons_;
   std::string lastVerifyError_;  // error code -> the first reason given
