@@ -250,6 +250,7 @@ Status OwnershipGroupImpl::startReplication() {
   // which readers turn into ReplicaInitialising, instead of sleeping in 5 s
   // steps inside Berkeley DB.
   if (ret == 0) ret = env.rep_set_config(DB_REP_CONF_NOWAIT, 1);
+  if (ret == 0 && owner_) ret = env.rep_set_config(DB_REP_CONF_BULK, options_.bulkTransfer);
   if (ret == 0) ret = env.repmgr_set_ack_policy(toDbAckPolicy(options_.ackPolicy));
   if (ret == 0) ret = env.rep_set_timeout(DB_REP_ACK_TIMEOUT, toMicros(options_.ackTimeout));
   if (ret == 0) {

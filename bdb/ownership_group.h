@@ -61,6 +61,13 @@ struct GroupOptions {
   // Gather concurrent writes into one transaction (group commit). Off only for
   // the benchmark's baseline.
   bool groupCommit = true;
+  // The owner sends its replicas each transaction's log records in one
+  // message, at its commit record, instead of one message per record
+  // (Berkeley DB's bulk transfer). Off: measured here, it doubles the
+  // acknowledged commit's latency, and in the whole deployment it more than
+  // doubles the CPU each order costs (docs/decisions.md; the storage floor
+  // benchmark keeps the comparison).
+  bool bulkTransfer = false;
   // The owner refuses writes (DiskFull, nothing written) while the data
   // folder's filesystem has less free space than this: Berkeley DB 5.3
   // panics the environment when a log write fails with ENOSPC, and a

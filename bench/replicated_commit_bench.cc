@@ -37,6 +37,7 @@ struct Config {
   int writers;
   bool groupCommit;
   std::chrono::milliseconds duration;
+  bool bulk = false;
 };
 
 struct Result {
@@ -62,6 +63,7 @@ Result run(const Config& config) {
     options.ackTimeout = 5000ms;
     options.connectionRetry = 100ms;
     options.groupCommit = config.groupCommit;
+    options.bulkTransfer = config.bulk;
     options.checkpointInterval = 0ms;
     std::unique_ptr<bdb::OwnershipGroup> group;
     bdb::Status s = bdb::OwnershipGroup::open(options, &group);
@@ -139,6 +141,12 @@ int main(int argc, char** argv) {
       {"acknowledged, TCP_NODELAY, group commit", AckPolicy::kOne, true, 1, true, duration},
       {"acknowledged, TCP_NODELAY, group commit", AckPolicy::kOne, true, 8, true, duration},
       {"acknowledged, TCP_NODELAY, group commit", AckPolicy::kOne, true, 64, true, duration},
+      {"acknowledged, TCP_NODELAY, group commit, bulk transfer (not deployed)", AckPolicy::kOne,
+       true, 1, true, duration, true},
+      {"acknowledged, TCP_NODELAY, group commit, bulk transfer (not deployed)", AckPolicy::kOne,
+       true, 8, true, duration, true},
+      {"acknowledged, TCP_NODELAY, group commit, bulk transfer (not deployed)", AckPolicy::kOne,
+       true, 64, true, duration, true},
   };
   printf("| configuration | writers | group commit | median ms | p99 ms | commits/s | failed |\n");
   printf("|---|---:|---|---:|---:|---:|---:|\n");
