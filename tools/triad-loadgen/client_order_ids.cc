@@ -5,11 +5,16 @@
 #include <random>
 
 namespace triad::loadgen {
+namespace {
 
-ClientOrderIds::ClientOrderIds() {
-  std::random_device source;
-  *this = ClientOrderIds((static_cast<uint64_t>(source()) << 32) ^ source());
+uint64_t randomNonce() {
+  std::random_device source;  // 32 bits a call
+  return (static_cast<uint64_t>(source()) << 32) ^ source();
 }
+
+}  // namespace
+
+ClientOrderIds::ClientOrderIds() : ClientOrderIds(randomNonce()) {}
 
 ClientOrderIds::ClientOrderIds(uint64_t nonce) {
   char hex[17];
