@@ -167,9 +167,16 @@ class CrashRecoveryTest : public ::testing::Test {
         auto request = admin->ordersRequest();
         request.setAccount("alice");
         request.setSymbol("");
-        auto listed = admin.call(kj::mv(request));
+        std::optional<capnp::Response<idl::Admin::OrdersResults>> listed;
+        try {
+          listed = admin.call(kj::mv(request));
+        } catch (const kj::Exception& e) {
+          if (!testing::isRetryShortly(e)) throw;
+          waiting += " " + std::string(id) + " initialising;";
+          continue;
+        }
         std::map<std::string, std::pair<idl::OrderState, int64_t>> byId;
-        for (auto status : listed.getOrders()) {
+        for (auto status : listed->getOrders()) {
           byId[status.getOrder().getId().cStr()] = {status.getState(), status.getFilledQuantity()};
           EXPECT_LE(status.getFilledQuantity(), status.getOrder().getQuantity())
               << phase << ": " << status.getOrder().getId().cStr() << " overfilled at " << id;

@@ -87,6 +87,9 @@ TEST_F(NetworkReachabilityTest, ACustomerReachesGatewaysAndTheCustomerBusOnly) {
   {
     testing::AdminConnection firm(io_, deployment.site("firm"));
     testing::openFundedAccount(firm, "alice", 1'000);
+    // cf2 authenticates alice from its replica of the firm's group.
+    testing::AdminConnection cf2(io_, deployment.site("cf2"));
+    ASSERT_NO_FATAL_FAILURE(testing::waitForFirmReplicas(firm, {&cf2}));
   }
   // The `ip netns exec` the test started is the daemon itself (it execs), so
   // signals reach the daemon.

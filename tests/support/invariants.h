@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,8 +57,15 @@ inline std::vector<std::string> invariantViolations(kj::AsyncIoContext& io, Depl
     auto request = admin->ordersRequest();
     request.setAccount("");
     request.setSymbol("");
-    auto listed = admin.call(kj::mv(request));
-    for (auto status : listed.getOrders()) {
+    std::optional<capnp::Response<idl::Admin::OrdersResults>> listed;
+    try {
+      listed = admin.call(kj::mv(request));
+    } catch (const kj::Exception& e) {
+      if (!isRetryShortly(e)) throw;
+      violations.push_back(customer + ": " + e.getDescription().cStr());
+      continue;  // its orders count as missing there: the check is run again
+    }
+    for (auto status : listed->getOrders()) {
       const std::string id = status.getOrder().getId().cStr();
       if (status.getFilledQuantity() > status.getOrder().getQuantity()) {
         violations.push_back(customer + ": order " + id + " filled " +
