@@ -164,15 +164,10 @@ class CrashRecoveryTest : public ::testing::Test {
       waiting.clear();
       for (const char* id : {"cf1", "cf2", "cf3"}) {
         AdminConnection& admin = *admin_.at(id);
-        auto request = admin->ordersRequest();
-        request.setAccount("alice");
-        request.setSymbol("");
-        std::optional<capnp::Response<idl::Admin::OrdersResults>> listed;
-        try {
-          listed = admin.call(kj::mv(request));
-        } catch (const kj::Exception& e) {
-          if (!testing::isRetryShortly(e)) throw;
-          waiting += " " + std::string(id) + " initialising;";
+        std::string notYet;
+        auto listed = testing::listOrders(admin, "alice", &notYet);
+        if (!listed) {
+          waiting += " " + std::string(id) + ": " + notYet + ";";
           continue;
         }
         std::map<std::string, std::pair<idl::OrderState, int64_t>> byId;

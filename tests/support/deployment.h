@@ -14,7 +14,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -118,14 +117,6 @@ class Deployment {
   std::map<std::string, std::string> namespaces_;                   // process id -> netns
   std::map<std::string, std::unique_ptr<ChildProcess>> processes_;  // killed if still running
 };
-
-// Whether a call failed with a daemon's "retry shortly" answer: a replica
-// being re-initialised from its owner (after a restart, say) refuses reads
-// with it until it is done. A test waiting for convergence waits it out.
-inline bool isRetryShortly(const kj::Exception& e) {
-  return std::string_view(e.getDescription().cStr()).find("retry shortly") !=
-         std::string_view::npos;
-}
 
 // The operator's side of Admin: one connection to one daemon.
 

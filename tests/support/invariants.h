@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,26 @@ inline std::string describeStatus(idl::OrderStatus::Reader status) {
          std::to_string(status.getFilledQuantity()) + " leaves " +
          std::to_string(status.getLeavesQuantity()) + " avg " +
          std::to_string(status.getAveragePriceMicros());
+}
+
+// The orders a customer utility lists for `account` ("": every account), or
+// nullopt while it cannot read its replicas yet: a replica being
+// re-initialised from its owner (after a restart, say) answers "retry
+// shortly" until it is done, and *notYet gets that answer. A test waiting
+// for convergence waits it out; any other failure throws.
+inline std::optional<capnp::Response<idl::Admin::OrdersResults>> listOrders(
+    AdminConnection& admin, const std::string& account, std::string* notYet) {
+  auto request = admin->ordersRequest();
+  request.setAccount(account);
+  request.setSymbol("");
+  try {
+    return admin.call(kj::mv(request));
+  } catch (const kj::Exception& e) {
+    const std::string_view description = e.getDescription().cStr();
+    if (description.find("retry shortly") == std::string_view::npos) throw;
+    *notYet = description;
+    return std::nullopt;
+  }
 }
 
 // The invariants that do not hold now, one line each; empty when all hold.
@@ -54,15 +75,10 @@ inline std::vector<std::string> invariantViolations(kj::AsyncIoContext& io, Depl
   std::map<std::string, std::map<std::string, std::string>> statuses;
   for (const std::string& customer : customers) {
     AdminConnection admin(io, deployment.site(customer));
-    auto request = admin->ordersRequest();
-    request.setAccount("");
-    request.setSymbol("");
-    std::optional<capnp::Response<idl::Admin::OrdersResults>> listed;
-    try {
-      listed = admin.call(kj::mv(request));
-    } catch (const kj::Exception& e) {
-      if (!isRetryShortly(e)) throw;
-      violations.push_back(customer + ": " + e.getDescription().cStr());
+    std::string notYet;
+    auto listed = listOrders(admin, "", &notYet);
+    if (!listed) {
+      violations.push_back(customer + ": " + notYet);
       continue;  // its orders count as missing there: the check is run again
     }
     for (auto status : listed->getOrders()) {
