@@ -29,6 +29,15 @@ constexpr std::string_view kMetaTable = "_meta";
 constexpr int kConflictRetries = 20;
 constexpr std::string_view kCommitMarkKey = "commit";
 
+// Ends a client's read transaction (none at the owner): committed when the
+// read succeeded, aborted when it did not. Returns the read's outcome.
+int endRead(DbTxn* txn, int ret) {
+  if (txn == nullptr) return ret;
+  if (ret == 0) return txn->commit(0);
+  txn->abort();
+  return ret;
+}
+
 // Set by the committing thread around a commit; Berkeley DB fires
 // DB_EVENT_REP_PERM_FAILED on that same thread when the commit was not
 // acknowledged in time (repmgr's send path runs in the committer).
@@ -453,12 +462,7 @@ Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
       ret = env_->txn_begin(nullptr, &txn, 0);
       if (ret != 0) break;
     }
-    ret = handle->open(txn, file.c_str(), nullptr, DB_BTREE, flags, 0600);
-    if (txn != nullptr && ret == 0) {
-      ret = txn->commit(0);
-    } else if (txn != nullptr) {
-      txn->abort();
-    }
+    ret = endRead(txn, handle->open(txn, file.c_str(), nullptr, DB_BTREE, flags, 0600));
     if (ret != DB_LOCK_DEADLOCK && ret != DB_LOCK_NOTGRANTED) break;
     handle.reset(new Db(env_.get(), DB_CXX_NO_EXCEPTIONS));
     std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt));
@@ -743,12 +747,7 @@ Status OwnershipGroupImpl::inReadTxn(std::string_view what,
         return fromDb(ret, what);
       }
     }
-    int ret = attempt(txn);
-    if (txn != nullptr && ret == 0) {
-      ret = txn->commit(0);
-    } else if (txn != nullptr) {
-      txn->abort();
-    }
+    const int ret = endRead(txn, attempt(txn));
     if (ret == DB_REP_HANDLE_DEAD && round == 0) {
       dropAllHandles();
       continue;
