@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <condition_variable>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -28,15 +27,6 @@ constexpr std::string_view kMetaTable = "_meta";
 // is told Conflict.
 constexpr int kConflictRetries = 20;
 constexpr std::string_view kCommitMarkKey = "commit";
-
-// Ends a client's read transaction (none at the owner): committed when the
-// read succeeded, aborted when it did not. Returns the read's outcome.
-int endRead(DbTxn* txn, int ret) {
-  if (txn == nullptr) return ret;
-  if (ret == 0) return txn->commit(0);
-  txn->abort();
-  return ret;
-}
 
 // Set by the committing thread around a commit; Berkeley DB fires
 // DB_EVENT_REP_PERM_FAILED on that same thread when the commit was not
@@ -125,12 +115,10 @@ class OwnershipGroupImpl {
   Status get(std::string_view table, const Key& key, Value* value);
   Status scan(std::string_view table, std::string_view fromKey, const VisitFn& visit);
   // One pass of a scan; returns Berkeley DB's code, a decoding failure in *status.
-  int scanOnce(Db* db, DbTxn* txn, std::string_view fromKey, const VisitFn& visit, bool* visited,
+  int scanOnce(Db* db, std::string_view fromKey, const VisitFn& visit, bool* visited,
                Status* status);
   Status putIn(DbTxn* txn, std::string_view table, const Key& key, capnp::MessageBuilder& message);
   Status getIn(DbTxn* txn, std::string_view table, const Key& key, Value* value);
-  // getIn's work: Berkeley DB's failure as its code, anything else in *result.
-  int getOnce(DbTxn* txn, std::string_view table, const Key& key, Value* value, Status* result);
   Status removeIn(DbTxn* txn, std::string_view table, const Key& key);
   CommitPosition commitPosition();
   Lsn lsn();
@@ -165,10 +153,6 @@ class OwnershipGroupImpl {
   bool commitBatchOnce(std::span<PendingWrite* const> batch);
   Status putCommitMark(DbTxn* txn, uint64_t sequence);
   int beginTxn(DbTxn* parent, DbTxn** txn);
-  // Runs `attempt` (Berkeley DB's code out), at a client in a read
-  // transaction of its own; a handle found dead is reopened and the read
-  // made once more.
-  Status inReadTxn(std::string_view what, const std::function<int(DbTxn*)>& attempt);
   std::string siteAt(const char* host, u_int port) const;
   Status refusedWrite(int ret, std::string_view what);
   void checkpointLoop();
@@ -441,8 +425,9 @@ Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
   }
   const std::string file = std::string(table) + ".db";
   // A client answers a table that has not replicated without asking Berkeley
-  // DB, whose open of a missing file can sleep 5 s when it meets the start of
-  // an internal initialisation (as every new replica's first join is).
+  // DB: its open of a missing file can sleep 5 s when it meets the lockout
+  // of an internal initialisation, as every new replica's first join is
+  // (docs/decisions.md, "Readers during internal initialisation").
   std::error_code error;
   if (!owner_ && !std::filesystem::exists(options_.home / file, error)) {
     return Status::notFound("table " + std::string(table) + " of group " + options_.group +
@@ -450,19 +435,12 @@ Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
   }
   std::unique_ptr<Db, DbCloser> handle(new Db(env_.get(), DB_CXX_NO_EXCEPTIONS));
   // Only the owner creates; a client opens what has replicated to it.
-  const u_int32_t flags = DB_THREAD | (owner_ ? DB_CREATE | DB_AUTO_COMMIT : 0);
+  const u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT | (owner_ ? DB_CREATE : 0);
   // Creating a table can lose a deadlock to replication's own work (a site
-  // joining updates the membership database): the victim retries. A
-  // client opens in a transaction of its own, so that a lockout is answered
-  // at once (see inReadTxn); the owner lets DB_AUTO_COMMIT make one.
+  // joining updates the membership database): the victim retries.
   int ret = 0;
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
-    DbTxn* txn = nullptr;
-    if (!owner_) {
-      ret = env_->txn_begin(nullptr, &txn, 0);
-      if (ret != 0) break;
-    }
-    ret = endRead(txn, handle->open(txn, file.c_str(), nullptr, DB_BTREE, flags, 0600));
+    ret = handle->open(nullptr, file.c_str(), nullptr, DB_BTREE, flags, 0600);
     if (ret != DB_LOCK_DEADLOCK && ret != DB_LOCK_NOTGRANTED) break;
     handle.reset(new Db(env_.get(), DB_CXX_NO_EXCEPTIONS));
     std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt));
@@ -525,27 +503,22 @@ Status OwnershipGroupImpl::removeIn(DbTxn* txn, std::string_view table, const Ke
 }
 
 Status OwnershipGroupImpl::getIn(DbTxn* txn, std::string_view table, const Key& key, Value* value) {
-  Status result;
-  const int ret = getOnce(txn, table, key, value, &result);
-  return ret == 0 ? result : fromDb(ret, "reading " + std::string(table));
-}
-
-int OwnershipGroupImpl::getOnce(DbTxn* txn, std::string_view table, const Key& key, Value* value,
-                                Status* result) {
   Db* db;
-  if (*result = tableHandle(table, &db); !result->isOk()) return 0;
+  if (Status s = tableHandle(table, &db); !s.isOk()) return s;
   Dbt k(const_cast<char*>(key.bytes().data()), static_cast<u_int32_t>(key.bytes().size()));
   Dbt v;
   v.set_flags(DB_DBT_MALLOC);
-  const int ret = db->get(txn, &k, &v, 0);
-  if (ret == DB_NOTFOUND || ret == DB_KEYEMPTY) {
-    *result = Status::notFound("no such key");
-    return 0;
+  int ret = db->get(txn, &k, &v, 0);
+  if (ret == DB_REP_HANDLE_DEAD && txn == nullptr) {
+    dropAllHandles();
+    if (Status s = tableHandle(table, &db); !s.isOk()) return s;
+    ret = db->get(txn, &k, &v, 0);
   }
-  if (ret != 0) return ret;
-  *result = Value::fromBytes({static_cast<const char*>(v.get_data()), v.get_size()}, value);
+  if (ret == DB_NOTFOUND || ret == DB_KEYEMPTY) return Status::notFound("no such key");
+  if (ret != 0) return fromDb(ret, "reading " + std::string(table));
+  Status s = Value::fromBytes({static_cast<const char*>(v.get_data()), v.get_size()}, value);
   free(v.get_data());
-  return 0;
+  return s;
 }
 
 Status OwnershipGroupImpl::putCommitMark(DbTxn* txn, uint64_t sequence) {
@@ -728,66 +701,34 @@ bool OwnershipGroupImpl::commitBatchOnce(std::span<PendingWrite* const> batch) {
 
 // ---- Reads ----
 
-// A client reads in a transaction, for Berkeley DB's replication lockout
-// rather than for isolation (degree 2: read locks go as a cursor moves on).
-// A read without one that meets the lockout of an internal initialisation
-// sleeps 5 s inside Berkeley DB (__db_rep_enter) and then fails with
-// DB_LOCK_DEADLOCK; retried, it does so for as long as the lockout lasts,
-// which is for good when the owner went away mid-way. Inside a transaction
-// the same read fails at once, and txn_begin itself obeys
-// DB_REP_CONF_NOWAIT: a locked-out replica answers ReplicaInitialising
-// without a wait. The owner is never initialised from another site, and
-// reads as before, without one (txn == nullptr).
-Status OwnershipGroupImpl::inReadTxn(std::string_view what,
-                                     const std::function<int(DbTxn*)>& attempt) {
-  for (int round = 0;; ++round) {
-    DbTxn* txn = nullptr;
-    if (!owner_) {
-      if (int ret = env_->txn_begin(nullptr, &txn, DB_READ_COMMITTED); ret != 0) {
-        return fromDb(ret, what);
-      }
-    }
-    const int ret = endRead(txn, attempt(txn));
-    if (ret == DB_REP_HANDLE_DEAD && round == 0) {
-      dropAllHandles();
-      continue;
-    }
-    return fromDb(ret, what);
-  }
-}
-
 Status OwnershipGroupImpl::get(std::string_view table, const Key& key, Value* value) {
-  Status result;
-  Status read = inReadTxn("reading " + std::string(table),
-                          [&](DbTxn* txn) { return getOnce(txn, table, key, value, &result); });
-  return read.isOk() ? result : read;
+  return getIn(nullptr, table, key, value);
 }
 
 Status OwnershipGroupImpl::scan(std::string_view table, std::string_view fromKey,
                                 const VisitFn& visit) {
-  Status result;
-  bool visited = false;
-  Status read = inReadTxn("scanning " + std::string(table), [&](DbTxn* txn) {
-    Db* db;
-    result = tableHandle(table, &db);
-    if (result.isNotFound()) {
-      result = Status::ok();  // not replicated yet: nothing to visit
-      return 0;
+  Db* db;
+  Status s = tableHandle(table, &db);
+  if (s.isNotFound()) return Status::ok();  // not replicated yet: nothing to visit
+  if (!s.isOk()) return s;
+  for (int attempt = 0;; ++attempt) {
+    bool visited = false;
+    int ret = scanOnce(db, fromKey, visit, &visited, &s);
+    if (!s.isOk()) return s;
+    if (ret == DB_REP_HANDLE_DEAD && !visited && attempt == 0) {
+      dropAllHandles();
+      if (Status reopened = tableHandle(table, &db); !reopened.isOk()) return reopened;
+      continue;
     }
-    if (!result.isOk()) return 0;
-    // A scan that has visited records cannot be made again: the visitor
-    // has seen them. A dead handle then ends it as ReplicaInitialising.
-    if (visited) return DB_REP_LOCKOUT;
-    int ret = scanOnce(db, txn, fromKey, visit, &visited, &result);
-    return ret == DB_NOTFOUND ? 0 : ret;
-  });
-  return read.isOk() ? result : read;
+    if (ret != 0 && ret != DB_NOTFOUND) return fromDb(ret, "scanning " + std::string(table));
+    return Status::ok();
+  }
 }
 
-int OwnershipGroupImpl::scanOnce(Db* db, DbTxn* txn, std::string_view fromKey, const VisitFn& visit,
+int OwnershipGroupImpl::scanOnce(Db* db, std::string_view fromKey, const VisitFn& visit,
                                  bool* visited, Status* status) {
   Dbc* cursor = nullptr;
-  int ret = db->cursor(txn, &cursor, 0);
+  int ret = db->cursor(nullptr, &cursor, 0);
   if (ret != 0) return ret;
   // DB_SET_RANGE replaces the key buffer with the key found: give it one
   // Berkeley DB may reallocate.

@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
 #include "bdb/table.h"
@@ -353,65 +352,6 @@ TEST_F(OwnershipGroupTest, OwnerRemovesASiteItsTopologyDoesNotName) {
               static_cast<unsigned long long>(intruder->commitPosition().sequence),
               static_cast<unsigned long long>(owner->commitPosition().sequence),
               intruder->get("orders", Key::of("before"), &value).isOk() ? "replicated" : "absent");
-}
-
-// A replica locked out by its internal initialisation answers every read at
-// once with ReplicaInitialising, also when its owner went away mid-way and
-// the lockout lasts. (Berkeley DB sleeps 5 s in a read made without a
-// transaction and then fails it as a deadlock, again and again: a daemon's
-// event loop held in such reads missed its stop signal.)
-TEST_F(OwnershipGroupTest, ReplicaLockedOutMidInitialisationAnswersAtOnce) {
-  auto owner = openSite("owner");
-  auto c2 = openSite("c2");
-  ASSERT_TRUE(owner->waitForReplicas(1, 20s));
-  // Enough pages that copying them takes a while: a new replica joins by
-  // internal initialisation (Berkeley DB copies the databases, then the log).
-  const std::string filler(32 << 10, 'x');
-  for (int batch = 0; batch < 8; ++batch) {
-    ASSERT_OK(owner->write([&](WriteTxn& txn) {
-      for (int i = batch * 16; i < (batch + 1) * 16; ++i) {
-        capnp::MallocMessageBuilder message;
-        auto order = message.initRoot<idl::Order>();
-        order.setId("owner-" + std::to_string(i));
-        order.setAccount(filler);
-        if (Status s = txn.put("orders", Key::of("owner-" + std::to_string(i)), message);
-            !s.isOk()) {
-          return s;
-        }
-      }
-      return Status::ok();
-    }));
-  }
-  ASSERT_TRUE(c2->waitForCommit(owner->commitPosition().sequence, 20s));
-
-  auto c1 = openSite("c1");
-  // Reads until the initialisation's lockout shows, then takes the owner away.
-  Status seen;
-  const auto joinDeadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < joinDeadline) {
-    Value value;
-    const auto start = std::chrono::steady_clock::now();
-    seen = c1->get("orders", Key::of("owner-1"), &value);
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << seen.toString();
-    if (!seen.isOk() && !seen.isNotFound() && seen.code() != Status::Code::kUnavailable) break;
-    if (seen.isOk()) break;
-  }
-  if (seen.isOk()) GTEST_SKIP() << "the initialisation ended before a read saw its lockout";
-  ASSERT_EQ(seen.code(), Status::Code::kReplicaInitialising) << seen.toString();
-  owner.reset();
-  c2.reset();
-
-  for (int i = 0; i < 20; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    Value value;
-    Status got = c1->get("orders", Key::of("owner-1"), &value);
-    Status scanned = c1->scan("orders", "", [](std::string_view, const Value&) { return true; });
-    const auto elapsed = std::chrono::steady_clock::now() - start;
-    EXPECT_LT(elapsed, 500ms) << "round " << i;
-    EXPECT_EQ(got.code(), Status::Code::kReplicaInitialising) << got.toString();
-    EXPECT_EQ(scanned.code(), Status::Code::kReplicaInitialising) << scanned.toString();
-    std::this_thread::sleep_for(50ms);
-  }
 }
 
 }  // namespace
