@@ -424,15 +424,16 @@ Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
                                    std::string(table) + "'");
   }
   const std::string file = std::string(table) + ".db";
+  auto notReplicated = [&] {
+    return Status::notFound("table " + std::string(table) + " of group " + options_.group +
+                            " has not replicated to " + options_.localSite + " yet");
+  };
   // A client answers a table that has not replicated without asking Berkeley
   // DB: its open of a missing file can sleep 5 s when it meets the lockout
   // of an internal initialisation, as every new replica's first join is
   // (docs/decisions.md, "Readers during internal initialisation").
   std::error_code error;
-  if (!owner_ && !std::filesystem::exists(options_.home / file, error)) {
-    return Status::notFound("table " + std::string(table) + " of group " + options_.group +
-                            " has not replicated to " + options_.localSite + " yet");
-  }
+  if (!owner_ && !std::filesystem::exists(options_.home / file, error)) return notReplicated();
   std::unique_ptr<Db, DbCloser> handle(new Db(env_.get(), DB_CXX_NO_EXCEPTIONS));
   // Only the owner creates; a client opens what has replicated to it.
   const u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT | (owner_ ? DB_CREATE : 0);
@@ -445,10 +446,7 @@ Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
     handle.reset(new Db(env_.get(), DB_CXX_NO_EXCEPTIONS));
     std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt));
   }
-  if (ret == ENOENT) {
-    return Status::notFound("table " + std::string(table) + " of group " + options_.group +
-                            " has not replicated to " + options_.localSite + " yet");
-  }
+  if (ret == ENOENT) return notReplicated();
   if (ret != 0) return fromDb(ret, "opening table " + std::string(table));
   *db = handle.get();
   tables_.emplace(std::string(table), std::move(handle));
