@@ -136,6 +136,12 @@ bool readable(int fd, std::chrono::milliseconds timeout) {
   return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
 }
 
+// FIX on one line, its field separators shown as '|'.
+std::string printable(std::string raw) {
+  std::replace(raw.begin(), raw.end(), '\001', '|');
+  return raw;
+}
+
 bool writeAll(int fd, const std::string& data) {
   size_t done = 0;
   while (done < data.size()) {
@@ -355,7 +361,9 @@ class FixSessionFaultsTest : public ::testing::Test {
   }
 
   std::string logs() {
-    return "\n--- ss1\n" + deployment_.log("ss1") + "\n--- ss1 FIX events\n" + ss1FixEvents();
+    return "\n--- ss1\n" + deployment_.log("ss1") + "\n--- ss1 FIX events\n" + ss1FixEvents() +
+           "\n--- ss1 FIX messages\n" +
+           printable(readFile(findFile(deployment_.dataRoot("ss1"), ".messages.current.log")));
   }
 
   Deployment deployment_{{.customers = {"cf1"}, .streets = {"ss1"}}};
@@ -525,18 +533,34 @@ class RogueVenue {
     ::close(listener_);
   }
 
-  // Accepts ss1's next connection and answers its Logon.
+  // Accepts ss1's next connection and answers its Logon. A connection that
+  // brings no Logon before ss1 gives up on it (QuickFIX's 10 s logon timeout,
+  // then a reconnect a second later) is let go, said on stdout with what it
+  // did bring, and the next one taken, until `timeout`.
   bool accept(std::chrono::seconds timeout) {
-    closeConnection();
-    if (!readable(listener_, timeout)) return false;
-    fd_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd_ < 0) return false;
-    const std::string logon = expect("A", 10s);
-    if (logon.empty()) return false;
-    lastLogonSequence = std::stoi(fixwire::field(logon, 34));
-    if (!send(fixwire::message(next(), "A", {{98, "0"}, {108, "30"}}))) return false;
-    expect("\xff", 1s);  // answers a ResendRequest that the Logon's number may cause
-    return fd_ >= 0;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      closeConnection();
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !readable(listener_, left)) return false;
+      fd_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd_ < 0) return false;
+      connectionBytes_.clear();
+      const std::string logon = expect("A", 15s);
+      if (logon.empty()) {
+        std::cout << "the rogue venue let go of a connection that brought no Logon; it brought "
+                  << connectionBytes_.size() << " bytes: " << printable(connectionBytes_)
+                  << std::endl;
+        continue;
+      }
+      lastLogonSequence = std::stoi(fixwire::field(logon, 34));
+      // A connection ss1 already gave up on may still hold its Logon: the
+      // answer then finds it closed, and the next connection is taken.
+      if (!send(fixwire::message(next(), "A", {{98, "0"}, {108, "30"}}))) continue;
+      expect("\xff", 1s);  // answers a ResendRequest that the Logon's number may cause
+      if (fd_ >= 0) return true;
+    }
   }
 
   // The header of the next message in sequence (and counts it sent).
@@ -577,6 +601,7 @@ class RogueVenue {
         return "";
       }
       buffer_.append(chunk, static_cast<size_t>(n));
+      connectionBytes_.append(chunk, static_cast<size_t>(n));
     }
   }
 
@@ -601,6 +626,7 @@ class RogueVenue {
   const int listener_;
   int fd_ = -1;
   std::string buffer_;
+  std::string connectionBytes_;  // all the current connection brought, for diagnosis
 };
 
 TEST_F(FixSessionFaultsTest, MalformedAndOutOfSequenceFixFromTheVenueIsHandledPerTheRules) {
