@@ -36,9 +36,10 @@ inline std::string describeStatus(idl::OrderStatus::Reader status) {
 
 // The orders a customer utility lists for `account` ("": every account), or
 // nullopt while it cannot read its replicas yet: a replica being
-// re-initialised from its owner (after a restart, say) answers "retry
-// shortly" until it is done, and *notYet gets that answer. A test waiting
-// for convergence waits it out; any other failure throws.
+// re-initialised from its owner (after a restart, say) refuses with an
+// OVERLOADED exception ("unavailable: ...; retry shortly") until it is done,
+// and *notYet gets that answer. A test waiting for convergence waits it out;
+// any other failure throws.
 inline std::optional<capnp::Response<idl::Admin::OrdersResults>> listOrders(
     AdminConnection& admin, const std::string& account, std::string* notYet) {
   auto request = admin->ordersRequest();
@@ -47,9 +48,8 @@ inline std::optional<capnp::Response<idl::Admin::OrdersResults>> listOrders(
   try {
     return admin.call(kj::mv(request));
   } catch (const kj::Exception& e) {
-    const std::string_view description = e.getDescription().cStr();
-    if (description.find("retry shortly") == std::string_view::npos) throw;
-    *notYet = description;
+    if (e.getType() != kj::Exception::Type::OVERLOADED) throw;
+    *notYet = e.getDescription().cStr();
     return std::nullopt;
   }
 }

@@ -1,11 +1,12 @@
 #include "tools/triad-loadgen/load_driver.h"
 
-#include <capnp/schema.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
+
+#include "utilities/common/call_refusal.h"
 
 namespace triad::loadgen {
 namespace {
@@ -21,13 +22,6 @@ constexpr auto kRpcPatience = 30 * kj::SECONDS;
 // How long a probe order may take to show its fill and its booking: under
 // overload the firm's booking can lag by far more than a second.
 constexpr auto kProbePatience = std::chrono::seconds(120);
-
-std::string errorCodeName(idl::ErrorCode code) {
-  auto enumerants = capnp::Schema::from<idl::ErrorCode>().getEnumerants();
-  const auto index = static_cast<unsigned>(code);
-  if (index >= enumerants.size()) return "code " + std::to_string(index);
-  return enumerants[index].getProto().getName();
-}
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -367,7 +361,7 @@ kj::Promise<void> LoadDriver::status(SessionState& session, Clock::time_point in
 }
 
 void LoadDriver::countError(idl::Error::Reader error) {
-  const std::string code = errorCodeName(error.getCode());
+  const std::string code(common::errorCodeName(error.getCode()));
   countError(code);
   firstReasons_.emplace(code, error.getReason().cStr());  // kept once per code
 }

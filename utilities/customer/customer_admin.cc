@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "utilities/common/call_refusal.h"
 #include "utilities/common/tables.h"
 #include "utilities/customer/session_servers.h"
 
@@ -68,7 +69,7 @@ kj::Promise<void> CustomerAdmin::orders(OrdersContext context) {
       })
       .then([context](Outcome<std::vector<OrderView>> outcome) mutable {
         if (auto* refused = std::get_if<OrderError>(&outcome)) {
-          KJ_FAIL_REQUIRE("orders: the replicas cannot be read", refused->reason);
+          kj::throwFatalException(common::callRefusal(refused->code, refused->reason));
         }
         const auto& views = std::get<std::vector<OrderView>>(outcome);
         auto list = context.getResults().initOrders(static_cast<unsigned>(views.size()));

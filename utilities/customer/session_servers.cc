@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 
+#include "utilities/common/call_refusal.h"
 #include "utilities/common/crash_point.h"
 #include "utilities/common/echo.h"
 #include "utilities/customer/watch_hub.h"
@@ -26,8 +27,7 @@ void fillError(const OrderError& error, idl::Error::Builder out) {
 
 // For the calls without an error field: the call fails with the reason.
 kj::Promise<void> failCall(const OrderError& error) {
-  return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
-                       kj::str("sessionExpired: ", error.reason));
+  return common::callRefusal(error.code, error.reason);
 }
 
 }  // namespace
@@ -164,7 +164,7 @@ kj::Promise<void> SessionServer::listOrders(ListOrdersContext context) {
       .then([context](Outcome<std::vector<OrderView>> outcome) mutable {
         // listOrders has no error field: a storage failure fails the call.
         if (auto* refused = std::get_if<OrderError>(&outcome)) {
-          KJ_FAIL_REQUIRE("cannot list orders", refused->reason);
+          kj::throwFatalException(common::callRefusal(refused->code, refused->reason));
         }
         const auto& views = std::get<std::vector<OrderView>>(outcome);
         auto orders = context.getResults().initOrders(static_cast<unsigned>(views.size()));

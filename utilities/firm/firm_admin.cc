@@ -40,12 +40,7 @@ Error invalid(std::string reason) {
 
 // A list or report call has no error field: it fails with the reason.
 kj::Promise<void> failWith(const Error& error) {
-  // Retrying may help when the storage is busy or catching up.
-  const bool transient =
-      error.code == idl::ErrorCode::UNAVAILABLE || error.code == idl::ErrorCode::NOT_REPLICATED;
-  const std::string reason = std::string(errorCodeName(error.code)) + ": " + error.reason;
-  return kj::Exception(transient ? kj::Exception::Type::OVERLOADED : kj::Exception::Type::FAILED,
-                       __FILE__, __LINE__, kj::str(reason.c_str()));
+  return common::callRefusal(error.code, error.reason);
 }
 
 // Copies every record of `table` (in key order) into `scratch`, through `edit`.

@@ -1,7 +1,5 @@
 #include "utilities/firm/result.h"
 
-#include <capnp/schema.h>
-
 namespace triad::firm {
 
 Error Error::fromStorage(bdb::Status status) {
@@ -27,14 +25,6 @@ Error Error::fromStorage(bdb::Status status) {
   }
   std::string reason = status.toString();
   return Error{code, std::move(reason), std::move(status)};
-}
-
-std::string_view errorCodeName(idl::ErrorCode code) {
-  auto enumerants = capnp::Schema::from<idl::ErrorCode>().getEnumerants();
-  const auto index = static_cast<uint16_t>(code);
-  if (index >= enumerants.size()) return "unknown";
-  auto name = enumerants[index].getProto().getName();
-  return {name.begin(), name.size()};
 }
 
 }  // namespace triad::firm

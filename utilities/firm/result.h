@@ -15,6 +15,7 @@
 
 #include "bdb/status.h"
 #include "idl/customer.capnp.h"
+#include "utilities/common/call_refusal.h"
 
 namespace triad::firm {
 
@@ -33,8 +34,7 @@ struct Error {
   bool isStorage() const { return !storage.isOk(); }
 };
 
-// "notReplicated", "insufficientBuyingPower", ...: the capnp enumerant name.
-std::string_view errorCodeName(idl::ErrorCode code);
+using common::errorCodeName;
 
 struct Done {};
 
