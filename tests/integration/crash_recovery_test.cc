@@ -21,12 +21,14 @@
 #include <kj/async-io.h>
 #include <signal.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "idl/customer.capnp.h"
@@ -113,25 +115,37 @@ class CrashRecoveryTest : public ::testing::Test {
   }
 
   // Places a marketable buy of kShares ACME for alice at `id`: the order id,
-  // or nothing when the utility did not answer (it died) or refused.
+  // or nothing when the utility did not answer (it died). A refusal that
+  // asks to be retried shortly (`unavailable`: a utility just restarted,
+  // whose replicas are still catching up) is retried as a client would,
+  // with the same client order id, for up to a minute; any other refusal
+  // fails the test.
   std::optional<std::string> place(const std::string& id, const std::string& clientId) {
-    std::optional<std::string> orderId;
-    KJ_IF_MAYBE (exception, kj::runCatchingExceptions([&] {
-                   idl::Session::Client& session = sessionAt(id);
-                   auto request = session.placeOrderRequest();
-                   testing::fillLimitBuy(request.initRequest(), clientId, kShares, 101 * kDollar);
-                   auto placed = gateways_.at(id).gateway->wait(request.send());
-                   if (placed.getResult().isStatus()) {
-                     orderId = placed.getResult().getStatus().getOrder().getId();
-                   } else {
-                     ADD_FAILURE()
-                         << clientId
-                         << " refused: " << placed.getResult().getError().getReason().cStr();
-                   }
-                 })) {
-      gateways_.erase(id);  // a dead connection: log in again next time
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (;;) {
+      std::optional<std::string> orderId;
+      bool retryShortly = false;
+      KJ_IF_MAYBE (exception, kj::runCatchingExceptions([&] {
+                     idl::Session::Client& session = sessionAt(id);
+                     auto request = session.placeOrderRequest();
+                     testing::fillLimitBuy(request.initRequest(), clientId, kShares, 101 * kDollar);
+                     auto placed = gateways_.at(id).gateway->wait(request.send());
+                     if (placed.getResult().isStatus()) {
+                       orderId = placed.getResult().getStatus().getOrder().getId();
+                       return;
+                     }
+                     auto error = placed.getResult().getError();
+                     retryShortly = error.getCode() == idl::ErrorCode::UNAVAILABLE &&
+                                    std::chrono::steady_clock::now() < deadline;
+                     if (!retryShortly) {
+                       ADD_FAILURE() << clientId << " refused: " << error.getReason().cStr();
+                     }
+                   })) {
+        gateways_.erase(id);  // a dead connection: log in again next time
+      }
+      if (!retryShortly) return orderId;
+      std::this_thread::sleep_for(250ms);
     }
-    return orderId;
   }
 
   // Places `clientId` at `id`; one not answered is remembered for retry().
