@@ -35,16 +35,16 @@
 #include <string>
 #include <variant>
 
+#include "base/systemd_notifier.h"
+#include "base/topology.h"
 #include "brokers/bus_proxy.h"
-#include "utilities/common/systemd_notifier.h"
-#include "utilities/common/topology.h"
 
 namespace {
 
 namespace po = boost::program_options;
+using triad::base::SystemdNotifier;
 using triad::brokers::BusProxy;
 using triad::brokers::BusProxyError;
-using triad::common::SystemdNotifier;
 using triad::topology::Broker;
 using triad::topology::Bus;
 using triad::topology::Topology;

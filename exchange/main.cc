@@ -38,17 +38,17 @@
 #include <variant>
 #include <vector>
 
+#include "base/systemd_notifier.h"
+#include "base/topology.h"
 #include "exchange/fix_venue.h"
 #include "exchange/run_counter.h"
 #include "exchange/symbol_config.h"
 #include "exchange/venue.h"
-#include "utilities/common/systemd_notifier.h"
-#include "utilities/common/topology.h"
 
 namespace {
 
 namespace po = boost::program_options;
-using triad::common::SystemdNotifier;
+using triad::base::SystemdNotifier;
 using triad::exchange::FixVenue;
 using triad::exchange::FixVenueConfig;
 using triad::exchange::SymbolLiquidity;

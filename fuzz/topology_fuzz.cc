@@ -1,4 +1,4 @@
-// libFuzzer target: the topology parser (utilities/common/topology.h) on any
+// libFuzzer target: the topology parser (base/topology.h) on any
 // text. parse() promises never to throw; a topology it accepts must answer
 // every query without crashing.
 
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <variant>
 
-#include "utilities/common/topology.h"
+#include "base/topology.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace triad::topology;

@@ -18,11 +18,11 @@
 #include <variant>
 #include <vector>
 
+#include "base/topology.h"
 #include "idl/admin.capnp.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_topology.h"
-#include "utilities/common/topology.h"
 
 namespace triad::testing {
 

@@ -27,12 +27,12 @@
 #include <string>
 #include <vector>
 
+#include "base/topology.h"
 #include "idl/admin.capnp.h"
 #include "idl/customer.capnp.h"
 #include "tools/triad-loadgen/client_order_ids.h"
 #include "tools/triad-loadgen/latency_samples.h"
 #include "tools/triad-loadgen/load_options.h"
-#include "utilities/common/topology.h"
 
 namespace triad::loadgen {
 

@@ -24,11 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "base/topology.h"
 #include "exchange/decimal_text.h"
 #include "tools/triad-loadgen/load_driver.h"
 #include "tools/triad-loadgen/load_report.h"
 #include "utilities/common/tls_options.h"
-#include "utilities/common/topology.h"
 
 namespace po = boost::program_options;
 using namespace triad;

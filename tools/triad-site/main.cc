@@ -8,9 +8,9 @@
 #include <iostream>
 #include <string>
 
+#include "base/topology.h"
 #include "tools/triad-site/site_console.h"
 #include "utilities/common/site_storage.h"
-#include "utilities/common/topology.h"
 
 namespace po = boost::program_options;
 

@@ -28,11 +28,11 @@
 #include <string>
 #include <vector>
 
+#include "base/topology.h"
 #include "exchange/decimal_text.h"
 #include "idl/customer.capnp.h"
 #include "tools/triad-trader/trader_output.h"
 #include "utilities/common/tls_options.h"
-#include "utilities/common/topology.h"
 
 namespace po = boost::program_options;
 using namespace triad;

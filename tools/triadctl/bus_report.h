@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "base/topology.h"
 #include "tools/triadctl/command_options.h"
 #include "tools/triadctl/outcome.h"
-#include "utilities/common/topology.h"
 
 namespace triad::ctl {
 

@@ -20,13 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "base/topology.h"
 #include "tools/triadctl/bus_report.h"
 #include "tools/triadctl/command_options.h"
 #include "tools/triadctl/firm_commands.h"
 #include "tools/triadctl/orders_report.h"
 #include "tools/triadctl/outcome.h"
 #include "tools/triadctl/status_report.h"
-#include "utilities/common/topology.h"
 
 namespace po = boost::program_options;
 using namespace triad;

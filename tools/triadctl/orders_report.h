@@ -13,9 +13,9 @@
 
 #include <kj/async-io.h>
 
+#include "base/topology.h"
 #include "tools/triadctl/command_options.h"
 #include "tools/triadctl/outcome.h"
-#include "utilities/common/topology.h"
 
 namespace triad::ctl {
 

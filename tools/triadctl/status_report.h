@@ -33,8 +33,8 @@
 #include <string>
 #include <vector>
 
+#include "base/topology.h"
 #include "tools/triadctl/outcome.h"
-#include "utilities/common/topology.h"
 
 namespace triad::ctl {
 

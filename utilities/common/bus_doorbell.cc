@@ -10,7 +10,8 @@ namespace triad::common {
 
 BusDoorbell::BusDoorbell(kj::UnixEventPort& port, zmq::context_t& zmq, const topology::Broker& bus,
                          const std::vector<std::string>& topicPrefixes, Consumer consumer,
-                         ServiceHealth& health, Logger& logger, const brokers::CurveClient* curve)
+                         ServiceHealth& health, base::Logger& logger,
+                         const brokers::CurveClient* curve)
     : busName_(topology::busName(bus.bus)),
       subscriber_(zmq, "tcp://" + bus.address + ":" + std::to_string(bus.subscribePort),
                   {.curve = curve != nullptr ? std::optional(*curve) : std::nullopt}),

@@ -21,10 +21,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/log.h"
+#include "base/topology.h"
 #include "brokers/bus_subscriber.h"
-#include "utilities/common/log.h"
 #include "utilities/common/service_health.h"
-#include "utilities/common/topology.h"
 
 namespace triad::common {
 
@@ -40,7 +40,7 @@ class BusDoorbell {
   // `port` is the running loop's event port; every referent outlives this.
   BusDoorbell(kj::UnixEventPort& port, zmq::context_t& zmq, const topology::Broker& bus,
               const std::vector<std::string>& topicPrefixes, Consumer consumer,
-              ServiceHealth& health, Logger& logger,
+              ServiceHealth& health, base::Logger& logger,
               const brokers::CurveClient* curve = nullptr);  // CURVE if not null
   ~BusDoorbell() noexcept;
   BusDoorbell(const BusDoorbell&) = delete;
@@ -66,7 +66,7 @@ class BusDoorbell {
   kj::UnixEventPort::FdObserver observer_;
   Consumer consumer_;
   ServiceHealth& health_;
-  Logger& logger_;
+  base::Logger& logger_;
 };
 
 }  // namespace triad::common

@@ -15,9 +15,9 @@
 #include <thread>
 #include <variant>
 
+#include "base/systemd_notifier.h"
 #include "utilities/common/crash_point.h"
 #include "utilities/common/data_lock.h"
-#include "utilities/common/systemd_notifier.h"
 
 #ifndef TRIAD_VERSION
 #error "TRIAD_VERSION must be defined (the CMake project version)"
@@ -134,7 +134,7 @@ class ReplicaWait {
 // A background task failed: the daemon cannot go on, so it stops with exit 1.
 class FatalTaskHandler : public kj::TaskSet::ErrorHandler {
  public:
-  FatalTaskHandler(Logger& logger, kj::Own<kj::PromiseFulfiller<int>> stop)
+  FatalTaskHandler(base::Logger& logger, kj::Own<kj::PromiseFulfiller<int>> stop)
       : logger_(logger), stop_(kj::mv(stop)) {}
 
   void taskFailed(kj::Exception&& exception) override {
@@ -143,11 +143,11 @@ class FatalTaskHandler : public kj::TaskSet::ErrorHandler {
   }
 
  private:
-  Logger& logger_;
+  base::Logger& logger_;
   kj::Own<kj::PromiseFulfiller<int>> stop_;
 };
 
-kj::Promise<void> pingWatchdog(kj::Timer& timer, SystemdNotifier& notifier,
+kj::Promise<void> pingWatchdog(kj::Timer& timer, base::SystemdNotifier& notifier,
                                std::chrono::microseconds interval) {
   return timer.afterDelay(interval.count() * kj::MICROSECONDS)
       .then([&timer, &notifier, interval]() {
@@ -161,7 +161,7 @@ kj::Promise<void> pingWatchdog(kj::Timer& timer, SystemdNotifier& notifier,
 // runs): log a line once, and how often it repeated when another comes.
 class ReplicationLog {
  public:
-  explicit ReplicationLog(Logger& logger) : logger_(logger) {}
+  explicit ReplicationLog(base::Logger& logger) : logger_(logger) {}
   ~ReplicationLog() {
     std::lock_guard lock(mutex_);
     flushRepeats();
@@ -184,7 +184,7 @@ class ReplicationLog {
     repeats_ = 0;
   }
 
-  Logger& logger_;
+  base::Logger& logger_;
   std::mutex mutex_;  // guards last_ and repeats_
   std::string last_;
   uint64_t repeats_ = 0;
@@ -195,7 +195,7 @@ class ReplicationLog {
 // the creation as the loser of a clash with the membership update a join
 // makes. Any other failure is final.
 bdb::Status openStorage(const topology::Topology& topology, const std::string& id,
-                        const SiteStorageOptions& options, Logger& logger,
+                        const SiteStorageOptions& options, base::Logger& logger,
                         std::unique_ptr<SiteStorage>* storage) {
   constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
@@ -224,8 +224,8 @@ std::string millisText(std::chrono::milliseconds ms) { return std::to_string(ms.
 // Opens the storage, serves Admin and the role until a stop signal or a
 // failure, then stops everything in order. Returns the exit code.
 int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::Topology& topology,
-          const Site& site, const DaemonIdentity& identity, Logger& logger,
-          SystemdNotifier& notifier) {
+          const Site& site, const DaemonIdentity& identity, base::Logger& logger,
+          base::SystemdNotifier& notifier) {
   const DaemonOptions& options = parsed.common;
   try {
     kj::AsyncIoContext io = kj::setupAsyncIo();
@@ -403,8 +403,8 @@ int Daemon::run(int argc, const char* const* argv) {
     return kExitUsage;
   }
 
-  Logger logger(spec_.name, options.id, {.minimum = options.logLevel});
-  SystemdNotifier notifier;
+  base::Logger logger(spec_.name, options.id, {.minimum = options.logLevel});
+  base::SystemdNotifier notifier;
   logger.info("starting", {{"version", TRIAD_VERSION},
                            {"topology", options.topologyPath.string()},
                            {"pid", static_cast<int64_t>(::getpid())}});

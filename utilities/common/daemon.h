@@ -27,7 +27,7 @@
 //     closes the storage (a replica's close can take ~5 s) and returns 0.
 //
 // Status lines (STATUS=) say which step it is in. Logs go to stderr through
-// one Logger (log.h), which the role gets too.
+// one base::Logger (log.h), which the role gets too.
 //
 // Exit codes: 0 after a clean stop or --help; 1 when it cannot start (storage,
 // Admin port) or a part fails while running; 2 for bad options or a refused
@@ -46,13 +46,13 @@
 #include <string>
 #include <vector>
 
+#include "base/log.h"
+#include "base/topology.h"
 #include "brokers/bus_curve.h"
 #include "utilities/common/admin_server.h"
 #include "utilities/common/daemon_options.h"
-#include "utilities/common/log.h"
 #include "utilities/common/service_health.h"
 #include "utilities/common/site_storage.h"
-#include "utilities/common/topology.h"
 
 namespace triad::common {
 
@@ -71,7 +71,7 @@ struct DaemonContext {
   SiteStorage* storage;              // null for a broker: it holds no ownership group
   // How to connect to the firm bus with CURVE (--firm-bus-keys); null: without.
   const brokers::CurveClient* firmBusCurve;
-  Logger& logger;
+  base::Logger& logger;
   ServiceHealth& health;  // report problems here; the frame sets `ready`
   kj::AsyncIoContext& io;
 };

@@ -87,7 +87,7 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
   options.replicaWait = std::chrono::milliseconds(replicaWaitMs);
 
   const std::string level = vm["log-level"].as<std::string>();
-  std::optional<LogLevel> logLevel = parseLogLevel(level);
+  std::optional<base::LogLevel> logLevel = base::parseLogLevel(level);
   if (!logLevel) {
     return usage("--log-level must be debug, info, warning or error, not '" + level + "'");
   }

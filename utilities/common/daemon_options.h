@@ -27,8 +27,8 @@
 #include <string_view>
 #include <variant>
 
+#include "base/log.h"
 #include "bdb/ownership_group.h"
-#include "utilities/common/log.h"
 
 namespace triad::common {
 
@@ -39,7 +39,7 @@ struct DaemonOptions {
   bdb::AckPolicy ackPolicy = bdb::AckPolicy::kOne;
   std::chrono::milliseconds ackTimeout{2000};
   std::chrono::milliseconds replicaWait{30000};
-  LogLevel logLevel = LogLevel::kInfo;
+  base::LogLevel logLevel = base::LogLevel::kInfo;
   std::string crashAt;                // empty: no crash point armed
   std::filesystem::path firmBusKeys;  // empty: the firm bus without CURVE
 };

@@ -33,7 +33,7 @@ TEST(DaemonOptionsTest, ReadsTheCommonOptions) {
   EXPECT_EQ(options.ackTimeout.count(), 500);
   EXPECT_EQ(options.replicaWait.count(), 0);
   EXPECT_EQ(options.ackPolicy, bdb::AckPolicy::kAllAvailable);
-  EXPECT_EQ(options.logLevel, LogLevel::kDebug);
+  EXPECT_EQ(options.logLevel, base::LogLevel::kDebug);
 }
 
 TEST(DaemonOptionsTest, DefaultsWhatIsNotGiven) {

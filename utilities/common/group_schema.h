@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "utilities/common/topology.h"
+#include "base/topology.h"
 
 namespace triad::common {
 

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/topology.h"
 #include "bdb/ownership_group.h"
-#include "utilities/common/topology.h"
 
 namespace triad::common {
 

@@ -17,8 +17,8 @@
 #include <optional>
 #include <string_view>
 
+#include "base/topology.h"
 #include "utilities/common/site_storage.h"
-#include "utilities/common/topology.h"
 #include "utilities/customer/order_desk.h"
 
 namespace triad::customer {

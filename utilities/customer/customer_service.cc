@@ -14,7 +14,7 @@ int64_t nowNanos() {
 }  // namespace
 
 CustomerService::CustomerService(const topology::Topology& topology, common::SiteStorage& storage,
-                                 common::Logger& logger, size_t threads, LoginGuardOptions login,
+                                 base::Logger& logger, size_t threads, LoginGuardOptions login,
                                  const brokers::CurveClient* firmCurve)
     : topology_(topology),
       storage_(storage),

@@ -12,10 +12,10 @@
 
 #include <memory>
 
+#include "base/log.h"
+#include "base/topology.h"
 #include "brokers/bus_publisher.h"
-#include "utilities/common/log.h"
 #include "utilities/common/site_storage.h"
-#include "utilities/common/topology.h"
 #include "utilities/customer/buying_power.h"
 #include "utilities/customer/login_guard.h"
 #include "utilities/customer/offload.h"
@@ -28,14 +28,14 @@ class WatchHub;
 class CustomerService {
  public:
   CustomerService(const topology::Topology& topology, common::SiteStorage& storage,
-                  common::Logger& logger, size_t threads, LoginGuardOptions login = {},
+                  base::Logger& logger, size_t threads, LoginGuardOptions login = {},
                   const brokers::CurveClient* firmCurve = nullptr);  // CURVE if not null
 
   OrderDesk& desk() { return desk_; }
   Offload& offload() { return offload_; }
   common::SiteStorage& storage() { return storage_; }
   bdb::OwnershipGroup& firmReplica();
-  common::Logger& logger() { return logger_; }
+  base::Logger& logger() { return logger_; }
   // Failed-login limits and session expiry. Loop thread only.
   LoginGuard& loginGuard() { return loginGuard_; }
   // "<utility>-s<n>": unique across this utility's connections. Loop thread only.
@@ -55,7 +55,7 @@ class CustomerService {
  private:
   const topology::Topology& topology_;
   common::SiteStorage& storage_;
-  common::Logger& logger_;
+  base::Logger& logger_;
   BuyingPower buyingPower_;
   OrderDesk desk_;
   Offload offload_;

@@ -35,10 +35,10 @@
 #include <variant>
 #include <vector>
 
+#include "base/topology.h"
 #include "bdb/table.h"
 #include "idl/customer.capnp.h"
 #include "utilities/common/site_storage.h"
-#include "utilities/common/topology.h"
 #include "utilities/customer/order_state.h"
 
 namespace triad::customer {

@@ -113,7 +113,7 @@ void FirmAdmin::answer(idl::AdminResult::Builder result, std::string_view method
     return;
   }
   common::setAdminError(result, error->code, error->reason);
-  logger_.log(error->isStorage() ? common::LogLevel::kError : common::LogLevel::kWarning, event,
+  logger_.log(error->isStorage() ? base::LogLevel::kError : base::LogLevel::kWarning, event,
               {{"subject", subject},
                {"result", "refused"},
                {"code", errorCodeName(error->code)},

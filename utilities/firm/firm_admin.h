@@ -46,11 +46,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/log.h"
+#include "base/topology.h"
 #include "bdb/ownership_group.h"
 #include "utilities/common/admin_server.h"
-#include "utilities/common/log.h"
 #include "utilities/common/site_storage.h"
-#include "utilities/common/topology.h"
 #include "utilities/firm/books.h"
 
 namespace triad::firm {
@@ -68,7 +68,7 @@ class FirmAdmin final : public common::AdminServer {
   struct Parts {
     Books& books;                        // writes the site's owned group
     const topology::Topology& topology;  // checks routes; finds the street groups
-    common::Logger& logger;              // the operator trail
+    base::Logger& logger;                // the operator trail
     std::function<int64_t()> nowNanos;   // dates settle(0); empty: the system clock
   };
 
@@ -101,7 +101,7 @@ class FirmAdmin final : public common::AdminServer {
 
   Books& books_;
   const topology::Topology& topology_;
-  common::Logger& logger_;
+  base::Logger& logger_;
   std::function<int64_t()> nowNanos_;
   std::vector<bdb::OwnershipGroup*> streetReplicas_;  // not owned; fixed at open
 };

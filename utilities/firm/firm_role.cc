@@ -18,7 +18,7 @@ namespace triad::firm {
 // for from the event loop and answered there through a cross-thread promise.
 class FirmRole::BookingWorker {
  public:
-  BookingWorker(ExecutionBooker& booker, common::Logger& logger)
+  BookingWorker(ExecutionBooker& booker, base::Logger& logger)
       : booker_(booker), logger_(logger), thread_([this] { run(); }) {}
 
   // Asks a running pass to stop between two bookings and waits for it.
@@ -76,7 +76,7 @@ class FirmRole::BookingWorker {
   }
 
   ExecutionBooker& booker_;
-  common::Logger& logger_;
+  base::Logger& logger_;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -109,7 +109,7 @@ FirmRole::FirmRole(common::DaemonContext& context) : DaemonRole(context) {
   }
   books_ = std::move(opened).value();
   context.logger.info("books-open", {{"group", context.storage->owned().name()}});
-  common::Logger& logger = context.logger;
+  base::Logger& logger = context.logger;
   booker_ = std::make_unique<ExecutionBooker>(
       *books_, streetGroups(context), [&logger](std::string_view line) {
         logger.warning("execution-booker", {{"problem", line}});
@@ -136,7 +136,7 @@ kj::Own<common::AdminServer> FirmRole::makeAdmin() {
 
 kj::Promise<void> FirmRole::start() {
   worker_ = std::make_unique<BookingWorker>(*booker_, context().logger);
-  common::Logger& logger = context().logger;
+  base::Logger& logger = context().logger;
   ticking_ = bookingLoop().eagerlyEvaluate([&logger](kj::Exception&& exception) {
     logger.error("booking-stopped", {{"reason", exception.getDescription().cStr()}});
   });

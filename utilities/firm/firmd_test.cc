@@ -20,13 +20,13 @@
 #include <variant>
 #include <vector>
 
+#include "base/topology.h"
 #include "idl/admin.capnp.h"
 #include "tests/support/child_process.h"
 #include "tests/support/deployment.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_topology.h"
 #include "utilities/common/site_storage.h"
-#include "utilities/common/topology.h"
 #include "utilities/firm/account_reads.h"
 
 namespace triad::firm {

@@ -98,7 +98,7 @@ int32_t SettlementSchedule::throughFor(int64_t runNanos) const {
 }
 
 ScheduledSettlement::ScheduledSettlement(Books& books, SettlementSchedule schedule,
-                                         common::Logger& logger, std::function<int64_t()> nowNanos)
+                                         base::Logger& logger, std::function<int64_t()> nowNanos)
     : books_(books),
       schedule_(requireEnabled(schedule)),
       logger_(logger),

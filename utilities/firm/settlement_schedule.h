@@ -35,7 +35,7 @@
 #include <string>
 #include <thread>
 
-#include "utilities/common/log.h"
+#include "base/log.h"
 #include "utilities/firm/books.h"
 
 namespace triad::firm {
@@ -83,7 +83,7 @@ class ScheduledSettlement {
 
   // `nowNanos` empty: the system clock. Books and logger must outlive this.
   // REQUIRES: schedule.options().enabled().
-  ScheduledSettlement(Books& books, SettlementSchedule schedule, common::Logger& logger,
+  ScheduledSettlement(Books& books, SettlementSchedule schedule, base::Logger& logger,
                       std::function<int64_t()> nowNanos = {});
   ~ScheduledSettlement();
 
@@ -97,7 +97,7 @@ class ScheduledSettlement {
 
   Books& books_;
   const SettlementSchedule schedule_;
-  common::Logger& logger_;
+  base::Logger& logger_;
   const std::function<int64_t()> nowNanos_;
   std::mutex mutex_;
   std::condition_variable wake_;

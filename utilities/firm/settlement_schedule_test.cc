@@ -152,7 +152,7 @@ TEST(ScheduledSettlementTest, SettlesWhatIsDueAtEachRunAndNothingTwice) {
     return settled();
   };
 
-  common::Logger logger("triad-firmd", "firm", {.sink = [](std::string_view) {}});
+  base::Logger logger("triad-firmd", "firm", {.sink = [](std::string_view) {}});
   {
     ScheduledSettlement scheduled(*books, SettlementSchedule({}), logger,
                                   [&] { return now.load(); });

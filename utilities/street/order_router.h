@@ -32,8 +32,8 @@
 #include <set>
 #include <string>
 
-#include "utilities/common/log.h"
-#include "utilities/common/topology.h"
+#include "base/log.h"
+#include "base/topology.h"
 #include "utilities/street/street_bus.h"
 #include "utilities/street/street_fix_initiator.h"
 #include "utilities/street/street_recorder.h"
@@ -45,7 +45,7 @@ class OrderRouter {
   // `site` is this street utility. REQUIRES: everything outlives the router.
   // `bus` may be null (no announcements).
   OrderRouter(const topology::Utility& site, StreetRecorder& recorder,
-              StreetFixInitiator& initiator, common::Logger& logger, StreetBus* bus = nullptr)
+              StreetFixInitiator& initiator, base::Logger& logger, StreetBus* bus = nullptr)
       : site_(site), recorder_(recorder), initiator_(initiator), logger_(logger), bus_(bus) {}
 
   void pass();
@@ -67,7 +67,7 @@ class OrderRouter {
   const topology::Utility& site_;
   StreetRecorder& recorder_;
   StreetFixInitiator& initiator_;
-  common::Logger& logger_;
+  base::Logger& logger_;
   StreetBus* bus_;
   std::set<std::string> pendingOrders_;  // orders still unrouted after this pass
   std::set<std::string> sentCancels_;    // cancel request ids sent in this run

@@ -30,7 +30,7 @@
 
 #include <string>
 
-#include "utilities/common/log.h"
+#include "base/log.h"
 #include "utilities/street/street_bus.h"
 #include "utilities/street/street_fix_initiator.h"
 #include "utilities/street/street_recorder.h"
@@ -40,7 +40,7 @@ namespace triad::street {
 class ReportRecorder final : public StreetFixHandler {
  public:
   // REQUIRES: every referent outlives this; `bus` may be null (no bus).
-  ReportRecorder(StreetRecorder& recorder, common::Logger& logger, StreetBus* bus = nullptr)
+  ReportRecorder(StreetRecorder& recorder, base::Logger& logger, StreetBus* bus = nullptr)
       : recorder_(recorder), logger_(logger), bus_(bus) {}
 
   HandlerOutcome onExecutionReport(const exchange::ExecutionReportMessage& report) override;
@@ -59,7 +59,7 @@ class ReportRecorder final : public StreetFixHandler {
   void announce(const Recorded<T>& recorded);
 
   StreetRecorder& recorder_;
-  common::Logger& logger_;
+  base::Logger& logger_;
   StreetBus* bus_;
 };
 

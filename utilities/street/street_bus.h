@@ -25,10 +25,10 @@
 #include <string>
 #include <utility>
 
+#include "base/topology.h"
 #include "brokers/bus_publisher.h"
 #include "exchange/fix_messages.h"
 #include "idl/records.capnp.h"
-#include "utilities/common/topology.h"
 
 namespace triad::street {
 

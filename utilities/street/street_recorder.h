@@ -66,10 +66,10 @@
 #include <variant>
 #include <vector>
 
+#include "base/topology.h"
 #include "bdb/table.h"
 #include "idl/records.capnp.h"
 #include "utilities/common/site_storage.h"
-#include "utilities/common/topology.h"
 
 namespace triad::street {
 

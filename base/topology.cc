@@ -1,4 +1,4 @@
-#include "utilities/common/topology.h"
+#include "base/topology.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,4 +1,4 @@
-#include "utilities/common/log.h"
+#include "base/log.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-namespace triad::common {
+namespace triad::base {
 namespace {
 
 // 2024-05-01T12:00:00.123Z
@@ -98,4 +98,4 @@ TEST(LogTest, FormatsTimestampsInUtcMilliseconds) {
 }
 
 }  // namespace
-}  // namespace triad::common
+}  // namespace triad::base

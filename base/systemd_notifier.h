@@ -19,7 +19,7 @@
 #include <optional>
 #include <string_view>
 
-namespace triad::common {
+namespace triad::base {
 
 class SystemdNotifier {
  public:
@@ -51,4 +51,4 @@ class SystemdNotifier {
   std::optional<std::chrono::microseconds> watchdogInterval_;
 };
 
-}  // namespace triad::common
+}  // namespace triad::base

@@ -1,4 +1,4 @@
-#include "utilities/common/log.h"
+#include "base/log.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
-namespace triad::common {
+namespace triad::base {
 namespace {
 
 int64_t systemNanos() {
@@ -184,4 +184,4 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
   options_.sink(line);
 }
 
-}  // namespace triad::common
+}  // namespace triad::base

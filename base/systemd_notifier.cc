@@ -1,4 +1,4 @@
-#include "utilities/common/systemd_notifier.h"
+#include "base/systemd_notifier.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace triad::common {
+namespace triad::base {
 
 SystemdNotifier::SystemdNotifier() {
   const char* socketName = std::getenv("NOTIFY_SOCKET");
@@ -76,4 +76,4 @@ void SystemdNotifier::stopping(std::string_view status) {
 
 void SystemdNotifier::watchdog() { send("WATCHDOG=1", std::chrono::milliseconds(0)); }
 
-}  // namespace triad::common
+}  // namespace triad::base

@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-namespace triad::common {
+namespace triad::base {
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
@@ -104,4 +104,4 @@ std::string formatTimestamp(int64_t nanosSinceEpoch);
 // Appends `value` to `out`, quoted and escaped if logfmt needs it.
 void appendLogValue(std::string& out, std::string_view value);
 
-}  // namespace triad::common
+}  // namespace triad::base
