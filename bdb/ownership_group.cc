@@ -27,6 +27,14 @@ constexpr std::string_view kMetaTable = "_meta";
 // is told Conflict.
 constexpr int kConflictRetries = 20;
 constexpr std::string_view kCommitMarkKey = "commit";
+constexpr std::string_view kSequenceKey = "ids";
+// Sequences are reserved this many at a time (WriteTxn::nextSequence).
+constexpr uint64_t kSequenceBlock = 1024;
+
+// The end of the sequence block the current transaction reserved, if any:
+// it becomes usable once that transaction commits. Write callbacks run on the
+// committing thread, so the commit path finds it here.
+thread_local uint64_t tReservedThrough = 0;
 
 // Set by the committing thread around a commit; Berkeley DB fires
 // DB_EVENT_REP_PERM_FAILED on that same thread when the commit was not
@@ -120,6 +128,10 @@ class OwnershipGroupImpl {
   Status putIn(DbTxn* txn, std::string_view table, const Key& key, capnp::MessageBuilder& message);
   Status getIn(DbTxn* txn, std::string_view table, const Key& key, Value* value);
   Status removeIn(DbTxn* txn, std::string_view table, const Key& key);
+  Status nextSequenceIn(DbTxn* txn, uint64_t* sequence);
+  uint64_t lastSequence();
+  // After a commit: the reservation the transaction wrote is usable.
+  void reservationCommitted();
   CommitPosition commitPosition();
   Lsn lsn();
   ReplicationStatus status();
@@ -178,6 +190,11 @@ class OwnershipGroupImpl {
 
   uint64_t nextSequence_ = 1;  // owner only; touched by the committing thread only
 
+  std::mutex sequenceMutex_;
+  bool sequenceLoaded_ = false;   // guarded by sequenceMutex_
+  uint64_t nextId_ = 1;           // guarded: the next sequence to hand out
+  uint64_t reservedThrough_ = 0;  // guarded: the committed reservation
+
   std::unique_ptr<GroupCommitter> committer_;
 
   std::mutex stopMutex_;
@@ -222,9 +239,9 @@ Status OwnershipGroupImpl::open() {
   if (owner_) {
     // The owner creates every table now, so clients can open them once the
     // creation has replicated.
-    for (const std::string& table : options_.tables) {
+    for (const TableSpec& table : options_.tables) {
       Db* db;
-      if (Status s = tableHandle(table, &db); !s.isOk()) return s;
+      if (Status s = tableHandle(table.name, &db); !s.isOk()) return s;
     }
     Db* meta;
     if (Status s = tableHandle(kMetaTable, &meta); !s.isOk()) return s;
@@ -418,7 +435,12 @@ Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
     return Status::ok();
   }
   bool known = table == kMetaTable;
-  for (const std::string& name : options_.tables) known = known || name == table;
+  DBTYPE type = DB_BTREE;
+  for (const TableSpec& spec : options_.tables) {
+    if (spec.name != table) continue;
+    known = true;
+    if (spec.kind == TableKind::kHashed) type = DB_HASH;
+  }
   if (!known) {
     return Status::invalidArgument("group " + options_.group + " has no table '" +
                                    std::string(table) + "'");
@@ -441,7 +463,7 @@ Status OwnershipGroupImpl::tableHandle(std::string_view table, Db** db) {
   // joining updates the membership database): the victim retries.
   int ret = 0;
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
-    ret = handle->open(nullptr, file.c_str(), nullptr, DB_BTREE, flags, 0600);
+    ret = handle->open(nullptr, file.c_str(), nullptr, type, flags, 0600);
     if (ret != DB_LOCK_DEADLOCK && ret != DB_LOCK_NOTGRANTED) break;
     handle.reset(new Db(env_.get(), DB_CXX_NO_EXCEPTIONS));
     std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt));
@@ -517,6 +539,40 @@ Status OwnershipGroupImpl::getIn(DbTxn* txn, std::string_view table, const Key& 
   Status s = Value::fromBytes({static_cast<const char*>(v.get_data()), v.get_size()}, value);
   free(v.get_data());
   return s;
+}
+
+Status OwnershipGroupImpl::nextSequenceIn(DbTxn* txn, uint64_t* sequence) {
+  if (!owner_) return refusedWrite(EACCES, "drawing a sequence number");
+  std::lock_guard lock(sequenceMutex_);
+  if (!sequenceLoaded_) {
+    Value stored;
+    Status s = getIn(txn, kMetaTable, Key::of(kSequenceKey), &stored);
+    if (!s.isOk() && !s.isNotFound()) return s;
+    reservedThrough_ = s.isOk() ? stored.as<idl::Counter>().getValue() : 0;
+    nextId_ = reservedThrough_ + 1;
+    sequenceLoaded_ = true;
+  }
+  if (nextId_ > std::max(reservedThrough_, tReservedThrough)) {
+    const uint64_t end = nextId_ + kSequenceBlock - 1;
+    capnp::MallocMessageBuilder message(8);
+    message.initRoot<idl::Counter>().setValue(end);
+    if (Status s = putIn(txn, kMetaTable, Key::of(kSequenceKey), message); !s.isOk()) return s;
+    tReservedThrough = end;
+  }
+  *sequence = nextId_++;
+  return Status::ok();
+}
+
+uint64_t OwnershipGroupImpl::lastSequence() {
+  std::lock_guard lock(sequenceMutex_);
+  return nextId_ - 1;
+}
+
+void OwnershipGroupImpl::reservationCommitted() {
+  if (tReservedThrough == 0) return;
+  std::lock_guard lock(sequenceMutex_);
+  reservedThrough_ = std::max(reservedThrough_, tReservedThrough);
+  tReservedThrough = 0;
 }
 
 Status OwnershipGroupImpl::putCommitMark(DbTxn* txn, uint64_t sequence) {
@@ -597,6 +653,7 @@ Status OwnershipGroupImpl::writeDirectOnce(const WriteFn& fn) {
   int ret = beginTxn(nullptr, &txn);
   if (ret != 0) return refusedWrite(ret, "beginning a transaction");
   WriteTxn writeTxn(*this, txn);
+  tReservedThrough = 0;
   Status s = fn(writeTxn);
   if (!s.isOk()) {
     txn->abort();
@@ -607,6 +664,7 @@ Status OwnershipGroupImpl::writeDirectOnce(const WriteFn& fn) {
   ret = txn->commit(0);
   tPermFailed = nullptr;
   if (ret != 0) return refusedWrite(ret, "commit");
+  reservationCommitted();
   if (permFailed) {
     return Status::notReplicated("committed at " + options_.localSite +
                                  " but no replica acknowledged within " +
@@ -645,7 +703,9 @@ bool OwnershipGroupImpl::commitBatchOnce(std::span<PendingWrite* const> batch) {
   // alone and the rest of the batch still commits. One that lost a deadlock
   // sinks the batch instead: the parent holds locks the winner waits for.
   size_t applied = 0;
+  tReservedThrough = 0;
   for (PendingWrite* write : batch) {
+    const uint64_t reservedBefore = tReservedThrough;
     DbTxn* child = nullptr;
     ret = env_->txn_begin(parent, &child, 0);
     Status s = fromDb(ret, "beginning a nested transaction");
@@ -657,6 +717,7 @@ bool OwnershipGroupImpl::commitBatchOnce(std::span<PendingWrite* const> batch) {
         if (ret != 0) s = fromDb(ret, "committing a nested transaction");
       } else {
         child->abort();
+        tReservedThrough = reservedBefore;  // its reservation went with it
       }
     }
     if (s.code() == Status::Code::kConflict) {
@@ -685,6 +746,7 @@ bool OwnershipGroupImpl::commitBatchOnce(std::span<PendingWrite* const> batch) {
     outcome = fromDb(ret, "commit");
   } else {
     ++nextSequence_;
+    reservationCommitted();
     if (permFailed) {
       outcome = Status::notReplicated("committed at " + options_.localSite +
                                       " but no replica acknowledged within " +
@@ -705,6 +767,12 @@ Status OwnershipGroupImpl::get(std::string_view table, const Key& key, Value* va
 
 Status OwnershipGroupImpl::scan(std::string_view table, std::string_view fromKey,
                                 const VisitFn& visit) {
+  for (const TableSpec& spec : options_.tables) {
+    if (spec.name == table && spec.kind == TableKind::kHashed && !fromKey.empty()) {
+      return Status::invalidArgument("table " + std::string(table) +
+                                     " is hashed: it is scanned whole, not from a key");
+    }
+  }
   Db* db;
   Status s = tableHandle(table, &db);
   if (s.isNotFound()) return Status::ok();  // not replicated yet: nothing to visit
@@ -890,6 +958,7 @@ Status OwnershipGroup::scan(std::string_view table, std::string_view fromKey,
                             const VisitFn& visit) {
   return impl_->scan(table, fromKey, visit);
 }
+uint64_t OwnershipGroup::lastSequence() const { return impl_->lastSequence(); }
 CommitPosition OwnershipGroup::commitPosition() { return impl_->commitPosition(); }
 Lsn OwnershipGroup::lsn() { return impl_->lsn(); }
 ReplicationStatus OwnershipGroup::status() { return impl_->status(); }
@@ -925,6 +994,9 @@ Status WriteTxn::get(std::string_view table, const Key& key, Value* value) {
 }
 Status WriteTxn::remove(std::string_view table, const Key& key) {
   return group_.removeIn(static_cast<DbTxn*>(txn_), table, key);
+}
+Status WriteTxn::nextSequence(uint64_t* sequence) {
+  return group_.nextSequenceIn(static_cast<DbTxn*>(txn_), sequence);
 }
 
 }  // namespace triad::bdb

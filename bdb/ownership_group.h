@@ -43,12 +43,24 @@ struct SiteAddress {
 // (Berkeley DB's QUORUM, ONE_PEER and ALL_PEERS count electable peers only).
 enum class AckPolicy { kOne, kAllAvailable, kNone };
 
+// How a table keeps its records. Ordered tables (B-trees) are visited in key
+// order and support prefix scans; hashed tables answer only point reads and
+// whole-table scans in no particular order, but Berkeley DB logs a new
+// record in one log record instead of two (key and data items), and every
+// log record is applied at every replica (docs/storage.md).
+enum class TableKind { kOrdered, kHashed };
+
+struct TableSpec {
+  std::string name;
+  TableKind kind = TableKind::kOrdered;
+};
+
 struct GroupOptions {
-  std::string group;                // the owning utility's id, also the group's name
-  std::string localSite;            // this site's utility id
-  std::filesystem::path home;       // the environment folder, <data-root>/<group>
-  std::vector<SiteAddress> sites;   // every site's endpoint for this group, the owner's included
-  std::vector<std::string> tables;  // the tables the group holds; the owner creates them
+  std::string group;               // the owning utility's id, also the group's name
+  std::string localSite;           // this site's utility id
+  std::filesystem::path home;      // the environment folder, <data-root>/<group>
+  std::vector<SiteAddress> sites;  // every site's endpoint for this group, the owner's included
+  std::vector<TableSpec> tables;   // the tables the group holds; the owner creates them
   AckPolicy ackPolicy = AckPolicy::kOne;
   std::chrono::milliseconds ackTimeout{2000};
   std::chrono::milliseconds connectionRetry{500};  // Berkeley DB's default is 30 s
@@ -133,6 +145,13 @@ class WriteTxn {
   Status put(std::string_view table, const Key& key, capnp::MessageBuilder& message);
   Status get(std::string_view table, const Key& key, Value* value);
   Status remove(std::string_view table, const Key& key);
+  // The group's next sequence number, for ids that name their owner
+  // ("cf1-000000042"). Sequences only grow and are never handed out twice,
+  // even across restarts: the owner reserves them in blocks, writing the
+  // block's end to _meta/ids in the transaction that first draws from it, and
+  // draws from a block only once that reservation is committed. An aborted
+  // transaction or a restart leaves a harmless gap. REQUIRES: the owner.
+  Status nextSequence(uint64_t* sequence);
 
  private:
   friend class OwnershipGroupImpl;
@@ -182,6 +201,11 @@ class OwnershipGroup {
   // answers ReplicaInitialising; a table not yet replicated reads as empty.
   Status get(std::string_view table, const Key& key, Value* value);
   Status scan(std::string_view table, std::string_view fromKey, const VisitFn& visit);
+
+  // Owner: the highest sequence nextSequence has handed out (0 before the
+  // first since this site opened the group: what was drawn before a restart
+  // is at most the persisted reservation).
+  uint64_t lastSequence() const;
 
   // Cheap: how far this site has advanced in the group.
   CommitPosition commitPosition();

@@ -47,7 +47,7 @@ class OwnershipGroupTest : public ::testing::Test {
     options.localSite = site;
     options.home = dir_ / site;
     options.sites = sites_;
-    options.tables = {"orders"};
+    options.tables = {{"orders"}};
     options.ackTimeout = 1000ms;
     options.connectionRetry = 100ms;
     options.checkpointInterval = 0ms;

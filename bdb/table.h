@@ -54,8 +54,10 @@ class Record {
 template <typename T>
 class Table {
  public:
-  constexpr explicit Table(std::string_view name) : name_(name) {}
+  constexpr explicit Table(std::string_view name, TableKind kind = TableKind::kOrdered)
+      : name_(name), kind_(kind) {}
   constexpr std::string_view name() const { return name_; }
+  constexpr TableKind kind() const { return kind_; }
 
   Status put(WriteTxn& txn, const Key& key, typename T::Reader record) const {
     capnp::MallocMessageBuilder message;
@@ -73,14 +75,16 @@ class Table {
     return group.get(name_, key, &record->value());
   }
   // Visits the records whose key starts with `prefix`, in key order, until
-  // `visit` returns false.
+  // `visit` returns false. REQUIRES: an ordered table.
   template <typename Visit>
   Status scanPrefix(OwnershipGroup& group, const Key& prefix, Visit&& visit) const {
+    KJ_REQUIRE(kind_ == TableKind::kOrdered, "a prefix scan needs an ordered table");
     return scan(group, prefix.view(), [&](std::string_view key, typename T::Reader record) {
       return key.substr(0, prefix.view().size()) == prefix.view() && visit(record);
     });
   }
-  // Visits records from `fromKey` in key order; return false to stop.
+  // Visits records from `fromKey` in key order; return false to stop. A
+  // hashed table is visited whole (fromKey empty), in no particular order.
   template <typename Visit>
   Status scan(OwnershipGroup& group, std::string_view fromKey, Visit&& visit) const {
     return group.scan(name_, fromKey, [&](std::string_view key, const Value& value) {
@@ -90,6 +94,7 @@ class Table {
 
  private:
   std::string_view name_;
+  TableKind kind_;
 };
 
 }  // namespace triad::bdb

@@ -58,7 +58,7 @@ Result run(const Config& config) {
     options.localSite = site;
     options.home = dir / site;
     options.sites = sites;
-    options.tables = {"orders"};
+    options.tables = {{"orders"}};
     options.ackPolicy = config.ack;
     options.ackTimeout = 5000ms;
     options.connectionRetry = 100ms;

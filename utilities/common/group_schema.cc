@@ -9,7 +9,7 @@ namespace {
 // A table's schema entry, its record type taken from the typed table.
 template <typename T>
 TableSchema entry(const bdb::Table<T>& table) {
-  return {table.name(), capnp::Schema::from<T>()};
+  return {table.name(), capnp::Schema::from<T>(), table.kind()};
 }
 
 }  // namespace
@@ -55,10 +55,12 @@ std::optional<TableSchema> findTable(topology::Role role, std::string_view table
   return std::nullopt;
 }
 
-std::vector<std::string> tableNames(topology::Role role) {
-  std::vector<std::string> names;
-  for (const TableSchema& schema : tablesFor(role)) names.emplace_back(schema.name);
-  return names;
+std::vector<bdb::TableSpec> tableSpecs(topology::Role role) {
+  std::vector<bdb::TableSpec> specs;
+  for (const TableSchema& schema : tablesFor(role)) {
+    specs.push_back({std::string(schema.name), schema.kind});
+  }
+  return specs;
 }
 
 }  // namespace triad::common

@@ -13,12 +13,14 @@
 #include <vector>
 
 #include "base/topology.h"
+#include "bdb/ownership_group.h"
 
 namespace triad::common {
 
 struct TableSchema {
   std::string_view name;
   capnp::StructSchema record;  // the Cap'n Proto type of every value
+  bdb::TableKind kind;
 };
 
 // The tables of a group owned by a utility of `role`.
@@ -27,6 +29,7 @@ const std::vector<TableSchema>& tablesFor(topology::Role role);
 // The schema of `table` in a group owned by `role`, if it has one.
 std::optional<TableSchema> findTable(topology::Role role, std::string_view table);
 
-std::vector<std::string> tableNames(topology::Role role);
+// What the group's storage is opened with: every table's name and kind.
+std::vector<bdb::TableSpec> tableSpecs(topology::Role role);
 
 }  // namespace triad::common

@@ -26,27 +26,13 @@ bdb::Status readCounter(bdb::OwnershipGroup& group, std::string_view name, uint6
 
 bdb::Status allocateId(bdb::WriteTxn& txn, std::string_view owner, std::string* id,
                        uint64_t* sequence) {
-  const bdb::Key key = bdb::Key::of("ids");
   uint64_t value = 0;
-  bdb::Value current;
-  bdb::Status s = txn.get(kMetaTable, key, &current);
-  if (s.isOk()) {
-    value = current.as<idl::Counter>().getValue();
-  } else if (!s.isNotFound()) {
-    return s;
-  }
-  capnp::MallocMessageBuilder message(8);
-  message.initRoot<idl::Counter>().setValue(++value);
-  if (s = txn.put(kMetaTable, key, message); !s.isOk()) return s;
+  if (bdb::Status s = txn.nextSequence(&value); !s.isOk()) return s;
   char digits[32];
   std::snprintf(digits, sizeof digits, "%09llu", static_cast<unsigned long long>(value));
   *id = std::string(owner) + "-" + digits;
   if (sequence != nullptr) *sequence = value;
   return bdb::Status::ok();
-}
-
-bdb::Status lastAllocated(bdb::OwnershipGroup& group, uint64_t* sequence) {
-  return readCounter(group, "ids", sequence);
 }
 
 std::string_view ownerOf(std::string_view id) {

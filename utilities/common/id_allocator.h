@@ -1,7 +1,8 @@
 // Global record identifiers that name their owner: "cf2-000000123" (DESIGN
-// §2). The counter lives in the owner's group (_meta/ids) and is advanced in
-// the same transaction as the record it names, so an id is never reused,
-// even across restarts; an aborted write leaves a harmless gap.
+// §2). The sequence is the group's (bdb::WriteTxn::nextSequence): reserved in
+// blocks in the owner's group, so an id is never reused, even across
+// restarts, and drawing one writes nothing but once per block; an aborted
+// write or a restart leaves a harmless gap.
 
 #pragma once
 
@@ -19,10 +20,6 @@ namespace triad::common {
 // write on the group `owner` owns.
 bdb::Status allocateId(bdb::WriteTxn& txn, std::string_view owner, std::string* id,
                        uint64_t* sequence = nullptr);
-
-// The sequence number of the last id allocated in `group` and committed
-// (0 before the first).
-bdb::Status lastAllocated(bdb::OwnershipGroup& group, uint64_t* sequence);
 
 // The owning utility of an id ("cf2" for "cf2-000000123"); empty if malformed.
 std::string_view ownerOf(std::string_view id);

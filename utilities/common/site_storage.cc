@@ -17,7 +17,7 @@ bdb::GroupOptions SiteStorage::groupOptions(const topology::Topology& topology,
   for (const topology::ReplicationPeer& peer : topology.replicationPeers(owner)) {
     group.sites.push_back({peer.site, peer.host, peer.port});
   }
-  group.tables = tableNames(owner.role);
+  group.tables = tableSpecs(owner.role);
   group.ackPolicy = options.ackPolicy;
   group.ackTimeout = options.ackTimeout;
   group.checkpointInterval = options.checkpointInterval;

@@ -214,7 +214,6 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
     if (auto refused = preTradeCheck_(account, order.asReader())) return *refused;
   }
 
-  const std::string& self = storage_.site().id;
   const bdb::Key clientKey = bdb::Key().add(account).add(clientOrderId);
   std::optional<bdb::Record<idl::Order>> retried;
   Undecided undecided(*this);  // until this call returns, withdrawal included
@@ -232,10 +231,9 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
     if (!found.isNotFound()) return found;
     std::string id;
     uint64_t sequence = 0;
-    if (bdb::Status allocated = common::allocateId(txn, self, &id, &sequence); !allocated.isOk()) {
+    if (bdb::Status allocated = undecided.allocate(txn, &id, &sequence); !allocated.isOk()) {
       return allocated;
     }
-    undecided.allocated(sequence);
     order.setId(id);
     order.setPlacedAtNanos(clock_());
     if (bdb::Status put = tables::kOrders.put(txn, bdb::Key::of(id), message); !put.isOk()) {
@@ -397,22 +395,26 @@ OrderDesk::Undecided::~Undecided() {
   desk_.undecided_.erase(desk_.undecided_.find(*sequence_));
 }
 
-void OrderDesk::Undecided::allocated(uint64_t sequence) {
+bdb::Status OrderDesk::Undecided::allocate(bdb::WriteTxn& txn, std::string* id,
+                                           uint64_t* sequence) {
   std::lock_guard lock(desk_.undecidedMutex_);
+  bdb::Status s = common::allocateId(txn, desk_.storage_.site().id, id, sequence);
+  if (!s.isOk()) return s;
   if (sequence_) desk_.undecided_.erase(desk_.undecided_.find(*sequence_));
-  desk_.undecided_.insert(sequence);
-  sequence_ = sequence;
+  desk_.undecided_.insert(*sequence);
+  sequence_ = *sequence;
+  return s;
 }
 
 bdb::Status OrderDesk::release() {
-  // The committed counter first, then what is undecided: an order at or
-  // below the counter registered itself before its commit, so it is either
-  // still undecided or decided; one allocated later is above the counter.
-  uint64_t allocated = 0;
-  if (bdb::Status s = common::lastAllocated(storage_.owned(), &allocated); !s.isOk()) return s;
-  uint64_t mark = allocated;
+  // The last sequence drawn and what is undecided, read together (an order
+  // draws and registers under the same mutex): an order at or below the
+  // last sequence is either still undecided or decided; one drawn later is
+  // above it.
+  uint64_t mark = 0;
   {
     std::lock_guard lock(undecidedMutex_);
+    mark = storage_.owned().lastSequence();
     if (!undecided_.empty()) mark = std::min(mark, *undecided_.begin() - 1);
     if (mark <= released_) return bdb::Status::ok();
   }

@@ -117,8 +117,10 @@ class OrderDesk {
     ~Undecided();
     Undecided(const Undecided&) = delete;
     Undecided& operator=(const Undecided&) = delete;
-    // Called by each run of the write (a retried run allocates again).
-    void allocated(uint64_t sequence);
+    // Draws the order's id and registers it, as one step under the desk's
+    // undecidedMutex_, so release() sees either neither or both. Called by
+    // each run of the write (a retried run allocates again).
+    bdb::Status allocate(bdb::WriteTxn& txn, std::string* id, uint64_t* sequence);
 
    private:
     OrderDesk& desk_;

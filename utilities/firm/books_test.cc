@@ -63,7 +63,7 @@ class BooksTest : public ::testing::Test {
       o.localSite = site;
       o.home = *dir_ / (site + "-" + group);
       o.sites = std::move(sites);
-      o.tables = common::tableNames(role);
+      o.tables = common::tableSpecs(role);
       o.ackTimeout = 1000ms;
       o.connectionRetry = 100ms;
       o.checkpointInterval = 0ms;

@@ -43,7 +43,7 @@ class ExecutionBookerTest : public ::testing::Test {
       o.localSite = group;
       o.home = *dir_ / group;
       o.sites = {{group, kHost, testing::freePort(kHost)}};
-      o.tables = common::tableNames(role);
+      o.tables = common::tableSpecs(role);
       o.ackPolicy = bdb::AckPolicy::kNone;
       o.connectionRetry = 100ms;
       o.checkpointInterval = 0ms;

@@ -104,7 +104,7 @@ TEST(ScheduledSettlementTest, SettlesWhatIsDueAtEachRunAndNothingTwice) {
   options.localSite = "firm";
   options.home = dir / "firm";
   options.sites = {{"firm", "127.0.0.1", testing::freePort("127.0.0.1")}};
-  options.tables = common::tableNames(topology::Role::kFirm);
+  options.tables = common::tableSpecs(topology::Role::kFirm);
   options.ackPolicy = bdb::AckPolicy::kNone;
   options.checkpointInterval = 0ms;
   std::unique_ptr<bdb::OwnershipGroup> group;
