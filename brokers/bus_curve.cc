@@ -1,131 +1,30 @@
 #include "brokers/bus_curve.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zmq.h>
-
-#include <zmq_addon.hpp>
-
-#include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <vector>
 
 namespace triad::brokers {
 namespace {
 
-constexpr size_t kZ85KeyLength = 40;
-constexpr size_t kBinaryKeyLength = 32;
-constexpr std::string_view kSecretSuffix = ".secret";
 constexpr std::string_view kPublicSuffix = ".public";
-constexpr std::chrono::milliseconds kStopPoll{100};
-
-std::filesystem::path keyFile(const std::filesystem::path& folder, std::string_view name,
-                              std::string_view suffix) {
-  return folder / (std::string(name) + std::string(suffix));
-}
-
-bool isZ85Key(const std::string& key) {
-  if (key.size() != kZ85KeyLength) return false;
-  std::array<uint8_t, kBinaryKeyLength> binary{};
-  return zmq_z85_decode(binary.data(), key.c_str()) != nullptr;
-}
-
-// The one key in a key file, or why not.
-std::variant<std::string, CurveError> readKey(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) {
-    return CurveError{"cannot read the CURVE key " + file.string() + ": " + std::strerror(errno)};
-  }
-  std::string key;
-  in >> key;
-  if (!isZ85Key(key)) {
-    return CurveError{"the CURVE key in " + file.string() +
-                      " is not a Z85 key of 40 characters (made by triad-bus-keys)"};
-  }
-  return key;
-}
-
-std::variant<CurveKeyPair, CurveError> readKeyPair(const std::filesystem::path& secretFile) {
-  auto secret = readKey(secretFile);
-  if (auto* error = std::get_if<CurveError>(&secret)) return std::move(*error);
-  CurveKeyPair pair{.publicKey = std::string(kZ85KeyLength + 1, '\0'),
-                    .secretKey = std::get<std::string>(std::move(secret))};
-  if (zmq_curve_public(pair.publicKey.data(), pair.secretKey.c_str()) != 0) {
-    return CurveError{"cannot derive the public key of " + secretFile.string() + ": " +
-                      zmq_strerror(zmq_errno())};
-  }
-  pair.publicKey.resize(kZ85KeyLength);
-  return pair;
-}
-
-// Creates `file` with `text` and `mode`; fails if it exists.
-std::optional<CurveError> writeNew(const std::filesystem::path& file, const std::string& text,
-                                   mode_t mode) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return CurveError{"cannot create " + file.string() + ": " + std::strerror(errno)};
-  const std::string line = text + "\n";
-  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  const int savedErrno = errno;
-  const bool synced = written && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) {
-    return CurveError{"cannot write " + file.string() + ": " + std::strerror(savedErrno)};
-  }
-  return std::nullopt;
-}
-
-std::string frameText(const zmq::message_t& frame) { return frame.to_string(); }
 
 }  // namespace
 
 std::string curveBusName(std::string_view bus) { return std::string(bus) + "-bus"; }
 
-bool curveAvailable() { return zmq_has("curve") != 0; }
-
-std::variant<CurveKeyPair, CurveError> makeCurveKeyPair() {
-  std::array<char, kZ85KeyLength + 1> publicKey{};
-  std::array<char, kZ85KeyLength + 1> secretKey{};
-  if (zmq_curve_keypair(publicKey.data(), secretKey.data()) != 0) {
-    return CurveError{std::string("cannot make a CURVE key pair: ") + zmq_strerror(zmq_errno()) +
-                      " (is libzmq built with CURVE?)"};
-  }
-  return CurveKeyPair{.publicKey = publicKey.data(), .secretKey = secretKey.data()};
-}
-
-std::variant<bool, CurveError> ensureCurveKeyPair(const std::filesystem::path& folder,
-                                                  std::string_view name) {
-  const std::filesystem::path secretFile = keyFile(folder, name, kSecretSuffix);
-  const std::filesystem::path publicFile = keyFile(folder, name, kPublicSuffix);
-  std::error_code exists;
-  if (std::filesystem::exists(secretFile, exists)) return false;
-  if (std::filesystem::create_directories(folder, exists); exists) {
-    return CurveError{"cannot create " + folder.string() + ": " + exists.message()};
-  }
-  auto made = makeCurveKeyPair();
-  if (auto* error = std::get_if<CurveError>(&made)) return std::move(*error);
-  const CurveKeyPair& pair = std::get<CurveKeyPair>(made);
-  if (auto error = writeNew(secretFile, pair.secretKey, 0600)) return std::move(*error);
-  std::filesystem::remove(publicFile, exists);  // a stale public key of a lost secret
-  if (auto error = writeNew(publicFile, pair.publicKey, 0644)) return std::move(*error);
-  return true;
-}
-
 std::variant<CurveServer, CurveError> loadCurveServer(const std::filesystem::path& folder,
                                                       std::string_view busName) {
   if (!curveAvailable()) return CurveError{"this libzmq was built without CURVE"};
-  auto own = readKeyPair(keyFile(folder, busName, kSecretSuffix));
+  auto own = base::readCurveKeyPair(folder, busName);
   if (auto* error = std::get_if<CurveError>(&own)) return std::move(*error);
   CurveServer server{.own = std::get<CurveKeyPair>(std::move(own)), .allowedClients = {}};
   std::error_code listed;
   for (const auto& entry : std::filesystem::directory_iterator(folder, listed)) {
     const std::filesystem::path& file = entry.path();
-    if (file.extension() != kPublicSuffix || file == keyFile(folder, busName, kPublicSuffix)) {
+    if (file.extension() != kPublicSuffix ||
+        file == base::curveKeyFile(folder, busName, kPublicSuffix)) {
       continue;
     }
-    auto key = readKey(entry.path());
+    auto key = base::readCurvePublicKey(folder, file.stem().string());
     if (auto* error = std::get_if<CurveError>(&key)) return std::move(*error);
     server.allowedClients.insert(std::get<std::string>(std::move(key)));
   }
@@ -143,9 +42,9 @@ std::variant<CurveClient, CurveError> loadCurveClient(const std::filesystem::pat
                                                       std::string_view busName,
                                                       std::string_view clientName) {
   if (!curveAvailable()) return CurveError{"this libzmq was built without CURVE"};
-  auto server = readKey(keyFile(folder, busName, kPublicSuffix));
+  auto server = base::readCurvePublicKey(folder, busName);
   if (auto* error = std::get_if<CurveError>(&server)) return std::move(*error);
-  auto own = readKeyPair(keyFile(folder, clientName, kSecretSuffix));
+  auto own = base::readCurveKeyPair(folder, clientName);
   if (auto* error = std::get_if<CurveError>(&own)) return std::move(*error);
   return CurveClient{.serverPublicKey = std::get<std::string>(std::move(server)),
                      .own = std::get<CurveKeyPair>(std::move(own))};
@@ -164,59 +63,17 @@ void applyCurve(zmq::socket_t& socket, const CurveClient& client) {
   socket.set(zmq::sockopt::curve_secretkey, client.own.secretKey);
 }
 
-CurveAuthenticator::CurveAuthenticator(zmq::context_t& context,
-                                       std::set<std::string> allowedClients, RefusalFn onRefused)
-    : socket_(context, zmq::socket_type::rep),
-      allowed_(std::move(allowedClients)),
-      onRefused_(std::move(onRefused)) {
-  socket_.set(zmq::sockopt::linger, 0);
-  socket_.bind("inproc://zeromq.zap.01");
-  // Starting the thread is the memory barrier that hands the socket over.
-  thread_ = std::thread([this] { run(); });
-}
-
-CurveAuthenticator::~CurveAuthenticator() {
-  stopping_ = true;
-  thread_.join();
-}
-
-void CurveAuthenticator::run() {
-  // ZAP request (RFC 27): version, request id, domain, address, identity,
-  // mechanism, then the credentials (for CURVE, the client's 32-byte key).
-  constexpr size_t kAddress = 3, kMechanism = 5, kCredentials = 6;
-  std::vector<zmq::pollitem_t> items{{socket_.handle(), 0, ZMQ_POLLIN, 0}};
-  while (!stopping_) {
-    try {
-      if (zmq::poll(items, kStopPoll) == 0) continue;
-      std::vector<zmq::message_t> request;
-      if (!zmq::recv_multipart(socket_, std::back_inserter(request))) continue;
-      // Anything malformed is refused, but answered: a REP socket must reply.
-      request.resize(std::max(request.size(), kCredentials + 1));
-      std::string key;
-      bool admitted = false;
-      if (frameText(request[kMechanism]) == "CURVE" &&
-          request[kCredentials].size() == kBinaryKeyLength) {
-        std::array<char, kZ85KeyLength + 1> z85{};
-        zmq_z85_encode(z85.data(), request[kCredentials].data<uint8_t>(), kBinaryKeyLength);
-        key = z85.data();
-        admitted = allowed_.count(key) != 0;
-      }
-      if (!admitted) {
-        ++refused_;
-        if (onRefused_) onRefused_(frameText(request[kAddress]), key);
-      }
-      std::array<zmq::const_buffer, 6> reply{
-          zmq::str_buffer("1.0"),
-          zmq::buffer(request[1].data(), request[1].size()),
-          admitted ? zmq::str_buffer("200") : zmq::str_buffer("400"),
-          admitted ? zmq::str_buffer("OK") : zmq::str_buffer("unknown client key"),
-          zmq::buffer(key),
-          zmq::const_buffer()};
-      zmq::send_multipart(socket_, reply);
-    } catch (const zmq::error_t&) {
-      return;  // ETERM: the context is shutting down
-    }
-  }
-}
+BusAuthenticator::BusAuthenticator(zmq::context_t& context, std::set<std::string> allowedClients,
+                                   RefusalFn onRefused)
+    : authenticator_(
+          context,
+          [allowed = std::move(allowedClients)](
+              const base::ZapRequest& request) -> std::optional<std::string> {
+            if (allowed.count(request.publicKey) == 0) return std::nullopt;
+            return request.publicKey;
+          },
+          [onRefused = std::move(onRefused)](const base::ZapRequest& request) {
+            if (onRefused) onRefused(request.address, request.publicKey);
+          }) {}
 
 }  // namespace triad::brokers

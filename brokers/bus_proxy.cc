@@ -35,8 +35,8 @@ BusProxy::BusProxy(Key, zmq::context_t& context, Options options)
   enableHeartbeats(frontend_);
   enableHeartbeats(backend_);
   if (options.curve) {
-    authenticator_ = std::make_unique<CurveAuthenticator>(context, options.curve->allowedClients,
-                                                          std::move(options.onRefused));
+    authenticator_ = std::make_unique<BusAuthenticator>(context, options.curve->allowedClients,
+                                                        std::move(options.onRefused));
     applyCurve(frontend_, *options.curve);
     applyCurve(backend_, *options.curve);
   }

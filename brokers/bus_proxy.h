@@ -52,7 +52,7 @@ class BusProxy {
     // The proxy then runs the context's ZAP handler, so a context can hold
     // only one CURVE proxy.
     std::optional<CurveServer> curve;
-    CurveAuthenticator::RefusalFn onRefused;  // each client refused, if set
+    BusAuthenticator::RefusalFn onRefused;  // each client refused, if set
   };
 
   // Counters kept by ZeroMQ's proxy since start(). ZeroMQ 4.3 counts whole
@@ -105,7 +105,7 @@ class BusProxy {
   void run();
 
   // First, so that it outlives the sockets whose handshakes it answers.
-  std::unique_ptr<CurveAuthenticator> authenticator_;
+  std::unique_ptr<BusAuthenticator> authenticator_;
   zmq::socket_t frontend_;  // XSUB, used by thread_ only once it runs
   zmq::socket_t backend_;   // XPUB, used by thread_ only once it runs
   zmq::socket_t control_;   // PAIR, the proxy thread's end
