@@ -593,12 +593,10 @@ class TopologyParser {
     return std::nullopt;
   }
 
-  // Exactly one firm utility; group indexes unique; every derived
-  // replication port fits in 16 bits.
+  // Exactly one firm utility; group indexes unique.
   std::optional<TopologyError> checkUtilities() const {
     const Utility* firm = nullptr;
     std::map<uint32_t, const Utility*> byIndex;
-    uint32_t maxIndex = 0;
     for (const Utility& u : topology_.utilities_) {  // file order
       if (u.role == Role::kFirm) {
         if (firm != nullptr) {
@@ -616,17 +614,8 @@ class TopologyParser {
                          " at line " + std::to_string(keyLine(it->second->id, "group-index")) +
                          ")");
       }
-      maxIndex = std::max(maxIndex, u.groupIndex);
     }
     if (firm == nullptr) return fault("no firm utility (a section with role = firm)");
-    for (const Utility& u : topology_.utilities_) {
-      if (uint32_t{u.replicationPort} + maxIndex > 65535) {
-        return fault(keyLine(u.id, "replication-port"),
-                     "replication-port " + std::to_string(u.replicationPort) + " of " +
-                         inQuotes(u.id) + " plus the highest group-index " +
-                         std::to_string(maxIndex) + " is past 65535");
-      }
-    }
     return std::nullopt;
   }
 
@@ -678,8 +667,7 @@ class TopologyParser {
     return std::nullopt;
   }
 
-  // No two services on one address:port, counting every derived replication
-  // port (each site's base + the index of every group).
+  // No two services on one address:port.
   std::optional<TopologyError> checkEndpoints() const {
     struct Endpoint {
       uint32_t address;
@@ -699,10 +687,7 @@ class TopologyParser {
         add(*u.customerAddress, u.gatewayPort, u.id, "gateway", "gateway-port");
       }
       add(u.firmAddress, u.adminPort, u.id, "admin", "admin-port");
-      for (const Utility& group : topology_.utilities_) {
-        add(u.firmAddress, topology_.replicationPort(u, group), u.id,
-            "replication of group " + inQuotes(group.id), "replication-port");
-      }
+      add(u.firmAddress, u.replicationPort, u.id, "replication", "replication-port");
     }
     for (const Broker& b : topology_.brokers_) {
       std::string bus(busName(b.bus));
@@ -875,19 +860,6 @@ const Exchange* Topology::findExchange(std::string_view id) const {
     if (x.id == id) return &x;
   }
   return nullptr;
-}
-
-uint16_t Topology::replicationPort(const Utility& site, const Utility& group) const {
-  // Validation guarantees the sum fits for every pair of this topology's utilities.
-  return static_cast<uint16_t>(site.replicationPort + group.groupIndex);
-}
-
-std::vector<ReplicationPeer> Topology::replicationPeers(const Utility& owner) const {
-  std::vector<ReplicationPeer> peers{{owner.id, owner.firmAddress, replicationPort(owner, owner)}};
-  for (const Utility& u : utilities_) {
-    if (u.id != owner.id) peers.push_back({u.id, u.firmAddress, replicationPort(u, owner)});
-  }
-  return peers;
 }
 
 }  // namespace triad::topology

@@ -4,11 +4,10 @@
 //
 // The file is INI syntax (etc/triad/topology.conf documents every key), read
 // with Boost.Program_options' config-file parser. A topology that parses is
-// also valid: every port is 1..65535, every endpoint (including each derived
-// replication port) is unique, every service listens on the network it
-// belongs to, there is exactly one firm utility, one broker per bus, and
-// every street venue names an exchange. A bad file is refused with a message
-// naming the file, the line and the fault.
+// also valid: every port is 1..65535, every endpoint is unique, every service listens on the
+// network it belongs to, there is exactly one firm utility, one broker per bus, and every street
+// venue names an exchange. A bad file is refused with a message naming the file, the line and the
+// fault.
 //
 // Thread-safety: a Topology is immutable once parsed; share it freely.
 
@@ -31,8 +30,8 @@ enum class Bus { kCustomer, kFirm };
 std::string_view roleName(Role role);
 std::string_view busName(Bus bus);
 
-// Group indexes are 0..kMaxGroups-1 (a site derives one replication port per
-// group, so the index bounds how many ports a site reserves).
+// Group indexes are 0..kMaxGroups-1 (a group's index is also its owner's
+// Berkeley DB environment id in replication).
 inline constexpr uint32_t kMaxGroups = 64;
 
 // A dotted-quad IPv4 address in host byte order; nullopt unless `text` is
@@ -60,7 +59,8 @@ struct Utility {
   std::string firmAddress;                     // every utility (firm-side network)
   uint16_t gatewayPort = 0;  // customer utilities only: Cap'n Proto Gateway on customerAddress
   uint16_t adminPort;        // Admin RPC on firmAddress
-  // The base: this site's port for group g is replicationPort + g.groupIndex, on firmAddress.
+  // Where this site's replication transport listens, on firmAddress: one
+  // endpoint for every group (DESIGN §2a).
   uint16_t replicationPort;
   std::vector<std::string> venues;  // street utilities only: exchange ids (repeatable `venue`)
   int line;                         // line of the [section] header
@@ -86,13 +86,6 @@ struct Exchange {
   uint16_t fixPort;
   std::string fixVersion;  // "FIX.4.2" or "FIX.4.4"
   int line;
-};
-
-// One site of an ownership group's replication: where `site` listens for it.
-struct ReplicationPeer {
-  std::string site;
-  std::string host;
-  uint16_t port;
 };
 
 // Why a topology was refused: "<file>:<line>: <fault>", or "<file>: <fault>"
@@ -122,14 +115,6 @@ class Topology {
 
   const Network& customerFacing() const { return customerFacing_; }
   const Network& firmSide() const { return firmSide_; }
-
-  // Where `site` listens for the replication of the group owned by `group`:
-  // site.replicationPort + group.groupIndex (on site.firmAddress).
-  uint16_t replicationPort(const Utility& site, const Utility& group) const;
-
-  // Every utility's replication endpoint for the group owned by `owner`: the
-  // owner first, then the others in group-index order.
-  std::vector<ReplicationPeer> replicationPeers(const Utility& owner) const;
 
  private:
   friend class TopologyParser;

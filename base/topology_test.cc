@@ -192,19 +192,10 @@ TEST(TopologyTest, DefaultFileParses) {
   EXPECT_EQ(xlon->fixVersion, "FIX.4.2");
   EXPECT_EQ(xlon->firmAddress, "127.2.0.42");
 
-  // Derived replication ports: a site's base plus the group's index.
-  EXPECT_EQ(topology.replicationPort(*cf2, *ss1), 7303);
-  EXPECT_EQ(topology.replicationPort(*ss1, *firm), 7305);
-  std::vector<ReplicationPeer> peers = topology.replicationPeers(*ss2);
-  ASSERT_EQ(peers.size(), 6u);
-  EXPECT_EQ(peers[0].site, "ss2");
-  EXPECT_EQ(peers[0].host, "127.2.0.22");
-  const std::vector<std::string> order = {"ss2", "cf1", "cf2", "cf3", "ss1", "firm"};
-  for (size_t i = 0; i < peers.size(); ++i) {
-    EXPECT_EQ(peers[i].site, order[i]);
-    EXPECT_EQ(peers[i].host, topology.findUtility(order[i])->firmAddress);
-    EXPECT_EQ(peers[i].port, 7304);  // ss2's group index is 4
-  }
+  // One replication endpoint per site, for every group.
+  EXPECT_EQ(cf2->replicationPort, 7300);
+  EXPECT_EQ(ss2->firmAddress, "127.2.0.22");
+  EXPECT_EQ(ss2->replicationPort, 7300);
 }
 
 TEST(TopologyTest, HeaderLinesAreRecorded) {
@@ -227,14 +218,7 @@ TEST(TopologyTest, UtilitiesAreInGroupIndexOrderNotFileOrder) {
   std::vector<std::string> ids;
   for (const Utility& u : topology.utilities()) ids.push_back(u.id);
   EXPECT_EQ(ids, (std::vector<std::string>{"firm", "cf2", "ss1", "cf1"}));
-  std::vector<ReplicationPeer> peers = topology.replicationPeers(*topology.findUtility("cf1"));
-  ASSERT_EQ(peers.size(), 4u);
-  EXPECT_EQ(peers[0].site, "cf1");
-  EXPECT_EQ(peers[0].port, 7307);
-  EXPECT_EQ(peers[1].site, "firm");
-  EXPECT_EQ(peers[3].site, "ss1");
-  EXPECT_EQ(peers[3].host, "127.2.0.21");
-  EXPECT_EQ(peers[3].port, 7307);
+  EXPECT_EQ(topology.findUtility("cf1")->groupIndex, 7u);
 }
 
 TEST(TopologyTest, LookupsOfAbsentNamesReturnNull) {
@@ -460,30 +444,28 @@ TEST(TopologyFaultTest, TwoServicesOnOneEndpoint) {
                           std::to_string(lineOf(text, "[ss1]") + 4) + ")"));
 }
 
-TEST(TopologyFaultTest, AdminPortOnADerivedReplicationPort) {
-  // cf2 replicates group ss1 (index 2) on 7300 + 2.
+TEST(TopologyFaultTest, AdminPortOnTheReplicationPort) {
   std::string text = replaced(
       kBase,
       "[cf2]\nrole = customer\ngroup-index = 1\ncustomer-address = 127.1.0.2\nfirm-address = "
       "127.2.0.2\ngateway-port = 7100\nadmin-port = 7200\nreplication-port = 7300",
       "[cf2]\nrole = customer\ngroup-index = 1\ncustomer-address = 127.1.0.2\nfirm-address = "
-      "127.2.0.2\ngateway-port = 7100\nreplication-port = 7300\nadmin-port = 7302");
-  EXPECT_TRUE(refused(text, lineOf(text, "admin-port = 7302"),
-                      "endpoint 127.2.0.2:7302 of 'cf2' (admin) is already used by 'cf2' "
-                      "(replication of group 'ss1', line " +
-                          std::to_string(lineOf(text, "admin-port = 7302") - 1) + ")"));
+      "127.2.0.2\ngateway-port = 7100\nreplication-port = 7300\nadmin-port = 7300");
+  EXPECT_TRUE(refused(text, lineOf(text, "admin-port = 7300"),
+                      "endpoint 127.2.0.2:7300 of 'cf2' (admin) is already used by 'cf2' "
+                      "(replication, line " +
+                          std::to_string(lineOf(text, "admin-port = 7300") - 1) + ")"));
 }
 
-TEST(TopologyFaultTest, OverlappingReplicationRangesOnOneAddress) {
-  // cf2 moves onto cf1's firm address with a base one above cf1's: cf2's port
-  // for group cf1 (7301 + 0) is cf1's port for group cf2 (7300 + 1).
+TEST(TopologyFaultTest, TwoReplicationEndpointsOnOneAddress) {
+  // cf2 moves onto cf1's firm address and replication port.
   std::string text = replaced(
       kBase,
       "firm-address = 127.2.0.2\ngateway-port = 7100\nadmin-port = 7200\nreplication-port = 7300",
-      "firm-address = 127.2.0.1\ngateway-port = 7100\nadmin-port = 7201\nreplication-port = 7301");
-  EXPECT_TRUE(refused(text, lineOf(text, "replication-port = 7301"),
-                      "endpoint 127.2.0.1:7301 of 'cf2' (replication of group 'cf1') is already "
-                      "used by 'cf1' (replication of group 'cf2', line 12)"));
+      "firm-address = 127.2.0.1\ngateway-port = 7100\nadmin-port = 7201\nreplication-port = 7300");
+  EXPECT_TRUE(refused(text, lineOf(text, "admin-port = 7201") + 1,
+                      "endpoint 127.2.0.1:7300 of 'cf2' (replication) is already "
+                      "used by 'cf1' (replication, line 12)"));
 }
 
 TEST(TopologyFaultTest, BrokerPublishAndSubscribeOnOnePort) {
@@ -607,15 +589,18 @@ TEST(TopologyFaultTest, TwoBrokersForABus) {
                           std::to_string(lineOf(text, "[bus-customer]")) + ")"));
 }
 
-TEST(TopologyFaultTest, ReplicationPortsPastTheLastPort) {
+TEST(TopologyFaultTest, ReplicationPortZero) {
   std::string text = replaced(kBase,
                               "[firm]\nrole = firm\ngroup-index = 3\nfirm-address = "
                               "127.2.0.10\nadmin-port = 7200\nreplication-port = 7300",
                               "[firm]\nrole = firm\ngroup-index = 3\nfirm-address = "
-                              "127.2.0.10\nadmin-port = 7200\nreplication-port = 65534");
-  EXPECT_TRUE(
-      refused(text, lineOf(text, "65534"),
-              "replication-port 65534 of 'firm' plus the highest group-index 3 is past 65535"));
+                              "127.2.0.10\nadmin-port = 7200\nreplication-port = 0");
+  std::variant<Topology, TopologyError> result = Topology::parse(text, "topology.conf");
+  ASSERT_TRUE(std::holds_alternative<TopologyError>(result));
+  EXPECT_NE(std::get<TopologyError>(result).message.find(
+                "topology.conf:" + std::to_string(lineOf(text, "replication-port = 0"))),
+            std::string::npos)
+      << std::get<TopologyError>(result).message;
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
-// Group commit (DESIGN §2): a replica applies and fsyncs one commit at a time,
+// Group commit (DESIGN §2a): every transaction is applied at every replica,
 // so throughput comes from gathering concurrent writes into one transaction,
-// committing and acknowledging it once, and answering each caller after it.
+// committing it once, and answering each caller after it. The batch's
+// leader only commits; each caller then waits for its commit's durability
+// (the owner's flush, the replicas' acknowledgements) on its own thread, so
+// the next batch commits while the last one is being acknowledged.
 //
 // Leader/follower: a caller that finds no commit in progress commits the
 // queue itself (its own write and whatever else is queued, up to maxBatch);
@@ -20,6 +23,7 @@
 #include <mutex>
 #include <span>
 
+#include "bdb/lsn.h"
 #include "bdb/status.h"
 
 namespace triad::bdb {
@@ -28,7 +32,8 @@ class WriteTxn;
 
 struct PendingWrite {
   std::function<Status(WriteTxn&)> fn;
-  Status result;  // set by the commit function
+  Status result;    // set by the commit function
+  Lsn committedAt;  // set by the commit function: the batch's commit record
   bool done = false;
 };
 
@@ -41,7 +46,9 @@ class GroupCommitter {
   GroupCommitter(size_t maxBatch, CommitBatchFn commitBatch);
   ~GroupCommitter();  // refuses new writes, waits for those in progress
 
-  Status submit(std::function<Status(WriteTxn&)> fn);
+  // Runs fn in the next batch; *committedAt is the batch's commit LSN when
+  // the result is ok (zero if nothing was committed).
+  Status submit(std::function<Status(WriteTxn&)> fn, Lsn* committedAt);
 
  private:
   const size_t maxBatch_;

@@ -1,13 +1,20 @@
 // One ownership group (DESIGN §2) as seen from one site: a Berkeley DB
-// environment under <data-root>/<group>/, replicated by Replication Manager.
-// At the owning site it is the static master (elections off) and the only
-// place the group can be written; at every other site it is a priority-0
-// client, which Berkeley DB itself keeps read-only.
+// environment under <data-root>/<group>/, replicated through Berkeley DB's
+// Base replication API over the site's ReplicationTransport (DESIGN §2a).
+// At the owning site it is the static master and the only place the group
+// can be written; at every other site it is a client, which Berkeley DB
+// itself keeps read-only.
+//
+// Durability: the owner commits without syncing (so its commit records ask
+// no replica to sync either), then flushes its own log while the replicas
+// apply; a replica applies what has arrived, flushes its log once, and
+// acknowledges the highest permanent LSN it applied, so an acknowledgement
+// means "on that replica's disk". A write is answered once both hold.
 //
 // Thread-safety: every method may be called from any thread. Writes at the
-// owner are gathered by one committer thread into a single transaction per
-// batch (group commit), committed once, and each caller answered after the
-// commit is durable locally and acknowledged by a replica.
+// owner are gathered into one transaction per batch (group commit),
+// committed once, and each caller answered after its own wait for
+// durability.
 
 #pragma once
 
@@ -22,7 +29,9 @@
 #include <string_view>
 #include <vector>
 
+#include "bdb/ack_tracker.h"
 #include "bdb/key.h"
+#include "bdb/lsn.h"
 #include "bdb/status.h"
 #include "bdb/value.h"
 
@@ -32,16 +41,7 @@ class MessageBuilder;
 
 namespace triad::bdb {
 
-struct SiteAddress {
-  std::string site;  // the utility id of the site ("cf1")
-  std::string host;  // a firm-side address: replication has no authentication
-  uint16_t port = 0;
-};
-
-// Which replicas must acknowledge a commit before it counts as replicated.
-// Only policies under which priority-0 clients acknowledge are offered
-// (Berkeley DB's QUORUM, ONE_PEER and ALL_PEERS count electable peers only).
-enum class AckPolicy { kOne, kAllAvailable, kNone };
+class ReplicationTransport;
 
 // How a table keeps its records. Ordered tables (B-trees) are visited in key
 // order and support prefix scans; hashed tables answer only point reads and
@@ -56,30 +56,26 @@ struct TableSpec {
 };
 
 struct GroupOptions {
-  std::string group;               // the owning utility's id, also the group's name
-  std::string localSite;           // this site's utility id
-  std::filesystem::path home;      // the environment folder, <data-root>/<group>
-  std::vector<SiteAddress> sites;  // every site's endpoint for this group, the owner's included
-  std::vector<TableSpec> tables;   // the tables the group holds; the owner creates them
+  std::string group;           // the owning utility's id, also the group's name
+  int groupEid = 0;            // the owner's environment id (its topology group index)
+  std::filesystem::path home;  // the environment folder, <data-root>/<group>
+  ReplicationTransport* transport = nullptr;  // the site's; must outlive the group
+  std::vector<TableSpec> tables;              // the tables the group holds; the owner creates them
   AckPolicy ackPolicy = AckPolicy::kOne;
   std::chrono::milliseconds ackTimeout{2000};
-  std::chrono::milliseconds connectionRetry{500};  // Berkeley DB's default is 30 s
-  std::chrono::milliseconds heartbeat{1000};
   uint32_t cacheBytes = 16u << 20;
   uint32_t logFileBytes = 8u << 20;
   // The owner checkpoints and removes logs no longer needed for recovery this
   // often, so a rejoining replica is not sent the whole history (0: never).
   std::chrono::milliseconds checkpointInterval{std::chrono::seconds(30)};
+  // An owner whose replicas have not acknowledged its last commit re-sends
+  // its last log record this often, so that a replica that missed a message
+  // notices the gap and asks for it (Berkeley DB learns of gaps only from
+  // what arrives).
+  std::chrono::milliseconds resendInterval{200};
   // Gather concurrent writes into one transaction (group commit). Off only for
   // the benchmark's baseline.
   bool groupCommit = true;
-  // The owner sends its replicas each transaction's log records in one
-  // message, at its commit record, instead of one message per record
-  // (Berkeley DB's bulk transfer). Off: measured here, it doubles the
-  // acknowledged commit's latency, and in the whole deployment it more than
-  // doubles the CPU each order costs (docs/decisions.md; the storage floor
-  // benchmark keeps the comparison).
-  bool bulkTransfer = false;
   // The owner refuses writes (DiskFull, nothing written) while the data
   // folder's filesystem has less free space than this: Berkeley DB 5.3
   // panics the environment when a log write fails with ENOSPC, and a
@@ -93,22 +89,23 @@ struct GroupOptions {
 enum class ReplicationRole { kMaster, kClient, kJoining, kInitialising };
 std::string_view roleName(ReplicationRole role);
 
-struct Lsn {
-  uint32_t file = 0;
-  uint32_t offset = 0;
-  friend auto operator<=>(const Lsn&, const Lsn&) = default;
-};
-
+// One other site of the group, as this site sees it. At the owner, every
+// replica with what it has acknowledged; at a replica, the owner.
 struct PeerLink {
   std::string site;
   bool connected = false;
+  Lsn acknowledged;                    // owner only: on that replica's disk
+  uint64_t commitsBehind = 0;          // owner only: commits it has not acknowledged
+  std::chrono::nanoseconds behind{0};  // owner only: age of the oldest of them
 };
 
-// A commit mark: the owner writes one in every batch it commits, so any
-// replica can tell how far it has advanced without scanning.
+// How far this site has advanced in the group: the LSN of the last
+// permanent record (commit or checkpoint) committed here (owner) or applied
+// here (replica), packed into one number that orders as LSNs do. Positions
+// compare across the sites of a group. Zero until the first since open.
 struct CommitPosition {
   uint64_t sequence = 0;
-  int64_t committedAtNanos = 0;
+  int64_t committedAtNanos = 0;  // when this site reached it (its own clock)
 };
 
 struct ReplicationStatus {
@@ -119,19 +116,10 @@ struct ReplicationStatus {
   Lsn lsn;             // end of the log at this site
   CommitPosition commit;
   std::vector<PeerLink> peers;
+  uint64_t commits = 0;       // owner: transactions committed since the group opened
   uint64_t permFailures = 0;  // commits no replica acknowledged in time (owner)
+  bool stalled = false;       // owner: replicas have acknowledged nothing for over the timeout
 };
-
-// How far a replica is behind its owner, from the two sites' statuses (the
-// operator console gathers them from every site). Commits counts the owner's
-// batches the replica has not applied; time is how much older the replica's
-// last applied batch is than the owner's last batch.
-struct ReplicaLag {
-  uint64_t commits = 0;
-  std::chrono::nanoseconds time{0};
-  bool caughtUp() const { return commits == 0; }
-};
-ReplicaLag lagBehind(const ReplicationStatus& owner, const ReplicationStatus& replica);
 
 // Parses "one", "all-available" or "none".
 std::optional<AckPolicy> parseAckPolicy(std::string_view text);
@@ -168,8 +156,9 @@ using VisitFn = std::function<bool(std::string_view key, const Value& value)>;
 class OwnershipGroup {
  public:
   // Opens (creating if needed) the environment and starts replication: as
-  // the master when options.localSite == options.group, else as a client. A
-  // client that cannot reach its master yet keeps joining in the background.
+  // the master when the transport's site owns the group, else as a client. A
+  // client joins as soon as its owner is reachable; reads answer from what
+  // has replicated meanwhile.
   static Status open(GroupOptions options, std::unique_ptr<OwnershipGroup>* group);
 
   ~OwnershipGroup();
@@ -182,9 +171,6 @@ class OwnershipGroup {
   // log write failed on a full disk): nothing works until the site restarts
   // and runs recovery.
   bool panicked() const;
-  // Owner: how many sites the topology does not name tried to join and were
-  // removed from the group (each also logged as an ALARM).
-  uint64_t unknownSitesRemoved() const;
 
   // Runs fn in a transaction and returns once the commit is durable here and
   // acknowledged per the ack policy. fn may run more than once (a transaction
@@ -192,9 +178,10 @@ class OwnershipGroup {
   // writes through its WriteTxn and values it recomputes on each run.
   // Returns fn's status if fn fails (nothing
   // fn wrote is kept); NotReplicated if the commit was made locally but no
-  // replica acknowledged within the timeout, or no replica is connected (then
-  // nothing is written); NotOwner if this site is a client of the group and
-  // Berkeley DB refused the write.
+  // replica acknowledged within the timeout (or at once while the replicas
+  // are stalled), or no replica is connected (then nothing is written);
+  // NotOwner if this site is a client of the group and Berkeley DB refused
+  // the write.
   Status write(WriteFn fn);
 
   // Point read and ordered scan, at any site. A client being re-initialised
@@ -212,8 +199,9 @@ class OwnershipGroup {
   Lsn lsn();
   ReplicationStatus status();
 
-  // Waits until at least `count` other sites of the group are connected (an
-  // owner at start-up, before it takes writes). Returns false on timeout.
+  // Waits until at least `count` other sites of the group are connected and,
+  // at the owner, one has acknowledged a commit (an owner at start-up,
+  // before it takes writes). Returns false on timeout.
   bool waitForReplicas(size_t count, std::chrono::milliseconds timeout);
 
   // Waits until this site has applied the owner's commit `sequence` (a
@@ -228,13 +216,5 @@ class OwnershipGroup {
   explicit OwnershipGroup(std::unique_ptr<OwnershipGroupImpl> impl);
   std::unique_ptr<OwnershipGroupImpl> impl_;
 };
-
-// Replication Manager opens its sockets without TCP_NODELAY, so every
-// acknowledged commit waits ~40 ms on Nagle and delayed ACKs. Triad forces
-// TCP_NODELAY on every TCP socket the process opens (see tcp_nodelay.cc);
-// this switch exists so the benchmark can measure the difference. Process-wide
-// by nature: it is a property of the process's sockets, not of a group.
-void setReplicationTcpNoDelay(bool enabled);
-bool replicationTcpNoDelay();
 
 }  // namespace triad::bdb

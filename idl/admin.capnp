@@ -30,15 +30,42 @@ struct GroupStatus {
   role @2 :ReplicationRole;
   master @3 :Text;             # the site this one follows (itself for the master)
   lsn @4 :Lsn;                 # end of the log applied here
-  commitSequence @5 :UInt64;   # the owner's CommitMark applied here
-  lastCommitNanos @6 :Int64;
-  peers @7 :List(PeerLink);
+  commitSequence @5 :UInt64;   # position: the last permanent LSN committed (owner) or
+                               # applied (replica) here, packed as file << 32 | offset
+  lastCommitNanos @6 :Int64;   # when this site reached that position (its clock)
+  peers @7 :List(PeerLink);    # owner: every replica; replica: the owner
   permFailures @8 :UInt64;     # commits no replica acknowledged in time (owner only)
+  commits @9 :UInt64;          # transactions committed since the group opened (owner only)
+  stalled @10 :Bool;           # owner: replicas have acknowledged nothing for over the
+                               # ack timeout; writes are refused until one does
 }
 
 struct PeerLink {
   site @0 :Text;
-  connected @1 :Bool;
+  connected @1 :Bool;          # its replication connection with this site is up
+  acknowledged @2 :Lsn;        # owner only: the group's log on that replica's disk
+  commitsBehind @3 :UInt64;    # owner only: commits it has not acknowledged
+  behindNanos @4 :Int64;       # owner only: age of the oldest of them
+}
+
+# One peer connection of a site's replication transport (every group shares it).
+struct ReplicationLink {
+  site @0 :Text;
+  connected @1 :Bool;          # heard from within the peer timeout
+  lastHeardAgoMillis @2 :Int64;  # -1: never
+  batchesSent @3 :UInt64;
+  messagesSent @4 :UInt64;
+  bytesSent @5 :UInt64;
+  batchesReceived @6 :UInt64;
+  messagesReceived @7 :UInt64;
+  bytesReceived @8 :UInt64;
+  dropped @9 :UInt64;          # messages not sent: the peer unreachable or too slow
+}
+
+struct ReplicationLinks {
+  links @0 :List(ReplicationLink);
+  refusedConnections @1 :UInt64;  # not a topology site's key, or not one that dials us
+  refusedMessages @2 :UInt64;     # a site speaking for a group it does not own, or garbage
 }
 
 struct AccountRequest {
@@ -85,6 +112,7 @@ interface Admin {
   verify @12 () -> (report :VerifyReport);
   orders @13 (account :Text, symbol :Text) -> (orders :List(Customer.OrderStatus));
   busStats @14 () -> (stats :List(BusStat));
+  replication @15 () -> (links :ReplicationLinks);
 }
 
 struct BusStat {

@@ -133,9 +133,7 @@ TEST_F(ListeningAddressesTest, OnlyGatewaysAndTheCustomerBusFaceCustomers) {
   std::set<Endpoint> customerFacing;
   for (const topology::Utility& utility : topology.utilities()) {
     expected.insert({utility.firmAddress, utility.adminPort});
-    for (const topology::Utility& group : topology.utilities()) {
-      expected.insert({utility.firmAddress, topology.replicationPort(utility, group)});
-    }
+    expected.insert({utility.firmAddress, utility.replicationPort});
     if (utility.customerAddress) {
       expected.insert({*utility.customerAddress, utility.gatewayPort});
       customerFacing.insert({*utility.customerAddress, utility.gatewayPort});

@@ -111,10 +111,7 @@ TEST_F(NetworkReachabilityTest, ACustomerReachesGatewaysAndTheCustomerBusOnly) {
     }
     for (const std::string& address : addresses) {
       closed.push_back({site.id + " Admin", address, site.adminPort});
-      for (const topology::Utility& group : topology.utilities()) {
-        closed.push_back({site.id + " replication of " + group.id, address,
-                          topology.replicationPort(site, group)});
-      }
+      closed.push_back({site.id + " replication", address, site.replicationPort});
     }
   }
   for (const topology::Broker& broker : topology.brokers()) {

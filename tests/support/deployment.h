@@ -21,6 +21,7 @@
 #include "base/topology.h"
 #include "idl/admin.capnp.h"
 #include "tests/support/child_process.h"
+#include "tests/support/site_keys.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_topology.h"
 
@@ -40,6 +41,7 @@ class Deployment {
       throw std::runtime_error("the test's topology is refused: " + error->message);
     }
     topology_.emplace(std::get<topology::Topology>(std::move(loaded)));
+    makeSiteKeys(keysPath(), *topology_);
   }
 
   // Starts `program` (relative to the build folder) for site `id`, with the
@@ -56,7 +58,9 @@ class Deployment {
                                   "--ack-timeout-ms",
                                   "1000",
                                   "--replica-wait-ms",
-                                  "60000"};
+                                  "60000",
+                                  "--replication-keys",
+                                  keysPath().string()};
     args.insert(args.end(), options.begin(), options.end());
     launch(id, builtProgram(program), args);
   }
@@ -90,6 +94,9 @@ class Deployment {
 
   ChildProcess& process(const std::string& id) { return *processes_.at(id); }
   const std::filesystem::path& topologyPath() const { return topologyPath_; }
+  // Every utility's CURVE key pair (replication, and the firm bus if a test
+  // turns CURVE on there).
+  std::filesystem::path keysPath() const { return dir_ / "keys"; }
   const topology::Topology& topology() const { return *topology_; }
   const topology::Utility& site(const std::string& id) const { return *topology_->findUtility(id); }
   std::filesystem::path dataRoot(const std::string& id) const { return dir_ / ("data-" + id); }

@@ -33,18 +33,6 @@ std::string makeTestTopology(const TestTopologyOptions& options) {
       if (taken[host].insert(candidate).second) return std::to_string(candidate);
     }
   };
-  const int groups = static_cast<int>(options.customers.size() + options.streets.size()) + 1;
-  auto replicationBase = [&](const std::string& host) {
-    if (probe) return std::to_string(freePortRange(host, groups));
-    for (;;) {
-      const auto first = static_cast<uint16_t>(anyPort(random));
-      bool free = true;
-      for (int i = 0; i < groups; ++i) free = free && !taken[host].count(first + i);
-      if (!free) continue;
-      for (int i = 0; i < groups; ++i) taken[host].insert(static_cast<uint16_t>(first + i));
-      return std::to_string(first);
-    }
-  };
 
   std::ostringstream out;
   out << "[network]\ncustomer-facing = " << options.customerNetwork
@@ -56,18 +44,18 @@ std::string makeTestTopology(const TestTopologyOptions& options) {
         << "\ncustomer-address = " << customerSide(host) << "\nfirm-address = " << firmSide(host)
         << "\ngateway-port = " << port(customerSide(host))
         << "\nadmin-port = " << port(firmSide(host))
-        << "\nreplication-port = " << replicationBase(firmSide(host)) << "\n\n";
+        << "\nreplication-port = " << port(firmSide(host)) << "\n\n";
     ++host;
   }
   for (const std::string& id : options.streets) {
     out << "[" << id << "]\nrole = street\ngroup-index = " << index++
         << "\nfirm-address = " << firmSide(host) << "\nadmin-port = " << port(firmSide(host))
-        << "\nreplication-port = " << replicationBase(firmSide(host)) << "\nvenue = xtst\n\n";
+        << "\nreplication-port = " << port(firmSide(host)) << "\nvenue = xtst\n\n";
     ++host;
   }
   out << "[firm]\nrole = firm\ngroup-index = " << index << "\nfirm-address = " << firmSide(host)
       << "\nadmin-port = " << port(firmSide(host))
-      << "\nreplication-port = " << replicationBase(firmSide(host)) << "\n\n";
+      << "\nreplication-port = " << port(firmSide(host)) << "\n\n";
   out << "[bus-customer]\nrole = broker\nbus = customer\naddress = " << customerSide(250)
       << "\npublish-port = " << port(customerSide(250))
       << "\nsubscribe-port = " << port(customerSide(250)) << "\nfirm-address = " << firmSide(250)

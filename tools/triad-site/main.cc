@@ -15,14 +15,16 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
-  std::string topologyPath, id, dataRoot, ackPolicy;
+  std::string topologyPath, id, dataRoot, ackPolicy, keys;
   int ackTimeoutMs = 2000, checkpointSeconds = 30, logFileKiB = 8192;
-  bool noTcpNoDelay = false, verbose = false;
+  bool verbose = false;
   po::options_description options("triad-site options");
   options.add_options()("help", "show this help")(
       "topology", po::value(&topologyPath)->default_value("/etc/triad/topology.conf"),
       "the topology file")("id", po::value(&id)->required(), "this site's utility id")(
       "data", po::value(&dataRoot)->required(), "data root; groups live in <data>/<group>/")(
+      "replication-keys", po::value(&keys)->default_value("/etc/triad/keys"),
+      "the sites' CURVE keys: this site's <id>.secret, every utility's <id>.public")(
       "ack-policy", po::value(&ackPolicy)->default_value("one"),
       "which replicas must acknowledge a commit: one, all-available or none")(
       "ack-timeout-ms", po::value(&ackTimeoutMs)->default_value(2000),
@@ -30,10 +32,8 @@ int main(int argc, char** argv) {
       "checkpoint-seconds", po::value(&checkpointSeconds)->default_value(30),
       "how often the owner checkpoints and removes old logs (0: never)")(
       "log-file-kib", po::value(&logFileKiB)->default_value(8192),
-      "size of each Berkeley DB log file")(
-      "no-tcp-nodelay", po::bool_switch(&noTcpNoDelay),
-      "leave replication sockets with Nagle's algorithm on (benchmark baseline)")(
-      "verbose", po::bool_switch(&verbose), "log replication events to stderr");
+      "size of each Berkeley DB log file")("verbose", po::bool_switch(&verbose),
+                                           "log replication events to stderr");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, options), vm);
@@ -61,9 +61,9 @@ int main(int argc, char** argv) {
   }
   const auto& topology = std::get<triad::topology::Topology>(loaded);
 
-  triad::bdb::setReplicationTcpNoDelay(!noTcpNoDelay);
   triad::common::SiteStorageOptions storageOptions;
   storageOptions.dataRoot = dataRoot;
+  storageOptions.keys = keys;
   storageOptions.ackPolicy = *policy;
   storageOptions.ackTimeout = std::chrono::milliseconds(ackTimeoutMs);
   storageOptions.checkpointInterval = std::chrono::seconds(checkpointSeconds);

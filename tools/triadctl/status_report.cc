@@ -57,6 +57,47 @@ std::string uptimeText(int64_t seconds) {
   return text;
 }
 
+namespace {
+
+void readGroups(capnp::List<idl::GroupStatus>::Reader groups, UtilityAnswer* out) {
+  for (idl::GroupStatus::Reader g : groups) {
+    GroupAnswer group;
+    group.group = g.getGroup();
+    group.site = g.getSite();
+    group.role = roleText(g.getRole());
+    group.master = g.getMaster();
+    group.lsnFile = g.getLsn().getFile();
+    group.lsnOffset = g.getLsn().getOffset();
+    group.commitSequence = g.getCommitSequence();
+    group.lastCommitNanos = g.getLastCommitNanos();
+    group.permFailures = g.getPermFailures();
+    group.stalled = g.getStalled();
+    const bool owner = group.group == group.site;
+    for (idl::PeerLink::Reader peer : g.getPeers()) {
+      (peer.getConnected() ? group.connectedPeers : group.disconnectedPeers)
+          .emplace_back(peer.getSite());
+      if (owner) {
+        group.replicas.push_back({peer.getSite(), peer.getAcknowledged().getFile(),
+                                  peer.getAcknowledged().getOffset(), peer.getCommitsBehind(),
+                                  peer.getBehindNanos()});
+      }
+    }
+    out->groups.push_back(std::move(group));
+  }
+}
+
+void readLinks(idl::ReplicationLinks::Reader links, UtilityAnswer* out) {
+  out->refusedConnections = links.getRefusedConnections();
+  out->refusedMessages = links.getRefusedMessages();
+  for (idl::ReplicationLink::Reader link : links.getLinks()) {
+    out->links.push_back({link.getSite(), link.getConnected(), link.getLastHeardAgoMillis(),
+                          link.getBatchesSent(), link.getMessagesSent(), link.getBatchesReceived(),
+                          link.getMessagesReceived(), link.getDropped()});
+  }
+}
+
+}  // namespace
+
 StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topology,
                          kj::Duration timeout) {
   StatusInput input;
@@ -70,9 +111,10 @@ StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topol
       [&input](idl::Admin::Client& admin, size_t i) {
         UtilityAnswer& out = input.utilities[i];
         auto groups = admin.groupsRequest().send();
+        auto links = admin.replicationRequest().send();
         return admin.healthRequest()
             .send()
-            .then([&out, groups = kj::mv(groups)](
+            .then([&out, groups = kj::mv(groups), links = kj::mv(links)](
                       capnp::Response<idl::Admin::HealthResults> response) mutable {
               idl::Health::Reader health = response.getHealth();
               out.role = health.getRole();
@@ -82,27 +124,14 @@ StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topol
               for (capnp::Text::Reader problem : health.getProblems()) {
                 out.problems.emplace_back(problem);
               }
-              return kj::mv(groups);
+              return groups.then([&out, links = kj::mv(links)](
+                                     capnp::Response<idl::Admin::GroupsResults> response) mutable {
+                readGroups(response.getGroups(), &out);
+                return kj::mv(links);
+              });
             })
-            .then([&out](capnp::Response<idl::Admin::GroupsResults> response) {
-              for (idl::GroupStatus::Reader g : response.getGroups()) {
-                GroupAnswer group{g.getGroup(),
-                                  g.getSite(),
-                                  roleText(g.getRole()),
-                                  g.getMaster(),
-                                  g.getLsn().getFile(),
-                                  g.getLsn().getOffset(),
-                                  g.getCommitSequence(),
-                                  g.getLastCommitNanos(),
-                                  {},
-                                  {},
-                                  g.getPermFailures()};
-                for (idl::PeerLink::Reader peer : g.getPeers()) {
-                  (peer.getConnected() ? group.connectedPeers : group.disconnectedPeers)
-                      .emplace_back(peer.getSite());
-                }
-                out.groups.push_back(std::move(group));
-              }
+            .then([&out](capnp::Response<idl::Admin::ReplicationResults> response) {
+              readLinks(response.getLinks(), &out);
               out.answered = true;
             });
       },
@@ -219,7 +248,7 @@ Outcome statusReport(const topology::Topology& topology, const StatusInput& inpu
                         {"ROLE"},
                         {"MASTER"},
                         {"LSN", true},
-                        {"COMMIT", true},
+                        {"ACKED", true},
                         {"LAG", true},
                         {"LAG-S", true},
                         {"PEERS"}});
@@ -241,21 +270,32 @@ Outcome statusReport(const topology::Topology& topology, const StatusInput& inpu
       }
       const std::string subject = group.id + "@" + site;
       std::vector<std::string> faults;
-      std::optional<uint64_t> lagRecords;
+      std::optional<uint64_t> lagCommits;
       std::optional<double> lagSeconds;
-      if (owner != nullptr) {
-        lagRecords = owner->commitSequence > row->commitSequence
-                         ? owner->commitSequence - row->commitSequence
-                         : 0;
-        lagSeconds = *lagRecords > 0 && owner->lastCommitNanos > row->lastCommitNanos
-                         ? static_cast<double>(owner->lastCommitNanos - row->lastCommitNanos) / 1e9
-                         : 0.0;
-        if (*lagRecords > input.maxLagRecords) {
+      std::string acknowledged = "-";
+      if (owner != nullptr && site == group.id) {
+        lagCommits = 0;
+        lagSeconds = 0.0;
+      } else if (owner != nullptr) {
+        for (const ReplicaLagAnswer& replica : owner->replicas) {
+          if (replica.site != site) continue;
+          lagCommits = replica.commitsBehind;
+          lagSeconds = static_cast<double>(replica.behindNanos) / 1e9;
+          acknowledged = std::to_string(replica.acknowledgedFile) + "/" +
+                         std::to_string(replica.acknowledgedOffset);
+        }
+        if (lagCommits && *lagCommits > input.maxLagRecords) {
           faults.push_back("behind");
           alarms.push_back({"behind", subject,
-                            std::to_string(*lagRecords) + " records, " + secondsText(*lagSeconds) +
+                            std::to_string(*lagCommits) + " commits, " + secondsText(*lagSeconds) +
                                 " s behind " + group.id});
         }
+      }
+      if (site == group.id && row->stalled) {
+        faults.push_back("stalled");
+        alarms.push_back({"stalled", subject,
+                          "no replica has acknowledged anything for over the ack timeout; "
+                          "writes are refused until one does"});
       }
       if (row->role == "initialising") {
         faults.push_back("initialising");
@@ -291,16 +331,67 @@ Outcome statusReport(const topology::Topology& topology, const StatusInput& inpu
                         {"lsn", {{"file", row->lsnFile}, {"offset", row->lsnOffset}}},
                         {"commitSequence", row->commitSequence},
                         {"lastCommitNanos", row->lastCommitNanos},
-                        {"lagRecords", lagRecords ? json(*lagRecords) : json(nullptr)},
+                        {"acknowledged", acknowledged},
+                        {"lagCommits", lagCommits ? json(*lagCommits) : json(nullptr)},
                         {"lagSeconds", lagSeconds ? json(*lagSeconds) : json(nullptr)},
                         {"connectedPeers", row->connectedPeers},
                         {"disconnectedPeers", row->disconnectedPeers},
                         {"permFailures", row->permFailures},
+                        {"stalled", row->stalled},
                         {"faults", faults}});
       groupTable.add({faults.empty() ? "" : "!", group.id, site, row->role, row->master, lsn,
-                      std::to_string(row->commitSequence),
-                      lagRecords ? std::to_string(*lagRecords) : "?",
+                      acknowledged, lagCommits ? std::to_string(*lagCommits) : "?",
                       lagSeconds ? secondsText(*lagSeconds) : "?", peers.empty() ? "-" : peers});
+    }
+  }
+
+  // ---- Every site's replication connections ----
+  json links = json::array();
+  TextTable linkTable({{""},
+                       {"SITE"},
+                       {"PEER"},
+                       {"STATE"},
+                       {"HEARD-MS", true},
+                       {"SENT", true},
+                       {"RECEIVED", true},
+                       {"DROPPED", true}});
+  for (size_t i = 0; i < utilities.size() && i < input.utilities.size(); ++i) {
+    const UtilityAnswer& answer = input.utilities[i];
+    if (!answer.answered) continue;
+    const std::string& site = utilities[i].id;
+    if (answer.refusedConnections > 0 || answer.refusedMessages > 0) {
+      alarms.push_back({"refused", site,
+                        std::to_string(answer.refusedConnections) +
+                            " replication connections and " +
+                            std::to_string(answer.refusedMessages) +
+                            " messages refused since start (see its log)",
+                        true});
+    }
+    for (const LinkAnswer& link : answer.links) {
+      bool peerUp = false;
+      for (size_t j = 0; j < utilities.size() && j < input.utilities.size(); ++j) {
+        peerUp = peerUp || (utilities[j].id == link.peer && input.utilities[j].answered);
+      }
+      const bool down = !link.connected && peerUp;
+      if (down) {
+        alarms.push_back({"link-down", site + "->" + link.peer,
+                          "no replication connection, though " + link.peer + " is up"});
+      }
+      links.push_back({{"site", site},
+                       {"peer", link.peer},
+                       {"connected", link.connected},
+                       {"lastHeardAgoMillis", link.lastHeardAgoMillis},
+                       {"batchesSent", link.batchesSent},
+                       {"messagesSent", link.messagesSent},
+                       {"batchesReceived", link.batchesReceived},
+                       {"messagesReceived", link.messagesReceived},
+                       {"dropped", link.dropped}});
+      linkTable.add(
+          {down ? "!" : "", site, link.peer, link.connected ? "up" : "down",
+           link.lastHeardAgoMillis < 0 ? "-" : std::to_string(link.lastHeardAgoMillis),
+           std::to_string(link.messagesSent) + "/" + std::to_string(link.batchesSent),
+           std::to_string(link.messagesReceived) + "/" + std::to_string(link.batchesReceived),
+           std::to_string(link.dropped)});
     }
   }
 
@@ -318,11 +409,17 @@ Outcome statusReport(const topology::Topology& topology, const StatusInput& inpu
     }
   }
   const size_t alarmCount = alarmList.size();
-  outcome.data = {{"command", "status"},         {"healthy", alarmCount == 0},
-                  {"daemons", daemons},          {"groups", groups},
-                  {"alarms", alarmList},         {"warnings", warningList},
-                  {"asOfNanos", input.nowNanos}, {"maxLagRecords", input.maxLagRecords}};
-  outcome.text = daemonTable.render() + "\n" + groupTable.render() + "\n" +
+  outcome.data = {{"command", "status"},
+                  {"healthy", alarmCount == 0},
+                  {"daemons", daemons},
+                  {"groups", groups},
+                  {"replicationLinks", links},
+                  {"alarms", alarmList},
+                  {"warnings", warningList},
+                  {"asOfNanos", input.nowNanos},
+                  {"maxLagRecords", input.maxLagRecords}};
+  outcome.text = daemonTable.render() + "\n" + groupTable.render() + "\n" + linkTable.render() +
+                 "\n" +
                  (alarmCount == 0 ? "no alarms: every daemon up, every group caught up\n"
                                   : std::to_string(alarmCount) + " alarm" +
                                         (alarmCount == 1 ? "" : "s") + ":\n" + alarmText) +

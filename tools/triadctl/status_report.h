@@ -1,29 +1,36 @@
 // triadctl status: every daemon of the topology (up or down, version,
-// uptime) and every ownership group at every site (role, master, LSN, commit
-// sequence, lag behind the owner in records and seconds), with one alarm per
+// uptime), every ownership group at every site (role, master, LSN, position,
+// what the owner knows the site has acknowledged, lag in commits and
+// seconds), and every site's replication connections, with one alarm per
 // fault. Exit 0 when there is no alarm, 1 otherwise.
 //
 // Utilities answer Admin health and groups; the buses and the venues do not
 // serve Admin, so they count as up when their endpoint accepts a connection.
 // Every daemon is asked at once, so a round takes at most --timeout-ms.
 //
-// Lag: the owner's commit sequence (its CommitMark) minus the one applied at
-// the site, in records; and in seconds, how much older the site's last
-// applied commit is than the owner's last. Both are 0 when caught up, and
-// unknown ("?", null in JSON) when the owner does not answer.
+// Lag, as the owner reports it: the commits it made that the site has not
+// acknowledged (has not got on its disk), and the age of the oldest of them.
+// Both are 0 when caught up, and unknown ("?", null in JSON) when the owner
+// does not answer. The owner's own row has none.
 //
 // Alarms (kind: meaning; docs/operations.md says what to do about each):
 //   down             the daemon does not answer (or refuses connections)
 //   starting         it answers but has not finished starting (not ready)
 //   problem          a fault the daemon reports itself (health problems)
-//   behind           a replica lags its owner by more than --max-lag records
+//   behind           a replica lags its owner by more than --max-lag commits
+//   stalled          an owner's replicas have acknowledged nothing for over its
+//                    ack timeout: it refuses writes until one does
+//   link-down        a site has no replication connection to a peer that is up
 //   initialising     a replica is being re-initialised from its owner
 //   replication-down a site's copy of a group has no replication role
 //   wrong-master     a replica follows a site that is not the group's owner
 //   missing-group    a site does not report a group the topology has
-// and one warning, shown but not failing the status (it counts from start,
-// so it includes the commits made before the first replica joined):
+// and warnings, shown but not failing the status (they count from start,
+// so they include what happened before the first replica joined):
 //   unacknowledged   the owner made commits no replica acknowledged in time
+//   refused          a site refused replication connections or messages: a
+//                    host not in the topology, or a site speaking for a group
+//                    it does not own
 
 #pragma once
 
@@ -38,13 +45,32 @@
 
 namespace triad::ctl {
 
+// What the owner of a group knows of one replica.
+struct ReplicaLagAnswer {
+  std::string site;
+  uint32_t acknowledgedFile = 0, acknowledgedOffset = 0;
+  uint64_t commitsBehind = 0;
+  int64_t behindNanos = 0;
+};
+
 struct GroupAnswer {
   std::string group, site, role, master;  // role: master, client, initialising, down
   uint32_t lsnFile = 0, lsnOffset = 0;
-  uint64_t commitSequence = 0;
+  uint64_t commitSequence = 0;  // the site's position (a packed LSN)
   int64_t lastCommitNanos = 0;
   std::vector<std::string> connectedPeers, disconnectedPeers;
   uint64_t permFailures = 0;
+  bool stalled = false;
+  std::vector<ReplicaLagAnswer> replicas;  // the owner's row only
+};
+
+// One replication connection as a site reports it.
+struct LinkAnswer {
+  std::string peer;
+  bool connected = false;
+  int64_t lastHeardAgoMillis = -1;
+  uint64_t batchesSent = 0, messagesSent = 0, batchesReceived = 0, messagesReceived = 0;
+  uint64_t dropped = 0;
 };
 
 // What one utility said, or why it said nothing.
@@ -56,6 +82,8 @@ struct UtilityAnswer {
   bool ready = false;
   std::vector<std::string> problems;
   std::vector<GroupAnswer> groups;
+  std::vector<LinkAnswer> links;
+  uint64_t refusedConnections = 0, refusedMessages = 0;
 };
 
 // A bus or venue: up when its endpoint accepts connections.

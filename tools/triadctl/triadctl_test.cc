@@ -145,7 +145,7 @@ TEST_F(TriadctlTest, AnOperatorsSessionAgainstRealDaemons) {
   EXPECT_EQ(status.data["groups"].size(), 9u) << "every group at every site";
   EXPECT_EQ(status.data["daemons"].size(), 6u);
   for (const auto& group : status.data["groups"]) {
-    EXPECT_EQ(group["lagRecords"], 0) << group;
+    EXPECT_EQ(group["lagCommits"], 0) << group;
     EXPECT_EQ(group["role"], group["group"] == group["site"] ? "master" : "client") << group;
   }
   CtlRun table = ctl({"status"});

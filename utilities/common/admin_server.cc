@@ -49,10 +49,18 @@ void fillGroupStatus(const bdb::ReplicationStatus& status, idl::GroupStatus::Bui
   out.setLastCommitNanos(status.commit.committedAtNanos);
   auto peers = out.initPeers(static_cast<unsigned>(status.peers.size()));
   for (unsigned i = 0; i < status.peers.size(); ++i) {
-    peers[i].setSite(text(status.peers[i].site));
-    peers[i].setConnected(status.peers[i].connected);
+    const bdb::PeerLink& peer = status.peers[i];
+    peers[i].setSite(text(peer.site));
+    peers[i].setConnected(peer.connected);
+    auto acknowledged = peers[i].initAcknowledged();
+    acknowledged.setFile(peer.acknowledged.file);
+    acknowledged.setOffset(peer.acknowledged.offset);
+    peers[i].setCommitsBehind(peer.commitsBehind);
+    peers[i].setBehindNanos(peer.behind.count());
   }
   out.setPermFailures(status.permFailures);
+  out.setCommits(status.commits);
+  out.setStalled(status.stalled);
 }
 
 std::vector<std::string> replicationProblems(SiteStorage& storage) {
@@ -70,6 +78,10 @@ std::vector<std::string> replicationProblems(SiteStorage& storage) {
       if (!anyConnected) {
         problems.push_back("group " + status.group +
                            ": no replica is connected; its commits are refused until one joins");
+      } else if (status.stalled) {
+        problems.push_back("group " + status.group +
+                           ": no replica has acknowledged anything for over the ack timeout; "
+                           "its commits are refused until one does");
       }
     } else if (status.role == bdb::ReplicationRole::kJoining) {
       problems.push_back("group " + status.group + ": this replica has not joined its owner " +
@@ -158,6 +170,30 @@ kj::Promise<void> AdminServer::busStats(BusStatsContext context) {
     out[i].setGaps(stats[i].gaps);
     out[i].setDuplicates(stats[i].duplicates);
     out[i].setCatchUps(stats[i].catchUps);
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> AdminServer::replication(ReplicationContext context) {
+  auto out = context.getResults().initLinks();
+  if (storage_ == nullptr) return kj::READY_NOW;
+  const std::vector<bdb::TransportPeer> peers = storage_->transport().peers();
+  const bdb::TransportCounters counters = storage_->transport().counters();
+  out.setRefusedConnections(counters.refusedConnections);
+  out.setRefusedMessages(counters.refusedMessages);
+  auto links = out.initLinks(static_cast<unsigned>(peers.size()));
+  for (unsigned i = 0; i < peers.size(); ++i) {
+    const bdb::TransportPeer& peer = peers[i];
+    links[i].setSite(text(peer.site));
+    links[i].setConnected(peer.connected);
+    links[i].setLastHeardAgoMillis(peer.lastHeardAgoMillis);
+    links[i].setBatchesSent(peer.batchesSent);
+    links[i].setMessagesSent(peer.messagesSent);
+    links[i].setBytesSent(peer.bytesSent);
+    links[i].setBatchesReceived(peer.batchesReceived);
+    links[i].setMessagesReceived(peer.messagesReceived);
+    links[i].setBytesReceived(peer.bytesReceived);
+    links[i].setDropped(peer.dropped);
   }
   return kj::READY_NOW;
 }

@@ -77,6 +77,7 @@ class AdminServer : public idl::Admin::Server {
   kj::Promise<void> verify(VerifyContext context) override;
   kj::Promise<void> orders(OrdersContext context) override;
   kj::Promise<void> busStats(BusStatsContext context) override;
+  kj::Promise<void> replication(ReplicationContext context) override;
 
   // What a method this daemon does not serve answers (see the file comment).
   kj::Promise<void> answerNotServed(idl::AdminResult::Builder result,

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/support/free_port.h"
+#include "tests/support/site_keys.h"
 #include "tests/support/temp_dir.h"
 
 namespace triad::common {
@@ -32,10 +33,10 @@ class AdminServerTest : public ::testing::Test {
     out << "[network]\ncustomer-facing = 127.1.0.0/16\nfirm-side = 127.2.0.0/16\n\n"
         << "[cf1]\nrole = customer\ngroup-index = 0\ncustomer-address = 127.1." << net
         << ".1\nfirm-address = " << cf1Host << "\ngateway-port = 7100\nadmin-port = 7200\n"
-        << "replication-port = " << testing::freePortRange(cf1Host, 2) << "\n\n"
+        << "replication-port = " << testing::freePort(cf1Host) << "\n\n"
         << "[firm]\nrole = firm\ngroup-index = 1\nfirm-address = " << firmHost
         << "\nadmin-port = " << testing::freePort(firmHost)
-        << "\nreplication-port = " << testing::freePortRange(firmHost, 2) << "\n\n"
+        << "\nreplication-port = " << testing::freePort(firmHost) << "\n\n"
         << "[bus-customer]\nrole = broker\nbus = customer\naddress = 127.1." << net
         << ".250\npublish-port = 7400\nsubscribe-port = 7401\nfirm-address = 127.2." << net
         << ".250\nadmin-port = 7200\n\n"
@@ -50,6 +51,8 @@ class AdminServerTest : public ::testing::Test {
 
     SiteStorageOptions options;
     options.dataRoot = dir_ / "data";
+    options.keys = dir_ / "keys";
+    testing::makeSiteKeys(options.keys, *topology_);
     options.ackTimeout = std::chrono::milliseconds(500);
     bdb::Status s = SiteStorage::open(*topology_, "firm", options, &storage_);
     ASSERT_TRUE(s.isOk()) << s.toString();

@@ -35,7 +35,10 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
        "fault tests only: SIGKILL this process at crash point NAME[:N] (crash_point.h)")  //
       ("firm-bus-keys", po::value<std::string>(),
        "connect to the firm bus with CURVE: this folder holds <id>.secret and firm-bus.public "
-       "(triad-bus-keys)");
+       "(triad-bus-keys)")  //
+      ("replication-keys", po::value<std::string>()->default_value("/etc/triad/keys"),
+       "replication is authenticated with CURVE: this folder holds this utility's <id>.secret "
+       "and every utility's <id>.public (triad-bus-keys)");
   if (addOptions) addOptions(described);
 
   auto usage = [&](const std::string& message) {
@@ -97,6 +100,8 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
     options.firmBusKeys = vm["firm-bus-keys"].as<std::string>();
     if (options.firmBusKeys.empty()) return usage("--firm-bus-keys names no folder");
   }
+  options.replicationKeys = vm["replication-keys"].as<std::string>();
+  if (options.replicationKeys.empty()) return usage("--replication-keys names no folder");
   if (vm.count("crash-at")) {
     options.crashAt = vm["crash-at"].as<std::string>();
     if (options.crashAt.empty()) return usage("--crash-at names no crash point");

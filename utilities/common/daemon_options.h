@@ -15,6 +15,9 @@
 //   --crash-at NAME[:N]    fault tests only: die at a crash point (crash_point.h)
 //   --firm-bus-keys DIR    connect to the firm bus with CURVE, with this
 //                          utility's key from DIR (brokers/bus_curve.h)
+//   --replication-keys DIR the sites' CURVE keys for replication: this
+//                          utility's <id>.secret and every utility's
+//                          <id>.public (default /etc/triad/keys)
 
 #pragma once
 
@@ -42,6 +45,7 @@ struct DaemonOptions {
   base::LogLevel logLevel = base::LogLevel::kInfo;
   std::string crashAt;                // empty: no crash point armed
   std::filesystem::path firmBusKeys;  // empty: the firm bus without CURVE
+  std::filesystem::path replicationKeys{"/etc/triad/keys"};
 };
 
 struct ParsedOptions {

@@ -1,7 +1,9 @@
 // The storage of one site (DESIGN §2): one ownership group per utility in the
 // topology, under <data-root>/<group>/. The site writes the group it owns and
-// holds read-only replicas of every other. Replication ports come from the
-// topology: the site's replication base port plus the group's index.
+// holds read-only replicas of every other, all replicated over the site's one
+// replication transport (DESIGN §2a), which listens on the site's
+// replication port and authenticates every peer by the CURVE keys in the
+// key folder: this site's <id>.secret and every utility's <id>.public.
 //
 // Thread-safety: the groups are thread-safe; the set of groups is fixed at
 // open.
@@ -17,11 +19,13 @@
 
 #include "base/topology.h"
 #include "bdb/ownership_group.h"
+#include "bdb/replication_transport.h"
 
 namespace triad::common {
 
 struct SiteStorageOptions {
   std::filesystem::path dataRoot;
+  std::filesystem::path keys;  // the CURVE key folder (triad-bus-keys makes it)
   bdb::AckPolicy ackPolicy = bdb::AckPolicy::kOne;
   std::chrono::milliseconds ackTimeout{2000};
   std::chrono::milliseconds checkpointInterval{std::chrono::seconds(30)};
@@ -44,17 +48,26 @@ class SiteStorage {
   // nullptr if the topology has no such utility.
   bdb::OwnershipGroup* group(std::string_view id);
   const std::vector<std::unique_ptr<bdb::OwnershipGroup>>& groups() const { return groups_; }
+  bdb::ReplicationTransport& transport() { return *transport_; }
 
-  // The replication options of group `owner` as seen from `site`.
-  static bdb::GroupOptions groupOptions(const topology::Topology& topology,
-                                        const topology::Utility& site,
-                                        const topology::Utility& owner,
+  // The replication transport's options for `site`: every utility of the
+  // topology with its key, this site's key pair. InvalidArgument naming the
+  // file when a key is missing or unreadable.
+  static bdb::Status transportOptions(const topology::Topology& topology,
+                                      const topology::Utility& site,
+                                      const std::filesystem::path& keys,
+                                      bdb::TransportOptions* out);
+
+  // The options of group `owner` at a site whose transport is `transport`.
+  static bdb::GroupOptions groupOptions(const topology::Utility& owner,
+                                        bdb::ReplicationTransport& transport,
                                         const SiteStorageOptions& options);
 
  private:
   explicit SiteStorage(topology::Utility site) : site_(std::move(site)) {}
 
   topology::Utility site_;
+  std::unique_ptr<bdb::ReplicationTransport> transport_;      // outlives the groups
   std::vector<std::unique_ptr<bdb::OwnershipGroup>> groups_;  // topology order
   bdb::OwnershipGroup* owned_ = nullptr;
 };

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bdb/table.h"
+#include "bdb/test_sites.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
 #include "utilities/common/group_schema.h"
@@ -54,30 +55,21 @@ class BooksTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
-    const std::vector<bdb::SiteAddress> firmSites = {{"firm", kHost, testing::freePort(kHost)},
-                                                     {"cf1", kHost, testing::freePort(kHost)}};
-    auto options = [&](const std::string& group, const std::string& site,
-                       std::vector<bdb::SiteAddress> sites, topology::Role role) {
-      bdb::GroupOptions o;
-      o.group = group;
-      o.localSite = site;
-      o.home = *dir_ / (site + "-" + group);
-      o.sites = std::move(sites);
+    sites_ = new bdb::testing::TestSites({"firm", "cf1", "ss1"});
+    for (const char* id : {"firm", "cf1", "ss1"}) transports_[id] = sites_->open(id);
+    auto options = [&](const std::string& group, const std::string& site, topology::Role role) {
+      bdb::GroupOptions o =
+          sites_->groupOptions(group, *transports_.at(site), *dir_ / (site + "-" + group));
       o.tables = common::tableSpecs(role);
-      o.ackTimeout = 1000ms;
-      o.connectionRetry = 100ms;
-      o.checkpointInterval = 0ms;
       return o;
     };
-    bdb::Status s = bdb::OwnershipGroup::open(
-        options("firm", "firm", firmSites, topology::Role::kFirm), &firm_);
+    bdb::Status s =
+        bdb::OwnershipGroup::open(options("firm", "firm", topology::Role::kFirm), &firm_);
     ASSERT_TRUE(s.isOk()) << s.toString();
-    s = bdb::OwnershipGroup::open(options("firm", "cf1", firmSites, topology::Role::kFirm),
-                                  &replica_);
+    s = bdb::OwnershipGroup::open(options("firm", "cf1", topology::Role::kFirm), &replica_);
     ASSERT_TRUE(s.isOk()) << s.toString();
     // The street group has no replica here: it needs no acknowledgements.
-    bdb::GroupOptions street =
-        options("ss1", "ss1", {{"ss1", kHost, testing::freePort(kHost)}}, topology::Role::kStreet);
+    bdb::GroupOptions street = options("ss1", "ss1", topology::Role::kStreet);
     street.ackPolicy = bdb::AckPolicy::kNone;
     s = bdb::OwnershipGroup::open(street, &street_);
     ASSERT_TRUE(s.isOk()) << s.toString();
@@ -93,6 +85,8 @@ class BooksTest : public ::testing::Test {
     street_.reset();
     replica_.reset();
     firm_.reset();
+    transports_.clear();
+    delete sites_;
     delete dir_;
   }
 
@@ -187,6 +181,8 @@ class BooksTest : public ::testing::Test {
   }
 
   static inline testing::TempDir* dir_ = nullptr;
+  static inline bdb::testing::TestSites* sites_ = nullptr;
+  static inline std::map<std::string, std::unique_ptr<bdb::ReplicationTransport>> transports_;
   static inline std::unique_ptr<bdb::OwnershipGroup> firm_;
   static inline std::unique_ptr<bdb::OwnershipGroup> replica_;
   static inline std::unique_ptr<bdb::OwnershipGroup> street_;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bdb/table.h"
+#include "bdb/test_sites.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
 #include "utilities/common/group_schema.h"
@@ -37,16 +38,13 @@ class ExecutionBookerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
+    sites_ = new bdb::testing::TestSites({"firm", "ss1"});
+    for (const char* id : {"firm", "ss1"}) transports_[id] = sites_->open(id);
+    // Each group alone at its owner: no replica, no acknowledgements.
     auto options = [&](const std::string& group, topology::Role role) {
-      bdb::GroupOptions o;
-      o.group = group;
-      o.localSite = group;
-      o.home = *dir_ / group;
-      o.sites = {{group, kHost, testing::freePort(kHost)}};
+      bdb::GroupOptions o = sites_->groupOptions(group, *transports_.at(group), *dir_ / group);
       o.tables = common::tableSpecs(role);
       o.ackPolicy = bdb::AckPolicy::kNone;
-      o.connectionRetry = 100ms;
-      o.checkpointInterval = 0ms;
       return o;
     };
     bdb::Status s = bdb::OwnershipGroup::open(options("firm", topology::Role::kFirm), &firm_);
@@ -67,6 +65,8 @@ class ExecutionBookerTest : public ::testing::Test {
     delete books_;
     street_.reset();
     firm_.reset();
+    transports_.clear();
+    delete sites_;
     delete dir_;
   }
 
@@ -141,6 +141,8 @@ class ExecutionBookerTest : public ::testing::Test {
   }
 
   static inline testing::TempDir* dir_ = nullptr;
+  static inline bdb::testing::TestSites* sites_ = nullptr;
+  static inline std::map<std::string, std::unique_ptr<bdb::ReplicationTransport>> transports_;
   static inline std::unique_ptr<bdb::OwnershipGroup> firm_;
   static inline std::unique_ptr<bdb::OwnershipGroup> street_;
   static inline Books* books_ = nullptr;

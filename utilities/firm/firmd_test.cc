@@ -257,14 +257,13 @@ TEST(FirmdTest, OperatorWritesTheBooksOverAdminAndTheReplicaHoldsThem) {
   deployment.process("cf1").kill(SIGTERM);
   EXPECT_EQ(deployment.process("cf1").wait(60s), std::optional<int>(0)) << deployment.log("cf1");
   {
-    common::SiteStorageOptions storage;
-    storage.dataRoot = deployment.dataRoot("cf1");
-    std::unique_ptr<bdb::OwnershipGroup> replica;
-    bdb::Status s = bdb::OwnershipGroup::open(
-        common::SiteStorage::groupOptions(deployment.topology(), deployment.site("cf1"),
-                                          deployment.site("firm"), storage),
-        &replica);
+    common::SiteStorageOptions options;
+    options.dataRoot = deployment.dataRoot("cf1");
+    options.keys = deployment.keysPath();
+    std::unique_ptr<common::SiteStorage> storage;
+    bdb::Status s = common::SiteStorage::open(deployment.topology(), "cf1", options, &storage);
     ASSERT_TRUE(s.isOk()) << s.toString();
+    bdb::OwnershipGroup* replica = storage->group("firm");
     ASSERT_TRUE(replica->waitForCommit(*written, 30s));
     Result<CashBalance> cash = Error::refused(idl::ErrorCode::UNAVAILABLE, "not read yet");
     const auto readBy = std::chrono::steady_clock::now() + 30s;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <thread>
 
+#include "bdb/test_sites.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
 #include "utilities/common/group_schema.h"
@@ -99,14 +100,11 @@ TEST(SettlementScheduleTest, OptionsDefaultToDailyAtSixAndRefuseNonsense) {
 // 06:00 run after it, once, however many runs follow.
 TEST(ScheduledSettlementTest, SettlesWhatIsDueAtEachRunAndNothingTwice) {
   testing::TempDir dir;
-  bdb::GroupOptions options;
-  options.group = "firm";
-  options.localSite = "firm";
-  options.home = dir / "firm";
-  options.sites = {{"firm", "127.0.0.1", testing::freePort("127.0.0.1")}};
+  bdb::testing::TestSites sites({"firm"});
+  std::unique_ptr<bdb::ReplicationTransport> transport = sites.open("firm");
+  bdb::GroupOptions options = sites.groupOptions("firm", *transport, dir / "firm");
   options.tables = common::tableSpecs(topology::Role::kFirm);
   options.ackPolicy = bdb::AckPolicy::kNone;
-  options.checkpointInterval = 0ms;
   std::unique_ptr<bdb::OwnershipGroup> group;
   bdb::Status s = bdb::OwnershipGroup::open(options, &group);
   ASSERT_TRUE(s.isOk()) << s.toString();
