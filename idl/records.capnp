@@ -35,6 +35,13 @@ struct Order {
   session @14 :Text;           # the session that placed it (audit)
 }
 
+struct OrderRef {
+  # The value of `client_orders` (key: account, client order id): the order
+  # that client order id placed, read from `orders` of the same group. Both
+  # are written in one transaction, so a replica holds both or neither.
+  orderId @0 :Text;
+}
+
 struct CancelRequest {
   id @0 :Text;                 # "cf2-000000007": owned by the utility that took the request
   orderId @1 :Text;            # may belong to any customer group

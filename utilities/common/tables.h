@@ -10,10 +10,10 @@
 namespace triad::tables {
 
 // Type 1: customer groups.
-inline constexpr bdb::Table<idl::Order> kOrders{"orders"};               // order id
-inline constexpr bdb::Table<idl::CancelRequest> kCancels{"cancels"};     // order id, cancel id
-inline constexpr bdb::Table<idl::Order> kClientOrders{"client_orders"};  // account, client id
-inline constexpr bdb::Table<idl::SessionAudit> kAudit{"audit"};          // audit id
+inline constexpr bdb::Table<idl::Order> kOrders{"orders"};                  // order id
+inline constexpr bdb::Table<idl::CancelRequest> kCancels{"cancels"};        // order id, cancel id
+inline constexpr bdb::Table<idl::OrderRef> kClientOrders{"client_orders"};  // account, client id
+inline constexpr bdb::Table<idl::SessionAudit> kAudit{"audit"};             // audit id
 
 // Type 3: street groups.
 inline constexpr bdb::Table<idl::Route> kRoutes{"routes"};              // order id

@@ -212,6 +212,12 @@ TEST_F(OrderDeskTest, RetriedClientOrderIdReturnsTheOriginalAtAnyUtility) {
             "client order id r-1 was already used for order " + id + " with other terms");
   eventually("cf2", id, OrderState::PENDING_NEW);
   EXPECT_EQ(placed(desk("cf2").place("acct-1", "s3", read(request(elsewhere, "r-1")))), id);
+  // The client order id index holds a reference to the order, not a copy.
+  bdb::Record<idl::OrderRef> ref;
+  ASSERT_TRUE(tables::kClientOrders
+                  .get(*sites_["cf2"]->group("cf1"), bdb::Key().add("acct-1").add("r-1"), &ref)
+                  .isOk());
+  EXPECT_EQ(std::string(ref->getOrderId().cStr()), id);
   // The same client id belongs to each account separately.
   capnp::MallocMessageBuilder other;
   const std::string otherId =
