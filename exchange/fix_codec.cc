@@ -81,6 +81,29 @@ void setTransactTime(FIX::FieldMap& map) {
   map.setField(FIX::TransactTime(FIX::UtcTimeStamp(), kMillisecondPrecision));
 }
 
+constexpr int64_t kNanosPerSecond = 1000000000;
+
+void setTransactTime(FIX::FieldMap& map, int64_t nanos) {
+  if (nanos == 0) return setTransactTime(map);
+  const int64_t seconds = nanos / kNanosPerSecond;
+  const int64_t millis = nanos % kNanosPerSecond / 1000000;
+  FIX::UtcTimeStamp stamp(static_cast<time_t>(seconds), static_cast<int>(millis),
+                          kMillisecondPrecision);
+  map.setField(FIX::TransactTime(stamp, kMillisecondPrecision));
+}
+
+// TransactTime (60) in nanoseconds since the epoch; 0 when absent or malformed.
+int64_t transactTimeOr0(const FIX::FieldMap& map) {
+  if (!map.isSetField(FIX::FIELD::TransactTime)) return 0;
+  try {
+    const FIX::UtcTimeStamp stamp =
+        FIX::UtcTimeStampConvertor::convert(map.getField(FIX::FIELD::TransactTime));
+    return static_cast<int64_t>(stamp.getTimeT()) * kNanosPerSecond + stamp.getNanosecond();
+  } catch (const FIX::FieldConvertError&) {
+    return 0;
+  }
+}
+
 int64_t quantityOr0(const FIX::FieldMap& map, int tag) {
   int64_t quantity = 0;
   if (map.isSetField(tag)) (void)parseWholeQuantity(map.getField(tag), quantity);
@@ -228,7 +251,8 @@ FIX::Message encodeExecutionReport(const std::string& beginString,
   setPrice(message, FIX::FIELD::AvgPx, report.averagePriceMicros);
   if (report.ordRejReason >= 0) message.setField(FIX::OrdRejReason(report.ordRejReason));
   if (!report.text.empty()) message.setField(FIX::Text(report.text));
-  setTransactTime(message);
+  if (!report.tradeDate.empty()) message.setField(FIX::TradeDate(report.tradeDate));
+  setTransactTime(message, report.transactTimeNanos);
   return message;
 }
 
@@ -323,6 +347,8 @@ bool decodeExecutionReport(const FIX::Message& message, const std::string& sessi
   }
   decoded.text = fieldOr(message, FIX::FIELD::Text);
   decoded.possibleDuplicate = flagIsSet(message.getHeader(), FIX::FIELD::PossDupFlag);
+  decoded.tradeDate = fieldOr(message, FIX::FIELD::TradeDate);
+  decoded.transactTimeNanos = transactTimeOr0(message);
   report = decoded;
   return true;
 }

@@ -78,6 +78,26 @@ TEST_P(FixCodecTest, ExecutionReportsRoundTrip) {
   EXPECT_EQ(wire.getField(FIX::FIELD::Price), "100.01");
 }
 
+// The street side keys a report by its venue session, taken from these two
+// (utilities/street/venue_session.h).
+TEST_P(FixCodecTest, ExecutionReportsCarryTheirTradeDateAndTransactTime) {
+  ExecutionReportMessage report = fill();
+  report.tradeDate = "20231115";
+  report.transactTimeNanos = 1700000000123000000;  // 2023-11-14 22:13:20.123 UTC
+  const FIX::Message wire = overTheWire(encodeExecutionReport(GetParam(), report), GetParam());
+  EXPECT_EQ(wire.getField(FIX::FIELD::TransactTime), "20231114-22:13:20.123");
+  ExecutionReportMessage decoded;
+  ASSERT_TRUE(decodeExecutionReport(wire, "xnys", decoded));
+  EXPECT_EQ(decoded.tradeDate, "20231115");
+  EXPECT_EQ(decoded.transactTimeNanos, 1700000000123000000);
+
+  // Without them: no trade date, and the time of encoding.
+  const FIX::Message plain = overTheWire(encodeExecutionReport(GetParam(), fill()), GetParam());
+  ASSERT_TRUE(decodeExecutionReport(plain, "xnys", decoded));
+  EXPECT_EQ(decoded.tradeDate, "");
+  EXPECT_GT(decoded.transactTimeNanos, 1700000000000000000);
+}
+
 TEST_P(FixCodecTest, MarketDataIsOneEntryWithoutRepeatedTags) {
   MarketDataMessage update;
   update.symbol = "ACME";

@@ -117,6 +117,11 @@ struct ExecutionReportMessage {
   int ordRejReason = -1;           // 103, rejects only
   std::string text;                // 58: why, in words a person can act on
   bool possibleDuplicate = false;  // as received by a client: PossDupFlag=Y
+  // 75: the venue's trading day, "yyyymmdd", when it sends one.
+  std::string tradeDate;
+  // 60: nanoseconds since the epoch; 0 when absent or malformed. Encoding
+  // uses the current time when 0.
+  int64_t transactTimeNanos = 0;
 };
 
 // CxlRejReason (102). kDuplicateClOrdId is 6 in FIX.4.4 and, lacking that

@@ -35,6 +35,13 @@ struct Order {
   session @14 :Text;           # the session that placed it (audit)
 }
 
+struct OrderRef {
+  # The value of `client_orders` (key: account, client order id): the order
+  # that client order id placed, read from `orders` of the same group. Both
+  # are written in one transaction, so a replica holds both or neither.
+  orderId @0 :Text;
+}
+
 struct CancelRequest {
   id @0 :Text;                 # "cf2-000000007": owned by the utility that took the request
   orderId @1 :Text;            # may belong to any customer group
@@ -64,10 +71,12 @@ struct Route {
 }
 
 struct Execution {
-  id @0 :Text;                 # "ss1-000004711"
+  # Key: (order id, venue, venue session, venue ExecID): the report's dedup
+  # identity, so a resend is found by one point read (docs/storage.md).
+  id @0 :Text;                 # "ss1-000004711": the firm books by it
   orderId @1 :Text;
   venue @2 :Text;
-  venueExecId @3 :Text;        # FIX ExecID: the dedup key for resends
+  venueExecId @3 :Text;        # FIX ExecID (17)
   account @4 :Text;
   symbol @5 :Text;
   side @6 :Side;
@@ -77,15 +86,20 @@ struct Execution {
   cumulativeQuantity @10 :Int64;
   leavesQuantity @11 :Int64;
   executedAtNanos @12 :Int64;
+  venueSession @13 :Text;      # what makes the ExecID unique at its venue: "yyyymmdd"
 }
 
 struct Reject {
+  # Key: (order id, venue, venue session, venue ExecID), as an Execution's.
   id @0 :Text;
   orderId @1 :Text;
   kind @2 :Kind;
   reason @3 :Text;
   cancelRequestId @4 :Text;    # for refused cancels
   atNanos @5 :Int64;
+  venue @6 :Text;
+  venueSession @7 :Text;
+  venueExecId @8 :Text;        # the venue's ExecID, or one the street derived
   enum Kind { orderRejected @0; cancelRefused @1; }
 }
 
@@ -97,6 +111,9 @@ struct Closure {
   leavesQuantity @3 :Int64;    # what was closed unfilled
   cancelRequestId @4 :Text;
   atNanos @5 :Int64;
+  venue @6 :Text;              # key: (order id, venue, venue session, venue ExecID)
+  venueSession @7 :Text;
+  venueExecId @8 :Text;
   enum Reason { cancelled @0; expired @1; }
 }
 

@@ -24,8 +24,10 @@ const std::vector<TableSchema>& tablesFor(topology::Role role) {
   };
   // Type 3: street data.
   static const std::vector<TableSchema> street = {
-      entry(tables::kRoutes),  entry(tables::kExecutions), entry(tables::kVenueExecutions),
-      entry(tables::kRejects), entry(tables::kClosures),
+      entry(tables::kRoutes),
+      entry(tables::kExecutions),
+      entry(tables::kRejects),
+      entry(tables::kClosures),
   };
   // Type 2: firm data.
   static const std::vector<TableSchema> firm = {

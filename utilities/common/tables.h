@@ -1,8 +1,13 @@
 // Every table of every ownership group, with its record type (DESIGN §2).
 // Keys (docs/storage.md) put the order id first wherever a record belongs to
-// an order, so an order's records in any group are one prefix scan.
+// an order, so an order's records in any group are one prefix scan. Every
+// record a table adds is applied at every site: an index holds a reference,
+// not a second copy, and a table read only by key is hashed (one log record
+// per new record instead of two).
 
 #pragma once
+
+#include <string_view>
 
 #include "bdb/table.h"
 #include "idl/records.capnp.h"
@@ -10,17 +15,19 @@
 namespace triad::tables {
 
 // Type 1: customer groups.
-inline constexpr bdb::Table<idl::Order> kOrders{"orders"};               // order id
-inline constexpr bdb::Table<idl::CancelRequest> kCancels{"cancels"};     // order id, cancel id
-inline constexpr bdb::Table<idl::Order> kClientOrders{"client_orders"};  // account, client id
-inline constexpr bdb::Table<idl::SessionAudit> kAudit{"audit"};          // audit id
+inline constexpr bdb::Table<idl::Order> kOrders{"orders"};                  // order id
+inline constexpr bdb::Table<idl::CancelRequest> kCancels{"cancels"};        // order id, cancel id
+inline constexpr bdb::Table<idl::OrderRef> kClientOrders{"client_orders"};  // account, client id
+inline constexpr bdb::Table<idl::SessionAudit> kAudit{"audit"};             // audit id
 
 // Type 3: street groups.
-inline constexpr bdb::Table<idl::Route> kRoutes{"routes"};              // order id
-inline constexpr bdb::Table<idl::Execution> kExecutions{"executions"};  // order id, execution id
-inline constexpr bdb::Table<idl::Execution> kVenueExecutions{"venue_executions"};  // venue, exec id
-inline constexpr bdb::Table<idl::Reject> kRejects{"rejects"};     // order id, reject id
-inline constexpr bdb::Table<idl::Closure> kClosures{"closures"};  // order id, closure id
+// Routes are read by order id and scanned whole (start-up), never in order.
+inline constexpr bdb::Table<idl::Route> kRoutes{"routes", bdb::TableKind::kHashed};  // order id
+// The three kinds of execution report: key reportKey(), so an order's reports
+// are one prefix scan and a resend is one point read.
+inline constexpr bdb::Table<idl::Execution> kExecutions{"executions"};
+inline constexpr bdb::Table<idl::Reject> kRejects{"rejects"};
+inline constexpr bdb::Table<idl::Closure> kClosures{"closures"};
 
 // Type 2: the firm group.
 inline constexpr bdb::Table<idl::Account> kAccounts{"accounts"};            // account
@@ -32,5 +39,17 @@ inline constexpr bdb::Table<idl::Settlement> kSettlements{"settlements"};   // s
 inline constexpr bdb::Table<idl::Halt> kHalts{"halts"};                     // symbol
 inline constexpr bdb::Table<idl::VenueRoute> kVenueRoutes{"venue_routes"};  // symbol ("*": default)
 inline constexpr bdb::Table<idl::CashReference> kCashReferences{"cash_references"};  // reference
+
+// The key of an execution report in executions, rejects or closures: the
+// order id, then the report's dedup identity, (venue, venue session, venue
+// ExecID) (docs/storage.md).
+inline bdb::Key reportKey(std::string_view orderId, std::string_view venue,
+                          std::string_view venueSession, std::string_view venueExecId) {
+  return bdb::Key().add(orderId).add(venue).add(venueSession).add(venueExecId);
+}
+inline bdb::Key executionKey(idl::Execution::Reader execution) {
+  return reportKey(execution.getOrderId().cStr(), execution.getVenue().cStr(),
+                   execution.getVenueSession().cStr(), execution.getVenueExecId().cStr());
+}
 
 }  // namespace triad::tables

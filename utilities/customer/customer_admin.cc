@@ -2,6 +2,7 @@
 
 #include <kj/debug.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -21,7 +22,9 @@ Outcome<std::vector<OrderView>> searchOrders(const topology::Topology& topology,
                                              const std::string& account,
                                              const std::string& symbol) {
   // The accounts to list: the one asked for, or every account with an order
-  // in some customer group (client_orders is keyed by account first).
+  // in some customer group. client_orders is keyed by account first, so each
+  // account is one short scan: from the first key after all of the previous
+  // account's (its bytes and NUL, then 0x01), stopping at the first record.
   std::set<std::string> accounts;
   if (!account.empty()) {
     accounts.insert(account);
@@ -30,12 +33,19 @@ Outcome<std::vector<OrderView>> searchOrders(const topology::Topology& topology,
       if (utility.role != topology::Role::kCustomer) continue;
       bdb::OwnershipGroup* group = storage.group(utility.id);
       if (group == nullptr) continue;
-      bdb::Status s =
-          tables::kClientOrders.scan(*group, {}, [&](std::string_view, idl::Order::Reader order) {
-            accounts.emplace(order.getAccount());
-            return true;
-          });
-      if (!s.isOk()) return OrderError{idl::ErrorCode::UNAVAILABLE, s.toString()};
+      std::string from;
+      for (;;) {
+        std::optional<std::string> next;
+        bdb::Status s = tables::kClientOrders.scan(*group, from, [&](std::string_view key, auto) {
+          next = bdb::KeyReader(key).text();
+          return false;
+        });
+        if (!s.isOk()) return OrderError{idl::ErrorCode::UNAVAILABLE, s.toString()};
+        if (!next) break;
+        from = bdb::Key::of(*next).bytes();
+        from.back() = '\x01';
+        accounts.insert(std::move(*next));
+      }
     }
   }
   std::vector<OrderView> found;

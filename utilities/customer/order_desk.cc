@@ -169,25 +169,31 @@ std::optional<OrderError> OrderDesk::checkTradable(std::string_view symbol,
   return std::nullopt;
 }
 
-std::optional<bdb::Record<idl::Order>> OrderDesk::findRetry(std::string_view account,
-                                                            std::string_view clientOrderId) {
+Outcome<std::optional<bdb::Record<idl::Order>>> OrderDesk::findRetry(
+    std::string_view account, std::string_view clientOrderId) {
   const bdb::Key key = bdb::Key().add(account).add(clientOrderId);
   for (const topology::Utility& utility : topology_.utilities()) {
     if (utility.role != topology::Role::kCustomer) continue;
     bdb::OwnershipGroup* group = storage_.group(utility.id);
+    if (group == nullptr) continue;
+    bdb::Record<idl::OrderRef> ref;
+    if (!tables::kClientOrders.get(*group, key, &ref).isOk()) continue;
+    // Written with the order in one transaction: the replica holds it too.
     bdb::Record<idl::Order> original;
-    if (group != nullptr && tables::kClientOrders.get(*group, key, &original).isOk()) {
-      return original;
-    }
+    bdb::Status s = tables::kOrders.get(*group, bdb::Key::of(ref->getOrderId().cStr()), &original);
+    if (!s.isOk()) return fromStorage(s);
+    return std::optional(std::move(original));
   }
-  return std::nullopt;
+  return std::optional<bdb::Record<idl::Order>>();
 }
 
 Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view session,
                                     idl::OrderRequest::Reader request) {
   if (auto refused = validate(request)) return *refused;
   const std::string clientOrderId = request.getClientOrderId();
-  if (auto original = findRetry(account, clientOrderId)) {
+  Outcome<std::optional<bdb::Record<idl::Order>>> found = findRetry(account, clientOrderId);
+  if (auto* refused = std::get_if<OrderError>(&found)) return *refused;
+  if (auto& original = std::get<std::optional<bdb::Record<idl::Order>>>(found)) {
     if (!sameTerms(original->reader(), request)) return reusedClientOrderId(original->reader());
     return view(std::move(*original));
   }
@@ -222,11 +228,13 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
     // utility are serialised by the group's single writer. (This may run
     // more than once: it recomputes everything it sets.)
     retried.reset();
-    bdb::Record<idl::Order> original;
-    bdb::Status found = tables::kClientOrders.get(txn, clientKey, &original);
+    bdb::Record<idl::OrderRef> ref;
+    bdb::Status found = tables::kClientOrders.get(txn, clientKey, &ref);
     if (found.isOk()) {
-      retried = std::move(original);
-      return bdb::Status::ok();
+      bdb::Record<idl::Order> original;
+      found = tables::kOrders.get(txn, bdb::Key::of(ref->getOrderId().cStr()), &original);
+      if (found.isOk()) retried = std::move(original);
+      return found;
     }
     if (!found.isNotFound()) return found;
     std::string id;
@@ -239,7 +247,11 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
     if (bdb::Status put = tables::kOrders.put(txn, bdb::Key::of(id), message); !put.isOk()) {
       return put;
     }
-    return tables::kClientOrders.put(txn, clientKey, message);
+    // The index holds a reference, not a second copy: every record is
+    // applied at every site.
+    capnp::MallocMessageBuilder refMessage(16);
+    refMessage.initRoot<idl::OrderRef>().setOrderId(id);
+    return tables::kClientOrders.put(txn, clientKey, refMessage);
   });
   if (s.code() == bdb::Status::Code::kNotReplicated && !retried) {
     rememberOpen(account, order.getId().cStr());  // its reservation holds until it is closed
@@ -440,8 +452,8 @@ bdb::Status OrderDesk::ownOpenIds(std::string_view account, std::vector<std::str
     bdb::Status s = bdb::retryOnConflict([&] {
       open.clear();
       return tables::kClientOrders.scanPrefix(storage_.owned(), prefix,
-                                              [&](idl::Order::Reader order) {
-                                                std::string id = order.getId();
+                                              [&](idl::OrderRef::Reader ref) {
+                                                std::string id = ref.getOrderId();
                                                 std::lock_guard doneLock(doneMutex_);
                                                 if (done_.count(id) == 0)
                                                   open.insert(std::move(id));
@@ -478,12 +490,14 @@ Outcome<std::vector<OrderView>> OrderDesk::list(std::string_view account, bool o
     std::vector<std::string> ids;
     bdb::Status s = own ? ownOpenIds(account, &ids) : bdb::retryOnConflict([&] {
       ids.clear();
-      return tables::kClientOrders.scanPrefix(*group, prefix, [&](idl::Order::Reader order) {
-        ids.emplace_back(order.getId());
+      return tables::kClientOrders.scanPrefix(*group, prefix, [&](idl::OrderRef::Reader ref) {
+        ids.emplace_back(ref.getOrderId());
         return true;
       });
     });
     if (!s.isOk()) return fromStorage(s);
+    // The index is in client order id order; ids grow within their group.
+    std::sort(ids.begin(), ids.end());
     for (const std::string& id : ids) {
       if (openOnly) {
         std::lock_guard lock(doneMutex_);

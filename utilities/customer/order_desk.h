@@ -91,8 +91,11 @@ class OrderDesk {
  private:
   std::optional<OrderError> validate(idl::OrderRequest::Reader request) const;
   std::optional<OrderError> checkTradable(std::string_view symbol, idl::VenueRoute::Builder route);
-  std::optional<bdb::Record<idl::Order>> findRetry(std::string_view account,
-                                                   std::string_view clientOrderId);
+  // The order an earlier call placed with this client order id, at any
+  // customer utility: client_orders names it, orders of the same group
+  // holds it.
+  Outcome<std::optional<bdb::Record<idl::Order>>> findRetry(std::string_view account,
+                                                            std::string_view clientOrderId);
   Outcome<OrderView> view(bdb::Record<idl::Order> order);
   // Records a cancel request for `orderId` in this utility's group.
   bdb::Status writeCancel(std::string_view account, std::string_view orderId,

@@ -167,9 +167,12 @@ TEST_F(OrderDeskTest, OrderPlacedAtOneUtilityHasTheSameStatusAtAnother) {
     auto e = execution.initRoot<idl::Execution>();
     e.setId("ss1-000000001");
     e.setOrderId(id);
+    e.setVenue("xtst");
+    e.setVenueSession("20231114");
+    e.setVenueExecId("E-1");
     e.setQuantity(40);
     e.setPriceMicros(10'200'000);
-    return tables::kExecutions.put(txn, bdb::Key().add(id).add("ss1-000000001"), execution);
+    return tables::kExecutions.put(txn, tables::executionKey(e.asReader()), execution);
   });
   for (const char* site : {"cf1", "cf2"}) {
     OrderView view = eventually(site, id, OrderState::PARTIALLY_FILLED);
@@ -189,7 +192,7 @@ TEST_F(OrderDeskTest, OrderPlacedAtOneUtilityHasTheSameStatusAtAnother) {
     c.setOrderId(id);
     c.setReason(idl::Closure::Reason::CANCELLED);
     c.setLeavesQuantity(60);
-    return tables::kClosures.put(txn, bdb::Key().add(id).add("ss1-000000002"), closure);
+    return tables::kClosures.put(txn, tables::reportKey(id, "xtst", "20231114", "E-2"), closure);
   });
   for (const char* site : {"cf1", "cf2"}) {
     EXPECT_EQ(eventually(site, id, OrderState::CANCELLED).status.filledQuantity, 40);
@@ -215,6 +218,12 @@ TEST_F(OrderDeskTest, RetriedClientOrderIdReturnsTheOriginalAtAnyUtility) {
             "client order id r-1 was already used for order " + id + " with other terms");
   eventually("cf2", id, OrderState::PENDING_NEW);
   EXPECT_EQ(placed(desk("cf2").place("acct-1", "s3", read(request(elsewhere, "r-1")))), id);
+  // The client order id index holds a reference to the order, not a copy.
+  bdb::Record<idl::OrderRef> ref;
+  ASSERT_TRUE(tables::kClientOrders
+                  .get(*sites_["cf2"]->group("cf1"), bdb::Key().add("acct-1").add("r-1"), &ref)
+                  .isOk());
+  EXPECT_EQ(std::string(ref->getOrderId().cStr()), id);
   // The same client id belongs to each account separately.
   capnp::MallocMessageBuilder other;
   const std::string otherId =
@@ -337,7 +346,7 @@ TEST_F(OrderDeskTest, OpenListKeepsUpWithPlacedAndClosedOrders) {
     c.setOrderId(one);
     c.setReason(idl::Closure::Reason::CANCELLED);
     c.setLeavesQuantity(100);
-    return tables::kClosures.put(txn, bdb::Key().add(one).add("ss1-000000011"), closure);
+    return tables::kClosures.put(txn, tables::reportKey(one, "xtst", "20231114", "E-11"), closure);
   });
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (openIds().size() != 1 && std::chrono::steady_clock::now() < deadline) {

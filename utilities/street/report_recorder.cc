@@ -3,6 +3,7 @@
 #include <variant>
 
 #include "utilities/common/crash_point.h"
+#include "utilities/street/venue_session.h"
 
 namespace triad::street {
 
@@ -60,12 +61,14 @@ HandlerOutcome ReportRecorder::onExecutionReport(const exchange::ExecutionReport
     return failed(*error, report.session, orderId, report.execId);
   }
   idl::Order::Reader order = std::get<bdb::Record<idl::Order>>(found).reader();
+  const std::string session = venueSessionOf(report.tradeDate, report.transactTimeNanos, clock_());
 
   switch (report.kind) {
     case ExecutionKind::kPartialFill:
     case ExecutionKind::kFill: {
       common::crashPoint("street.before-record");
       auto recorded = recorder_.recordFill(order, {.venueExecId = report.execId,
+                                                   .venueSession = session,
                                                    .quantity = report.lastQuantity,
                                                    .priceMicros = report.lastPriceMicros});
       if (auto* error = std::get_if<RecordError>(&recorded)) {
@@ -76,6 +79,7 @@ HandlerOutcome ReportRecorder::onExecutionReport(const exchange::ExecutionReport
     }
     case ExecutionKind::kRejected: {
       auto recorded = recorder_.recordReject(order, {.venueExecId = report.execId,
+                                                     .venueSession = session,
                                                      .kind = idl::Reject::Kind::ORDER_REJECTED,
                                                      .reason = report.text});
       if (auto* error = std::get_if<RecordError>(&recorded)) {
@@ -90,6 +94,7 @@ HandlerOutcome ReportRecorder::onExecutionReport(const exchange::ExecutionReport
       auto recorded = recorder_.recordClosure(
           order,
           {.venueExecId = report.execId,
+           .venueSession = session,
            .reason = expired ? idl::Closure::Reason::EXPIRED : idl::Closure::Reason::CANCELLED,
            .cancelRequestId = (answersCancel && !expired) ? report.clOrdId : ""});
       if (auto* error = std::get_if<RecordError>(&recorded)) {

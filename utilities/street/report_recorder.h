@@ -13,6 +13,11 @@
 //    request's ClOrdID is single-use), except a refusal of a reused ClOrdID
 //  - ExecutionReport new (the ack) -> nothing: the Route already says "new".
 //
+// A venue's report is recorded under its venue session (venue_session.h):
+// its TradeDate, else the date of its TransactTime, else the date it was
+// received. A cancel refusal's derived ExecID is unique for ever (the
+// request's ClOrdID is single-use), so it has no session.
+//
 // The ClOrdID of an order is its order id, and of a cancel its cancel request
 // id (order_router.h), so the order is found again in the customer replicas.
 // A storage failure answers kRetryLater (the venue resends); a report that
@@ -28,6 +33,8 @@
 
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/log.h"
@@ -39,9 +46,13 @@ namespace triad::street {
 
 class ReportRecorder final : public StreetFixHandler {
  public:
+  using Clock = std::function<int64_t()>;  // nanoseconds since the epoch
+
   // REQUIRES: every referent outlives this; `bus` may be null (no bus).
-  ReportRecorder(StreetRecorder& recorder, base::Logger& logger, StreetBus* bus = nullptr)
-      : recorder_(recorder), logger_(logger), bus_(bus) {}
+  // `clock` dates a report that carries neither TradeDate nor TransactTime.
+  ReportRecorder(StreetRecorder& recorder, base::Logger& logger, Clock clock,
+                 StreetBus* bus = nullptr)
+      : recorder_(recorder), logger_(logger), clock_(std::move(clock)), bus_(bus) {}
 
   HandlerOutcome onExecutionReport(const exchange::ExecutionReportMessage& report) override;
   HandlerOutcome onCancelReject(const exchange::CancelRejectMessage& reject) override;
@@ -60,6 +71,7 @@ class ReportRecorder final : public StreetFixHandler {
 
   StreetRecorder& recorder_;
   base::Logger& logger_;
+  const Clock clock_;
   StreetBus* bus_;
 };
 

@@ -14,6 +14,7 @@ namespace triad::street {
 namespace {
 
 constexpr size_t kMaxVenueExecId = 128;
+constexpr size_t kMaxVenueSession = 32;
 constexpr size_t kMaxId = 64;  // order, cancel request and ClOrdID ids
 // A read or write that lost a lock conflict (Status::kConflict: nothing was
 // written) is retried this often.
@@ -67,38 +68,52 @@ bdb::Status writeWithRetries(bdb::OwnershipGroup& group, const bdb::WriteFn& fn)
   return s;
 }
 
-// The repeat of a report already recorded under `marker` (its entry in
-// venue_executions): the first record, or a refusal when the venue reused
-// the ExecID for another order or another kind of report. `Source` is a
-// WriteTxn or an OwnershipGroup: both read the table the same way.
+// The id of the report of another kind already recorded under `key` (in
+// executions, rejects or closures other than `table`), if there is one.
+// `Source` is a WriteTxn or an OwnershipGroup: both read tables the same way.
 template <typename T, typename Source>
-Outcome<Recorded<T>> repeatOf(Source& source, const bdb::Table<T>& table, std::string_view orderId,
-                              std::string_view venueExecId, bdb::Record<idl::Execution>& marker) {
-  const std::string recordedFor = marker->getOrderId();
-  const std::string markerId = marker->getId();
-  if (recordedFor != orderId) {
-    return refused(RecordErrorCode::kInvalidReport, "venue exec id '" + std::string(venueExecId) +
-                                                        "' for order " + std::string(orderId) +
-                                                        " was already recorded for order " +
-                                                        recordedFor + " (" + markerId + ")");
-  }
-  const auto otherKind = [&] {
-    return refused(RecordErrorCode::kInvalidReport,
-                   "venue exec id '" + std::string(venueExecId) + "' of order " +
-                       std::string(orderId) + " was already recorded as another kind of report (" +
-                       markerId + ")");
+bdb::Status otherKindAt(Source& source, const bdb::Table<T>& table, const bdb::Key& key,
+                        std::optional<std::string>* otherId) {
+  otherId->reset();
+  const auto look = [&]<typename Other>(const bdb::Table<Other>& other) {
+    if (other.name() == table.name()) return bdb::Status::ok();
+    bdb::Record<Other> found;
+    bdb::Status s = other.get(source, key, &found);
+    if (s.isOk()) *otherId = found->getId().cStr();
+    return s.isNotFound() ? bdb::Status::ok() : s;
   };
-  if constexpr (std::is_same_v<T, idl::Execution>) {
-    if (marker->getQuantity() == 0) return otherKind();
-    return Recorded<T>{std::move(marker), true};
-  } else {
-    if (marker->getQuantity() != 0) return otherKind();
-    Recorded<T> first{{}, true};
-    bdb::Status s = table.get(source, bdb::Key().add(orderId).add(markerId), &first.record);
-    if (s.isNotFound()) return otherKind();
-    if (!s.isOk()) return fromStorage(std::move(s), "reading " + markerId);
-    return first;
+  bdb::Status s = look(tables::kExecutions);
+  if (s.isOk()) s = look(tables::kRejects);
+  if (s.isOk()) s = look(tables::kClosures);
+  return s;
+}
+
+// The report recorded under `key` the first time, if any: a resend
+// (duplicate), or a refusal when the venue reused the ExecID for another
+// kind of report of the order. The key holds the report's whole dedup
+// identity, so this is point reads only.
+template <typename T, typename Source>
+std::optional<Outcome<Recorded<T>>> recordedAt(Source& source, const bdb::Table<T>& table,
+                                               const bdb::Key& key, std::string_view orderId,
+                                               std::string_view venueExecId) {
+  Recorded<T> first{{}, true};
+  bdb::Status s = table.get(source, key, &first.record);
+  if (s.isOk()) return Outcome<Recorded<T>>(std::move(first));
+  if (!s.isNotFound()) {
+    return Outcome<Recorded<T>>(
+        fromStorage(std::move(s), "reading the reports of " + std::string(orderId)));
   }
+  std::optional<std::string> otherId;
+  s = otherKindAt(source, table, key, &otherId);
+  if (!s.isOk()) {
+    return Outcome<Recorded<T>>(
+        fromStorage(std::move(s), "reading the reports of " + std::string(orderId)));
+  }
+  if (!otherId) return std::nullopt;
+  return Outcome<Recorded<T>>(
+      refused(RecordErrorCode::kInvalidReport,
+              "venue exec id '" + std::string(venueExecId) + "' of order " + std::string(orderId) +
+                  " was already recorded as another kind of report (" + *otherId + ")"));
 }
 
 }  // namespace
@@ -274,60 +289,58 @@ Outcome<Recorded<idl::Route>> StreetRecorder::recordRoute(idl::Order::Reader ord
 
 template <typename T, typename Build>
 Outcome<Recorded<T>> StreetRecorder::recordReport(idl::Order::Reader order,
-                                                  std::string_view venueExecId,
+                                                  const VenueReportId& report,
                                                   const bdb::Table<T>& table, Build&& build) {
   if (auto refusal = checkOrder(order)) return *refusal;
-  if (!isIdText(venueExecId, kMaxVenueExecId)) {
+  if (!isIdText(report.venueExecId, kMaxVenueExecId)) {
     return refused(RecordErrorCode::kInvalidReport,
                    "a venue exec id must be 1 to 128 printable characters");
   }
+  if (!report.venueSession.empty() && !isIdText(report.venueSession, kMaxVenueSession)) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "a venue session must be at most 32 printable characters");
+  }
   const std::string orderId = order.getId();
-  const bdb::Key venueKey = bdb::Key().add(order.getVenue().cStr()).add(venueExecId);
+  const std::string venue = order.getVenue();
+  const bdb::Key key = tables::reportKey(orderId, venue, report.venueSession, report.venueExecId);
   std::lock_guard lock(orderLock(orderId));
 
   // A resend needs no write at all.
-  bdb::Record<idl::Execution> marker;
-  bdb::Status s = tables::kVenueExecutions.get(storage_.owned(), venueKey, &marker);
-  if (s.isOk()) return repeatOf(storage_.owned(), table, orderId, venueExecId, marker);
-  if (!s.isNotFound()) return fromStorage(std::move(s), "reading venue executions");
+  if (auto first = recordedAt(storage_.owned(), table, key, orderId, report.venueExecId)) {
+    return std::move(*first);
+  }
 
   // Reports of one order are serialised by the lock, so the fills read here
   // are all there are when the write below runs.
   Outcome<int64_t> filled = filledQuantity(orderId);
   if (auto* failed = std::get_if<RecordError>(&filled)) return std::move(*failed);
 
-  capnp::MallocMessageBuilder message;  // the record (T)
-  capnp::MallocMessageBuilder index;    // its entry in venue_executions
-  auto entry = index.initRoot<idl::Execution>();
-  entry.setOrderId(orderId);
-  entry.setVenue(order.getVenue());
-  entry.setVenueExecId(std::string(venueExecId));
-  entry.setAccount(order.getAccount());
-  entry.setSymbol(order.getSymbol());
-  entry.setSide(order.getSide());
-  entry.setCurrency(order.getCurrency());
-  if (auto refusal = build(message, entry, std::get<int64_t>(filled))) return *refusal;
+  capnp::MallocMessageBuilder message;
+  auto record = message.initRoot<T>();
+  record.setOrderId(orderId);
+  record.setVenue(venue);
+  record.setVenueSession(std::string(report.venueSession));
+  record.setVenueExecId(std::string(report.venueExecId));
+  if (auto refusal = build(record, std::get<int64_t>(filled))) return *refusal;
 
   std::optional<Outcome<Recorded<T>>> repeat;
-  s = writeWithRetries(storage_.owned(), [&](bdb::WriteTxn& txn) {
-    repeat.reset();
-    bdb::Record<idl::Execution> seen;
-    bdb::Status found = tables::kVenueExecutions.get(txn, venueKey, &seen);
-    if (found.isOk()) {
-      repeat = repeatOf(txn, table, orderId, venueExecId, seen);
-      return bdb::Status::ok();
+  bdb::Status s = writeWithRetries(storage_.owned(), [&](bdb::WriteTxn& txn) {
+    repeat = recordedAt(txn, table, key, orderId, report.venueExecId);
+    if (repeat) {
+      // A read that failed fails the transaction (a lost lock conflict is
+      // then run again); a record found is the answer, and nothing is written.
+      auto* failed = std::get_if<RecordError>(&*repeat);
+      if (failed == nullptr || failed->code != RecordErrorCode::kStorage) return bdb::Status::ok();
+      bdb::Status status = std::move(failed->storage);
+      repeat.reset();
+      return status;
     }
-    if (!found.isNotFound()) return found;
     std::string id;
     if (bdb::Status allocated = common::allocateId(txn, self_, &id); !allocated.isOk()) {
       return allocated;
     }
     message.getRoot<T>().setId(id);
-    entry.setId(id);
-    if (bdb::Status put = table.put(txn, bdb::Key().add(orderId).add(id), message); !put.isOk()) {
-      return put;
-    }
-    return tables::kVenueExecutions.put(txn, venueKey, index);
+    return table.put(txn, key, message);
   });
   if (!s.isOk()) return fromStorage(std::move(s), "recording the report of " + orderId);
   if (repeat) return std::move(*repeat);
@@ -347,9 +360,8 @@ Outcome<Recorded<idl::Execution>> StreetRecorder::recordFill(idl::Order::Reader 
   }
   const int64_t at = fill.executedAtNanos != 0 ? fill.executedAtNanos : clock_();
   return recordReport(
-      order, fill.venueExecId, tables::kExecutions,
-      [&](capnp::MessageBuilder& message, idl::Execution::Builder entry,
-          int64_t filled) -> std::optional<RecordError> {
+      order, {fill.venueExecId, fill.venueSession}, tables::kExecutions,
+      [&](idl::Execution::Builder execution, int64_t filled) -> std::optional<RecordError> {
         const int64_t ordered = order.getQuantity();
         if (fill.quantity > ordered - filled) {
           return refused(RecordErrorCode::kOverfill,
@@ -358,13 +370,16 @@ Outcome<Recorded<idl::Execution>> StreetRecorder::recordFill(idl::Order::Reader 
                              std::to_string(filled + fill.quantity) + " filled of " +
                              std::to_string(ordered) + " ordered; it was not recorded");
         }
-        entry.setQuantity(fill.quantity);
-        entry.setPriceMicros(fill.priceMicros);
-        entry.setCumulativeQuantity(filled + fill.quantity);
-        entry.setLeavesQuantity(ordered - filled - fill.quantity);
-        entry.setExecutedAtNanos(at);
-        // A fill is stored whole in both tables.
-        message.setRoot(entry.asReader());
+        // Everything the firm needs to book it, from the street record alone.
+        execution.setAccount(order.getAccount());
+        execution.setSymbol(order.getSymbol());
+        execution.setSide(order.getSide());
+        execution.setCurrency(order.getCurrency());
+        execution.setQuantity(fill.quantity);
+        execution.setPriceMicros(fill.priceMicros);
+        execution.setCumulativeQuantity(filled + fill.quantity);
+        execution.setLeavesQuantity(ordered - filled - fill.quantity);
+        execution.setExecutedAtNanos(at);
         return std::nullopt;
       });
 }
@@ -384,18 +399,12 @@ Outcome<Recorded<idl::Reject>> StreetRecorder::recordReject(idl::Order::Reader o
     return refused(RecordErrorCode::kInvalidReport, "an order rejection names no cancel request");
   }
   const int64_t at = reject.atNanos != 0 ? reject.atNanos : clock_();
-  const std::string orderId = order.getId();
-  return recordReport(order, reject.venueExecId, tables::kRejects,
-                      [&](capnp::MessageBuilder& message, idl::Execution::Builder entry,
-                          int64_t filled) -> std::optional<RecordError> {
-                        auto record = message.initRoot<idl::Reject>();
-                        record.setOrderId(orderId);
+  return recordReport(order, {reject.venueExecId, reject.venueSession}, tables::kRejects,
+                      [&](idl::Reject::Builder record, int64_t) -> std::optional<RecordError> {
                         record.setKind(reject.kind);
                         record.setReason(reject.reason);
                         record.setCancelRequestId(reject.cancelRequestId);
                         record.setAtNanos(at);
-                        entry.setCumulativeQuantity(filled);
-                        entry.setExecutedAtNanos(at);
                         return std::nullopt;
                       });
 }
@@ -414,21 +423,15 @@ Outcome<Recorded<idl::Closure>> StreetRecorder::recordClosure(idl::Order::Reader
                    "a cancel request id must be 1 to 64 printable characters");
   }
   const int64_t at = closure.atNanos != 0 ? closure.atNanos : clock_();
-  const std::string orderId = order.getId();
-  return recordReport(order, closure.venueExecId, tables::kClosures,
-                      [&](capnp::MessageBuilder& message, idl::Execution::Builder entry,
-                          int64_t filled) -> std::optional<RecordError> {
-                        const int64_t leaves = std::max<int64_t>(0, order.getQuantity() - filled);
-                        auto record = message.initRoot<idl::Closure>();
-                        record.setOrderId(orderId);
-                        record.setReason(closure.reason);
-                        record.setLeavesQuantity(leaves);
-                        record.setCancelRequestId(closure.cancelRequestId);
-                        record.setAtNanos(at);
-                        entry.setCumulativeQuantity(filled);
-                        entry.setExecutedAtNanos(at);
-                        return std::nullopt;
-                      });
+  return recordReport(
+      order, {closure.venueExecId, closure.venueSession}, tables::kClosures,
+      [&](idl::Closure::Builder record, int64_t filled) -> std::optional<RecordError> {
+        record.setReason(closure.reason);
+        record.setLeavesQuantity(std::max<int64_t>(0, order.getQuantity() - filled));
+        record.setCancelRequestId(closure.cancelRequestId);
+        record.setAtNanos(at);
+        return std::nullopt;
+      });
 }
 
 // ---- Catch-up ----
@@ -485,6 +488,8 @@ Outcome<std::vector<bdb::Record<idl::Order>>> StreetRecorder::unfinishedRoutes()
                                 });
   });
   if (!s.isOk()) return fromStorage(std::move(s), "scanning the routes");
+  // A hashed table is visited in no particular order.
+  std::sort(routed.begin(), routed.end());
   std::vector<bdb::Record<idl::Order>> unfinished;
   for (const std::string& orderId : routed) {
     Outcome<bdb::Record<idl::Order>> order = findOrder(orderId);

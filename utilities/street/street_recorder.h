@@ -8,25 +8,28 @@
 // included:
 //  - recordRoute: one Route per order, ever; a repeat returns the original.
 //  - recordFill / recordReject / recordClosure: one execution report from the
-//    venue each, deduplicated by (venue, venue ExecID) through the
-//    venue_executions index, written in the same transaction as the record:
-//    QuickFIX delivers at least once, and a resend after a reconnect must
-//    record nothing twice. The venue is the order's (the one it was routed to).
-//    - a fill stores its Execution under executions (order id, execution id)
-//      and under venue_executions, with account, symbol, side and currency
+//    venue each, stored under its dedup identity: executions, rejects and
+//    closures are keyed (order id, venue, venue session, venue ExecID)
+//    (tables::reportKey), so "already recorded?" is one point read of the
+//    key and writing the record is the only write: QuickFIX delivers at
+//    least once, and a resend after a reconnect must record nothing twice.
+//    The venue is the order's (the one it was routed to); the venue session
+//    is what makes an ExecID unique at a venue that numbers them per session
+//    or per trading day (venue_session.h).
+//    - a fill stores its Execution, with account, symbol, side and currency
 //      copied from the order, so the firm can book it from the street record
 //      alone. A fill that would take the order's filled quantity above its
 //      quantity is refused (kOverfill) and nothing is written.
-//    - a reject or closure stores its Reject/Closure under (order id, record
-//      id) and, in venue_executions only, a marker Execution with quantity 0
-//      whose id is that Reject's or Closure's id. The firm books `executions`
-//      and never sees a marker; a resent reject or closure finds its marker.
+//    - a reject or closure stores its Reject/Closure.
 //  A repeat returns the record stored the first time, with duplicate = true,
-//  and writes nothing. A venue ExecID already used for another order, or for
-//  another kind of report, is refused (kInvalidReport).
+//  and writes nothing. A venue ExecID already used for another kind of
+//  report of the order is refused (kInvalidReport). The same ExecID for
+//  another order is another report (the order id leads the key): a venue
+//  names the order of every report by its ClOrdID, and a resend repeats it.
 //  A street utility's own refusal (no venue involved, e.g. a venue it does
 //  not serve) needs an ExecID too: use one derived from the order id
-//  ("ss1:reject:<order id>"), so that it is idempotent like the others.
+//  ("ss1:reject:<order id>") and no venue session (such an id is unique for
+//  ever), so that it is idempotent like the others.
 //
 // Catch-up (DESIGN §4: the bus may drop, the replicas do not):
 //  - unroutedOrders: orders in every customer group whose `street` is this
@@ -104,8 +107,11 @@ struct Recorded {
 };
 
 // An execution report with ExecType fill or partial fill.
+// The venue session (venue_session.h) of every report below: empty only for
+// an ExecID the street derived from ids that are unique for ever.
 struct FillReport {
   std::string venueExecId{};    // FIX ExecID (17)
+  std::string venueSession{};   // "yyyymmdd"
   int64_t quantity = 0;         // LastQty (32), whole shares
   int64_t priceMicros = 0;      // LastPx (31)
   int64_t executedAtNanos = 0;  // TransactTime (60); 0: the recorder's clock
@@ -115,6 +121,7 @@ struct FillReport {
 // (OrderCancelReject).
 struct RejectReport {
   std::string venueExecId{};
+  std::string venueSession{};
   idl::Reject::Kind kind = idl::Reject::Kind::ORDER_REJECTED;
   std::string reason{};           // Text (58)
   std::string cancelRequestId{};  // cancelRefused: the cancel request refused; else empty
@@ -124,6 +131,7 @@ struct RejectReport {
 // The venue closed the order's remainder: cancelled or expired.
 struct ClosureReport {
   std::string venueExecId{};
+  std::string venueSession{};
   idl::Closure::Reason reason = idl::Closure::Reason::CANCELLED;
   // cancelled: the request it answers, or empty when the venue cancelled on
   // its own (an IOC remainder); expired: always empty.
@@ -200,9 +208,15 @@ class StreetRecorder {
     uint64_t position = 0;  // the group's commit sequence when last scanned
     std::string lastKey;    // the last order key read: the next scan resumes after it
   };
-  // Shared by the three execution reports: dedup, id, record and marker.
+  // A report's dedup identity, with the order's venue.
+  struct VenueReportId {
+    std::string_view venueExecId;
+    std::string_view venueSession;
+  };
+  // Shared by the three execution reports: dedup, id and record. `build`
+  // fills in what is particular to the report, or refuses it.
   template <typename T, typename Build>
-  Outcome<Recorded<T>> recordReport(idl::Order::Reader order, std::string_view venueExecId,
+  Outcome<Recorded<T>> recordReport(idl::Order::Reader order, const VenueReportId& report,
                                     const bdb::Table<T>& table, Build&& build);
 
   std::optional<RecordError> checkOrder(idl::Order::Reader order) const;

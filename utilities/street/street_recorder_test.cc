@@ -278,8 +278,9 @@ TEST_F(StreetRecorderTest, ResentExecutionReportsRecordNothingTwice) {
   StreetRecorder ss1 = recorder("ss1");
   ASSERT_FALSE(must(ss1.recordRoute(order.reader(), id)).duplicate);
 
-  Recorded<idl::Execution> fill = must(ss1.recordFill(
-      order.reader(), {.venueExecId = "E-1", .quantity = 40, .priceMicros = 10'200'000}));
+  const FillReport first{
+      .venueExecId = "E-1", .venueSession = "20231114", .quantity = 40, .priceMicros = 10'200'000};
+  Recorded<idl::Execution> fill = must(ss1.recordFill(order.reader(), first));
   ASSERT_FALSE(fill.duplicate);
   const std::string executionId = fill.record->getId();
   EXPECT_EQ(executionId.rfind("ss1-", 0), 0u) << executionId;
@@ -290,18 +291,27 @@ TEST_F(StreetRecorderTest, ResentExecutionReportsRecordNothingTwice) {
   EXPECT_EQ(fill.record->getSide(), idl::Side::BUY);
   EXPECT_EQ(std::string(fill.record->getCurrency().cStr()), "USD");
   EXPECT_EQ(std::string(fill.record->getVenue().cStr()), "xtst");
+  EXPECT_EQ(std::string(fill.record->getVenueSession().cStr()), "20231114");
   EXPECT_EQ(std::string(fill.record->getVenueExecId().cStr()), "E-1");
   EXPECT_EQ(fill.record->getQuantity(), 40);
   EXPECT_EQ(fill.record->getCumulativeQuantity(), 40);
   EXPECT_EQ(fill.record->getLeavesQuantity(), 60);
   EXPECT_EQ(fill.record->getExecutedAtNanos(), kNow);
+  // Stored once, under its dedup identity: no second copy anywhere.
+  bdb::Record<idl::Execution> stored;
+  ASSERT_TRUE(
+      tables::kExecutions
+          .get(site("ss1").owned(), tables::reportKey(id, "xtst", "20231114", "E-1"), &stored)
+          .isOk());
+  EXPECT_EQ(std::string(stored->getId().cStr()), executionId);
+  EXPECT_EQ(tables::executionKey(stored.reader()).bytes(),
+            tables::reportKey(id, "xtst", "20231114", "E-1").bytes());
 
   // QuickFIX resends it after a reconnect, to this recorder or a restarted one.
   const uint64_t before = streetPosition("ss1");
   std::unique_ptr<StreetRecorder> later = restarted("ss1");
   for (StreetRecorder* again : {&ss1, later.get()}) {
-    Recorded<idl::Execution> resent = must(again->recordFill(
-        order.reader(), {.venueExecId = "E-1", .quantity = 40, .priceMicros = 10'200'000}));
+    Recorded<idl::Execution> resent = must(again->recordFill(order.reader(), first));
     EXPECT_TRUE(resent.duplicate);
     EXPECT_EQ(std::string(resent.record->getId().cStr()), executionId);
   }
@@ -309,38 +319,74 @@ TEST_F(StreetRecorderTest, ResentExecutionReportsRecordNothingTwice) {
   EXPECT_EQ(executionIds("ss1", id), std::vector<std::string>{executionId});
 
   // The venue expires the rest; the expiry is resent too.
-  const ClosureReport expiry{.venueExecId = "E-2", .reason = idl::Closure::Reason::EXPIRED};
+  const ClosureReport expiry{
+      .venueExecId = "E-2", .venueSession = "20231114", .reason = idl::Closure::Reason::EXPIRED};
   Recorded<idl::Closure> closed = must(ss1.recordClosure(order.reader(), expiry));
   ASSERT_FALSE(closed.duplicate);
   EXPECT_EQ(closed.record->getLeavesQuantity(), 60);
+  EXPECT_EQ(std::string(closed.record->getVenueExecId().cStr()), "E-2");
   const uint64_t afterClosure = streetPosition("ss1");
   Recorded<idl::Closure> closedAgain = must(ss1.recordClosure(order.reader(), expiry));
   EXPECT_TRUE(closedAgain.duplicate);
   EXPECT_EQ(std::string(closedAgain.record->getId().cStr()),
             std::string(closed.record->getId().cStr()));
-  // The index holds a quantity-0 marker for it, not an execution.
-  bdb::Record<idl::Execution> marker;
-  ASSERT_TRUE(
-      tables::kVenueExecutions.get(site("ss1").owned(), bdb::Key().add("xtst").add("E-2"), &marker)
-          .isOk());
-  EXPECT_EQ(marker->getQuantity(), 0);
-  EXPECT_EQ(std::string(marker->getId().cStr()), std::string(closed.record->getId().cStr()));
   EXPECT_EQ(executionIds("ss1", id), std::vector<std::string>{executionId});
 
-  // An ExecID reused for another kind of report, or for another order, is refused.
-  EXPECT_EQ(refusal(ss1.recordReject(order.reader(), {.venueExecId = "E-1", .reason = "no"})).code,
+  // An ExecID reused for another kind of report of the order is refused.
+  RecordError otherKind = refusal(ss1.recordReject(
+      order.reader(), {.venueExecId = "E-1", .venueSession = "20231114", .reason = "no"}));
+  EXPECT_EQ(otherKind.code, RecordErrorCode::kInvalidReport);
+  EXPECT_EQ(otherKind.reason, "venue exec id 'E-1' of order " + id +
+                                  " was already recorded as another kind of report (" +
+                                  executionId + ")");
+  EXPECT_EQ(refusal(ss1.recordFill(order.reader(), {.venueExecId = "E-2",
+                                                    .venueSession = "20231114",
+                                                    .quantity = 1,
+                                                    .priceMicros = 10'000'000}))
+                .code,
             RecordErrorCode::kInvalidReport);
-  const std::string other = place("cf1", "dup-2");
-  bdb::Record<idl::Order> otherOrder = orderAt("ss1", other);
-  RecordError reused = refusal(ss1.recordFill(
-      otherOrder.reader(), {.venueExecId = "E-1", .quantity = 1, .priceMicros = 10'000'000}));
-  EXPECT_EQ(reused.code, RecordErrorCode::kInvalidReport);
-  EXPECT_EQ(reused.reason, "venue exec id 'E-1' for order " + other +
-                               " was already recorded for order " + id + " (" + executionId + ")");
   EXPECT_EQ(streetPosition("ss1"), afterClosure);
 
   customer::DerivedStatus status = eventually("cf2", id, OrderState::EXPIRED);
   EXPECT_EQ(status.filledQuantity, 40);
+}
+
+TEST_F(StreetRecorderTest, AnExecIdIsTheSameReportOnlyInTheSameVenueSessionOfTheSameOrder) {
+  const std::string id = place("cf1", "session-1");
+  const std::string other = place("cf1", "session-2");
+  bdb::Record<idl::Order> order = orderAt("ss1", id);
+  bdb::Record<idl::Order> otherOrder = orderAt("ss1", other);
+  StreetRecorder ss1 = recorder("ss1");
+  ASSERT_FALSE(must(ss1.recordRoute(order.reader(), id)).duplicate);
+  ASSERT_FALSE(must(ss1.recordRoute(otherOrder.reader(), other)).duplicate);
+
+  // A venue that numbers ExecIDs per trading day uses "S-1" again the next day.
+  const FillReport monday{
+      .venueExecId = "S-1", .venueSession = "20231113", .quantity = 10, .priceMicros = 10'000'000};
+  FillReport tuesday = monday;
+  tuesday.venueSession = "20231114";
+  const std::string first = must(ss1.recordFill(order.reader(), monday)).record->getId();
+  Recorded<idl::Execution> next = must(ss1.recordFill(order.reader(), tuesday));
+  EXPECT_FALSE(next.duplicate);
+  EXPECT_NE(std::string(next.record->getId().cStr()), first);
+  EXPECT_EQ(next.record->getCumulativeQuantity(), 20);
+  // Each is still recorded once.
+  const uint64_t before = streetPosition("ss1");
+  EXPECT_TRUE(must(ss1.recordFill(order.reader(), monday)).duplicate);
+  EXPECT_TRUE(must(ss1.recordFill(order.reader(), tuesday)).duplicate);
+  EXPECT_EQ(streetPosition("ss1"), before);
+  EXPECT_EQ(executionIds("ss1", id).size(), 2u);
+
+  // The order id leads the key: the same ExecID for another order (named by
+  // its own ClOrdID) is that order's report.
+  Recorded<idl::Execution> elsewhere = must(ss1.recordFill(otherOrder.reader(), monday));
+  EXPECT_FALSE(elsewhere.duplicate);
+  EXPECT_EQ(std::string(elsewhere.record->getOrderId().cStr()), other);
+  EXPECT_EQ(executionIds("ss1", other),
+            std::vector<std::string>{std::string(elsewhere.record->getId().cStr())});
+  EXPECT_EQ(executionIds("ss1", id).size(), 2u);
+
+  EXPECT_EQ(eventually("cf2", id, OrderState::PARTIALLY_FILLED).filledQuantity, 20);
 }
 
 TEST_F(StreetRecorderTest, AnOverfillIsRefusedAndNothingIsWritten) {

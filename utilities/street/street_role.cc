@@ -34,7 +34,7 @@ StreetRole::StreetRole(common::DaemonContext& context)
     : DaemonRole(context),
       recorder_(context.topology, *context.storage, nowNanos),
       bus_(context.topology, context.utility->id, context.firmBusCurve),
-      reports_(recorder_, context.logger, &bus_),
+      reports_(recorder_, context.logger, nowNanos, &bus_),
       tasks_(*this) {}
 
 // Members go in reverse order: the tasks, the doorbell, the router, then
