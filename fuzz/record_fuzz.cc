@@ -22,23 +22,14 @@
 namespace {
 
 const capnp::StructSchema kRecordTypes[] = {
-    capnp::Schema::from<triad::idl::Order>(),
-    capnp::Schema::from<triad::idl::Execution>(),
-    capnp::Schema::from<triad::idl::CancelRequest>(),
-    capnp::Schema::from<triad::idl::Route>(),
-    capnp::Schema::from<triad::idl::Reject>(),
-    capnp::Schema::from<triad::idl::Closure>(),
-    capnp::Schema::from<triad::idl::Account>(),
-    capnp::Schema::from<triad::idl::Balance>(),
-    capnp::Schema::from<triad::idl::Position>(),
-    capnp::Schema::from<triad::idl::LedgerEntry>(),
-    capnp::Schema::from<triad::idl::Booking>(),
-    capnp::Schema::from<triad::idl::CashReference>(),
-    capnp::Schema::from<triad::idl::Settlement>(),
-    capnp::Schema::from<triad::idl::Halt>(),
-    capnp::Schema::from<triad::idl::VenueRoute>(),
-    capnp::Schema::from<triad::idl::SessionAudit>(),
-    capnp::Schema::from<triad::idl::CommitMark>(),
+    capnp::Schema::from<triad::idl::Order>(),         capnp::Schema::from<triad::idl::Execution>(),
+    capnp::Schema::from<triad::idl::CancelRequest>(), capnp::Schema::from<triad::idl::Route>(),
+    capnp::Schema::from<triad::idl::Reject>(),        capnp::Schema::from<triad::idl::Closure>(),
+    capnp::Schema::from<triad::idl::Account>(),       capnp::Schema::from<triad::idl::Balance>(),
+    capnp::Schema::from<triad::idl::Position>(),      capnp::Schema::from<triad::idl::Posting>(),
+    capnp::Schema::from<triad::idl::CashReference>(), capnp::Schema::from<triad::idl::Asset>(),
+    capnp::Schema::from<triad::idl::Halt>(),          capnp::Schema::from<triad::idl::VenueRoute>(),
+    capnp::Schema::from<triad::idl::SessionAudit>(),  capnp::Schema::from<triad::idl::CommitMark>(),
 };
 
 }  // namespace

@@ -22,7 +22,7 @@ struct Envelope {
     execution @9 :Records.Execution;
     reject @10 :Records.Reject;
     closure @11 :Records.Closure;
-    booking @12 :Records.Booking;
+    booking @12 :Records.Posting;      # a booked execution: its trade posting
     halt @13 :Records.Halt;
     marketData @14 :MarketData;
   }

@@ -137,6 +137,8 @@ struct Account {
 }
 
 struct Balance {
+  # A customer's cash in one currency. The firm's books (firm:bank,
+  # firm:street) have none: theirs is derived from the postings.
   account @0 :Text;
   currency @1 :Text;
   tradeDateMicros @2 :Int64;   # cash including unsettled trades
@@ -144,6 +146,7 @@ struct Balance {
 }
 
 struct Position {
+  # A customer's holding of one symbol (none for the firm's books).
   account @0 :Text;
   symbol @1 :Text;
   quantity @2 :Int64;
@@ -151,50 +154,53 @@ struct Position {
   realisedPnlMicros @4 :Int64;
 }
 
-struct LedgerEntry {
-  # One leg of a double-entry posting: the legs of one posting sum to zero per
-  # currency and per symbol.
-  id @0 :Text;                 # "firm-000000001"
-  postingId @1 :Text;          # the legs of one posting share it
-  executionId @2 :Text;        # the execution booked, or empty (deposits, settlements)
-  account @3 :Text;            # a customer account or a firm book ("firm:street", "firm:cash")
-  asset @4 :Text;              # a currency ("USD") or a symbol
-  amount @5 :Int64;            # micros for currencies, shares for symbols; signed
-  kind @6 :Kind;
-  atNanos @7 :Int64;
-  tradeDate @8 :Int32;         # yyyymmdd
+struct Posting {
+  # One double-entry posting of the ledger, all of its legs in one record:
+  # the legs sum to zero per currency and per symbol. Stored once, under the
+  # key that makes it happen once: a trade under its execution id
+  # (`bookings`), a deposit or withdrawal made with a reference under the
+  # reference (`cash_references`), any other under its id (`postings`).
+  id @0 :Text;                 # "firm-000000042"
+  kind @1 :Kind;
+  atNanos @2 :Int64;           # when it was posted
+  tradeDate @3 :Int32;         # yyyymmdd: the trade's date, the day of a deposit or
+                               # withdrawal, the trade date a settlement settles
+  legs @4 :List(Leg);
+  executionId @5 :Text;        # trade: the execution booked
+  settledAccount @6 :Text;     # settlement: the customer whose trade cash it settles, in
+                               # the legs' currency; the amount is the firm:street leg
+
+  struct Leg {
+    account @0 :Text;          # a customer account or a firm book ("firm:street", "firm:bank")
+    asset @1 :Text;            # a currency ("USD") or a symbol: `assets` says which
+    amount @2 :Int64;          # micros for currencies, shares for symbols; signed
+  }
   enum Kind { trade @0; fee @1; deposit @2; withdrawal @3; settlement @4; }
 }
 
-struct Booking {
-  # Marks an execution booked; its key is the execution id, so a repeat is a no-op.
-  executionId @0 :Text;
-  postingId @1 :Text;
-  bookedAtNanos @2 :Int64;
-}
-
 struct CashReference {
-  # A deposit or withdrawal's caller-supplied reference, written with its
+  # A deposit or withdrawal made with a caller-supplied reference, and its
   # posting: a retry with the same reference and content is answered with
   # this, and posts nothing (docs/decisions.md).
   reference @0 :Text;
-  account @1 :Text;
+  account @1 :Text;            # what the caller asked for: compared with each retry
   currency @2 :Text;
   amountMicros @3 :Int64;      # positive; `kind` says which way
-  kind @4 :LedgerEntry.Kind;   # deposit or withdrawal
-  postingId @5 :Text;
-  tradeDateMicros @6 :Int64;   # the account's cash right after the posting
-  settledMicros @7 :Int64;
-  atNanos @8 :Int64;
+  kind @4 :Posting.Kind;       # deposit or withdrawal
+  tradeDateMicros @5 :Int64;   # the account's cash right after the posting
+  settledMicros @6 :Int64;
+  atNanos @7 :Int64;
+  posting @8 :Posting;         # what it posted (kept here only)
 }
 
-struct Settlement {
-  id @0 :Text;
-  account @1 :Text;
-  currency @2 :Text;
-  tradeDate @3 :Int32;         # yyyymmdd of the trades settled
-  amountMicros @4 :Int64;
-  settledAtNanos @5 :Int64;
+struct Asset {
+  # A name the ledger uses as an asset. A leg's asset does not say cash or
+  # shares, so each name is registered as one or the other when the books
+  # first use it, and never as both.
+  name @0 :Text;
+  kind @1 :Kind;
+  firstUsedAtNanos @2 :Int64;
+  enum Kind { cash @0; security @1; }
 }
 
 struct Halt {

@@ -29,16 +29,21 @@ inline constexpr bdb::Table<idl::Execution> kExecutions{"executions"};
 inline constexpr bdb::Table<idl::Reject> kRejects{"rejects"};
 inline constexpr bdb::Table<idl::Closure> kClosures{"closures"};
 
-// Type 2: the firm group.
-inline constexpr bdb::Table<idl::Account> kAccounts{"accounts"};            // account
-inline constexpr bdb::Table<idl::Balance> kBalances{"balances"};            // account, currency
-inline constexpr bdb::Table<idl::Position> kPositions{"positions"};         // account, symbol
-inline constexpr bdb::Table<idl::LedgerEntry> kLedger{"ledger"};            // entry id
-inline constexpr bdb::Table<idl::Booking> kBookings{"bookings"};            // execution id
-inline constexpr bdb::Table<idl::Settlement> kSettlements{"settlements"};   // settlement id
-inline constexpr bdb::Table<idl::Halt> kHalts{"halts"};                     // symbol
+// Type 2: the firm group. A posting (all of its legs) is one record, under
+// the key that makes it happen once; the firm's books keep no balances or
+// positions of their own (utilities/firm/README.md).
+inline constexpr bdb::Table<idl::Account> kAccounts{"accounts"};     // account
+inline constexpr bdb::Table<idl::Balance> kBalances{"balances"};     // account, currency
+inline constexpr bdb::Table<idl::Position> kPositions{"positions"};  // account, symbol
+inline constexpr bdb::Table<idl::Posting> kBookings{"bookings",
+                                                    bdb::TableKind::kHashed};  // execution id
+inline constexpr bdb::Table<idl::Posting> kPostings{"postings",
+                                                    bdb::TableKind::kHashed};  // posting id
+inline constexpr bdb::Table<idl::CashReference> kCashReferences{
+    "cash_references", bdb::TableKind::kHashed};                                     // reference
+inline constexpr bdb::Table<idl::Asset> kAssets{"assets", bdb::TableKind::kHashed};  // asset
+inline constexpr bdb::Table<idl::Halt> kHalts{"halts"};                              // symbol
 inline constexpr bdb::Table<idl::VenueRoute> kVenueRoutes{"venue_routes"};  // symbol ("*": default)
-inline constexpr bdb::Table<idl::CashReference> kCashReferences{"cash_references"};  // reference
 
 // The key of an execution report in executions, rejects or closures: the
 // order id, then the report's dedup identity, (venue, venue session, venue

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "utilities/common/echo.h"
@@ -14,6 +15,7 @@
 #include "utilities/firm/book_accounts.h"
 #include "utilities/firm/money.h"
 #include "utilities/firm/position_math.h"
+#include "utilities/firm/posting.h"
 
 namespace triad::firm {
 namespace {
@@ -101,55 +103,80 @@ std::optional<Error> fromStorage(bdb::Status status) {
   return Error::fromStorage(std::move(status));
 }
 
-// The legs of one posting, written in one transaction. Each leg is a ledger
-// entry with its own id; the posting is named by `postingId` if given, else
-// by its first leg's id.
-class Posting {
- public:
-  struct Stamp {
-    int64_t atNanos = 0;
-    int32_t tradeDate = 0;
-    idl::LedgerEntry::Kind kind = idl::LedgerEntry::Kind::TRADE;
-    std::string executionId;
-  };
+// A read outside a transaction can lose a lock conflict to the group's
+// committer (an insert into a hash table also locks the table's metadata
+// page, which its readers lock first); it is read again, a few times.
+constexpr int kReadAttempts = 5;
 
-  Posting(bdb::WriteTxn& txn, std::string_view owner, Stamp stamp, std::string postingId = "")
-      : txn_(txn), owner_(owner), stamp_(std::move(stamp)), id_(std::move(postingId)) {}
-
-  std::optional<Error> leg(std::string_view account, std::string_view asset, int64_t amount) {
-    std::string entryId;
-    bdb::Status s = common::allocateId(txn_, owner_, &entryId);
-    if (!s.isOk()) return fromStorage(std::move(s));
-    if (id_.empty()) id_ = entryId;
-    capnp::MallocMessageBuilder message;
-    auto entry = message.initRoot<idl::LedgerEntry>();
-    entry.setId(entryId);
-    entry.setPostingId(id_);
-    entry.setExecutionId(stamp_.executionId);
-    entry.setAccount(std::string(account));
-    entry.setAsset(std::string(asset));
-    entry.setAmount(amount);
-    entry.setKind(stamp_.kind);
-    entry.setAtNanos(stamp_.atNanos);
-    entry.setTradeDate(stamp_.tradeDate);
-    s = tables::kLedger.put(txn_, bdb::Key::of(entryId), message);
-    if (!s.isOk()) return fromStorage(std::move(s));
-    return std::nullopt;
+template <typename Read>
+bdb::Status readRetryingConflicts(Read&& read) {
+  for (int attempt = 1;; ++attempt) {
+    bdb::Status s = read();
+    if (s.code() != bdb::Status::Code::kConflict || attempt == kReadAttempts) return s;
+    std::this_thread::sleep_for(std::chrono::microseconds(200 * attempt));
   }
+}
 
-  const std::string& id() const { return id_; }
+using DatedHolding = std::tuple<std::string, std::string, int32_t>;  // account, currency, date
 
- private:
-  bdb::WriteTxn& txn_;
-  const std::string_view owner_;
-  const Stamp stamp_;
-  std::string id_;
-};
+// What settlement still owes the customers: their trade cash (from the
+// bookings) with a trade date through `through`, less what settlement
+// postings already moved, by account, currency and trade date.
+bdb::Status scanUnsettled(bdb::OwnershipGroup& group, int32_t through,
+                          std::map<DatedHolding, Wide>* due) {
+  due->clear();
+  std::set<std::string> currencies;
+  bdb::Status s = tables::kAssets.scan(group, "", [&](std::string_view, idl::Asset::Reader asset) {
+    if (asset.getKind() == idl::Asset::Kind::CASH) currencies.insert(text(asset.getName()));
+    return true;
+  });
+  if (!s.isOk()) return s;
+  s = tables::kBookings.scan(group, "", [&](std::string_view, idl::Posting::Reader trade) {
+    if (trade.getTradeDate() > through) return true;
+    for (idl::Posting::Leg::Reader leg : trade.getLegs()) {
+      std::string account = text(leg.getAccount());
+      std::string asset = text(leg.getAsset());
+      if (isFirmBook(account) || currencies.count(asset) == 0) continue;
+      (*due)[{std::move(account), std::move(asset), trade.getTradeDate()}] += leg.getAmount();
+    }
+    return true;
+  });
+  if (!s.isOk()) return s;
+  return tables::kPostings.scan(group, "", [&](std::string_view, idl::Posting::Reader posting) {
+    if (posting.getKind() != idl::Posting::Kind::SETTLEMENT || posting.getLegs().size() == 0) {
+      return true;
+    }
+    auto it = due->find({text(posting.getSettledAccount()), text(posting.getLegs()[0].getAsset()),
+                         posting.getTradeDate()});
+    if (it != due->end()) it->second -= settledAmount(posting);
+    return true;
+  });
+}
 
-// Adds to an account's cash (a missing balance starts at zero).
+// A new posting's id, from the group's sequence (drawing one writes nothing).
+std::optional<Error> newPostingId(bdb::WriteTxn& txn, std::string_view owner, std::string* id) {
+  bdb::Status s = common::allocateId(txn, owner, id);
+  if (!s.isOk()) return fromStorage(std::move(s));
+  return std::nullopt;
+}
+
+// Stores a posting (built by `fill`) as one record of `table` under `key`.
+template <typename Fill>
+std::optional<Error> putPosting(bdb::WriteTxn& txn, const bdb::Table<idl::Posting>& table,
+                                const bdb::Key& key, Fill&& fill) {
+  capnp::MallocMessageBuilder message;
+  fill(message.initRoot<idl::Posting>());
+  bdb::Status s = table.put(txn, key, message);
+  if (!s.isOk()) return fromStorage(std::move(s));
+  return std::nullopt;
+}
+
+// Adds to a customer's cash (a missing balance starts at zero). The firm's
+// books keep no balance: theirs is the sum of their legs.
 std::optional<Error> addCash(bdb::WriteTxn& txn, std::string_view account,
                              std::string_view currency, int64_t tradeDateDelta,
                              int64_t settledDelta, CashBalance* after = nullptr) {
+  KJ_ASSERT(!isFirmBook(account), "the firm's books keep no balance records", std::string(account));
   const bdb::Key key = balanceKey(account, currency);
   bdb::Record<idl::Balance> stored;
   CashBalance cash;
@@ -176,10 +203,13 @@ std::optional<Error> addCash(bdb::WriteTxn& txn, std::string_view account,
   return std::nullopt;
 }
 
-// Adds a fill to a position. Customers' positions keep average cost and
-// realised P&L; the firm's books keep quantity only.
+// Adds a fill to a customer's position, which keeps average cost and
+// realised P&L. The firm's books keep no position: theirs is the sum of their
+// legs.
 std::optional<Error> addFill(bdb::WriteTxn& txn, std::string_view account, std::string_view symbol,
                              int64_t signedQuantity, int64_t priceMicros) {
+  KJ_ASSERT(!isFirmBook(account), "the firm's books keep no position records",
+            std::string(account));
   const bdb::Key key = positionKey(account, symbol);
   bdb::Record<idl::Position> stored;
   PositionState state;
@@ -189,13 +219,7 @@ std::optional<Error> addFill(bdb::WriteTxn& txn, std::string_view account, std::
   } else if (!s.isNotFound()) {
     return fromStorage(std::move(s));
   }
-  std::optional<PositionState> next;
-  if (isFirmBook(account)) {
-    next = state;
-    if (__builtin_add_overflow(state.quantity, signedQuantity, &next->quantity)) next.reset();
-  } else {
-    next = applyFill(state, signedQuantity, priceMicros);
-  }
+  const std::optional<PositionState> next = applyFill(state, signedQuantity, priceMicros);
   if (!next) {
     return invalid(std::string(account) + "'s " + std::string(symbol) + " position would overflow");
   }
@@ -211,25 +235,29 @@ std::optional<Error> addFill(bdb::WriteTxn& txn, std::string_view account, std::
   return std::nullopt;
 }
 
-// An asset is cash or shares, never both: the ledger's asset field does not
-// say which, so the books keep the two name spaces apart. Every currency in
-// use has a balance in one of the firm's books, every traded symbol a
-// position in the street book.
-std::optional<Error> refuseSymbolThatIsCash(bdb::WriteTxn& txn, std::string_view symbol) {
-  for (std::string_view book : {kStreetBook, kBankBook}) {
-    bdb::Record<idl::Balance> balance;
-    bdb::Status s = tables::kBalances.get(txn, balanceKey(book, symbol), &balance);
-    if (s.isOk()) return invalid("symbol " + std::string(symbol) + " is a currency in the books");
-    if (!s.isNotFound()) return fromStorage(std::move(s));
+// An asset is cash or shares, never both: a leg's asset does not say which,
+// so every name the books use is registered in `assets` as one or the other
+// the first time it is used (`record`), and refused as the other ever after.
+std::optional<Error> requireAssetKind(bdb::WriteTxn& txn, std::string_view name,
+                                      idl::Asset::Kind kind, int64_t nowNanos, bool record) {
+  const bdb::Key key = bdb::Key::of(name);
+  bdb::Record<idl::Asset> known;
+  bdb::Status s = tables::kAssets.get(txn, key, &known);
+  if (s.isOk()) {
+    if (known->getKind() == kind) return std::nullopt;
+    return invalid(kind == idl::Asset::Kind::SECURITY
+                       ? "symbol " + std::string(name) + " is a currency in the books"
+                       : "currency " + std::string(name) + " is a traded symbol");
   }
-  return std::nullopt;
-}
-
-std::optional<Error> refuseCashThatIsSymbol(bdb::WriteTxn& txn, std::string_view currency) {
-  bdb::Record<idl::Position> position;
-  bdb::Status s = tables::kPositions.get(txn, positionKey(kStreetBook, currency), &position);
-  if (s.isOk()) return invalid("currency " + std::string(currency) + " is a traded symbol");
   if (!s.isNotFound()) return fromStorage(std::move(s));
+  if (!record) return std::nullopt;
+  capnp::MallocMessageBuilder message;
+  auto asset = message.initRoot<idl::Asset>();
+  asset.setName(std::string(name));
+  asset.setKind(kind);
+  asset.setFirstUsedAtNanos(nowNanos);
+  s = tables::kAssets.put(txn, key, message);
+  if (!s.isOk()) return fromStorage(std::move(s));
   return std::nullopt;
 }
 
@@ -287,7 +315,14 @@ Result<> Books::write(const std::function<std::optional<Error>(bdb::WriteTxn&)>&
   std::optional<Error> refusal;
   bdb::Status s = group_.write([&](bdb::WriteTxn& txn) {
     refusal = body(txn);
-    // A failing callback is undone alone; the refusal itself is returned below.
+    // A lost lock conflict goes back to the group as one, which runs the
+    // batch again (the callback recomputes everything); any other refusal
+    // leaves this write out of its batch and is returned below.
+    if (refusal && refusal->storage.code() == bdb::Status::Code::kConflict) {
+      bdb::Status conflict = refusal->storage;
+      refusal.reset();
+      return conflict;
+    }
     return refusal ? bdb::Status::invalidArgument(refusal->reason) : bdb::Status::ok();
   });
   if (refusal) return *std::move(refusal);
@@ -348,7 +383,8 @@ Result<> Books::createAccount(std::string_view id, std::string_view name, std::s
                             "account '" + std::string(id) + "' already exists");
     }
     if (!s.isNotFound()) return fromStorage(std::move(s));
-    if (std::optional<Error> e = refuseCashThatIsSymbol(txn, currency)) return e;
+    // Checked, not recorded: a currency is registered by its first posting.
+    if (auto e = requireAssetKind(txn, currency, idl::Asset::Kind::CASH, 0, false)) return e;
     s = tables::kAccounts.put(txn, bdb::Key::of(id), message);
     if (!s.isOk()) return fromStorage(std::move(s));
     return std::nullopt;
@@ -376,16 +412,16 @@ Result<> Books::setLimits(std::string_view account, idl::RiskLimits::Reader limi
 
 Result<CashPosting> Books::deposit(std::string_view account, std::string_view currency,
                                    int64_t amountMicros, std::string_view reference) {
-  return moveCash(account, currency, amountMicros, idl::LedgerEntry::Kind::DEPOSIT, reference);
+  return moveCash(account, currency, amountMicros, idl::Posting::Kind::DEPOSIT, reference);
 }
 
 Result<CashPosting> Books::withdraw(std::string_view account, std::string_view currency,
                                     int64_t amountMicros, std::string_view reference) {
-  return moveCash(account, currency, amountMicros, idl::LedgerEntry::Kind::WITHDRAWAL, reference);
+  return moveCash(account, currency, amountMicros, idl::Posting::Kind::WITHDRAWAL, reference);
 }
 
 Result<CashPosting> Books::moveCash(std::string_view account, std::string_view currency,
-                                    int64_t amountMicros, idl::LedgerEntry::Kind kind,
+                                    int64_t amountMicros, idl::Posting::Kind kind,
                                     std::string_view reference) {
   if (!validAccountId(account)) return noAccount(account);
   if (!validCurrency(currency)) {
@@ -398,9 +434,10 @@ Result<CashPosting> Books::moveCash(std::string_view account, std::string_view c
     return invalid("reference '" + common::echo(reference) +
                    "' must be 1-128 printable characters without spaces");
   }
-  const bool deposit = kind == idl::LedgerEntry::Kind::DEPOSIT;
+  const bool deposit = kind == idl::Posting::Kind::DEPOSIT;
   const int64_t customerDelta = deposit ? amountMicros : -amountMicros;
-  const Posting::Stamp stamp{options_.nowNanos(), today(), kind, ""};
+  const int64_t now = options_.nowNanos();
+  const int32_t tradeDate = today();
   CashPosting posted;
 
   Result<> written = write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
@@ -410,26 +447,25 @@ Result<CashPosting> Books::moveCash(std::string_view account, std::string_view c
       bdb::Record<idl::CashReference> earlier;
       bdb::Status s = tables::kCashReferences.get(txn, bdb::Key::of(reference), &earlier);
       if (s.isOk()) {
+        const bool wasDeposit = earlier->getKind() == idl::Posting::Kind::DEPOSIT;
+        const std::string earlierId = text(earlier->getPosting().getId());
         if (text(earlier->getAccount()) != account || text(earlier->getCurrency()) != currency ||
             earlier->getAmountMicros() != amountMicros || earlier->getKind() != kind) {
           return Error::refused(
               idl::ErrorCode::DUPLICATE,
               "reference '" + std::string(reference) + "' was already used for a " +
-                  (earlier->getKind() == idl::LedgerEntry::Kind::DEPOSIT ? "deposit of "
-                                                                         : "withdrawal of ") +
+                  (wasDeposit ? "deposit of " : "withdrawal of ") +
                   formatMicros(earlier->getAmountMicros()) + " " + text(earlier->getCurrency()) +
-                  (earlier->getKind() == idl::LedgerEntry::Kind::DEPOSIT ? " to " : " from ") +
-                  text(earlier->getAccount()) + " (posting " + text(earlier->getPostingId()) +
-                  "); use a new reference");
+                  (wasDeposit ? " to " : " from ") + text(earlier->getAccount()) + " (posting " +
+                  earlierId + "); use a new reference");
         }
-        posted = {text(earlier->getPostingId()), earlier->getTradeDateMicros(),
-                  earlier->getSettledMicros(), true};
+        posted = {earlierId, earlier->getTradeDateMicros(), earlier->getSettledMicros(), true};
         return std::nullopt;
       }
       if (!s.isNotFound()) return fromStorage(std::move(s));
     }
     if (std::optional<Error> e = requireAccount(txn, account)) return e;
-    if (std::optional<Error> e = refuseCashThatIsSymbol(txn, currency)) return e;
+    if (auto e = requireAssetKind(txn, currency, idl::Asset::Kind::CASH, now, true)) return e;
     if (!deposit) {
       // Settled cash already spent by unsettled buys is not free to leave.
       bdb::Record<idl::Balance> balance;
@@ -445,34 +481,35 @@ Result<CashPosting> Books::moveCash(std::string_view account, std::string_view c
                                   ", has " + formatMicros(available));
       }
     }
-    Posting posting(txn, group_.name(), stamp);
-    if (std::optional<Error> e = posting.leg(account, currency, customerDelta)) return e;
-    if (std::optional<Error> e = posting.leg(kBankBook, currency, -customerDelta)) return e;
     CashBalance after;
     if (std::optional<Error> e =
             addCash(txn, account, currency, customerDelta, customerDelta, &after)) {
       return e;
     }
-    if (std::optional<Error> e =
-            addCash(txn, kBankBook, currency, -customerDelta, -customerDelta)) {
-      return e;
-    }
-    posted = {posting.id(), after.tradeDateMicros, after.settledMicros, false};
-    if (!reference.empty()) {
-      capnp::MallocMessageBuilder message;
-      auto record = message.initRoot<idl::CashReference>();
-      record.setReference(std::string(reference));
-      record.setAccount(std::string(account));
-      record.setCurrency(std::string(currency));
-      record.setAmountMicros(amountMicros);
-      record.setKind(kind);
-      record.setPostingId(posting.id());
-      record.setTradeDateMicros(after.tradeDateMicros);
-      record.setSettledMicros(after.settledMicros);
-      record.setAtNanos(stamp.atNanos);
-      bdb::Status s = tables::kCashReferences.put(txn, bdb::Key::of(reference), message);
-      if (!s.isOk()) return fromStorage(std::move(s));
-    }
+    // The firm's bank takes the other side: the customers' cash is there.
+    PostingStamp stamp{"", kind, now, tradeDate, "", ""};
+    if (std::optional<Error> e = newPostingId(txn, group_.name(), &stamp.id)) return e;
+    auto fill = [&](idl::Posting::Builder posting) {
+      fillPosting(posting, stamp,
+                  {{account, currency, customerDelta}, {kBankBook, currency, -customerDelta}});
+    };
+    posted = {stamp.id, after.tradeDateMicros, after.settledMicros, false};
+    if (reference.empty()) return putPosting(txn, tables::kPostings, bdb::Key::of(stamp.id), fill);
+
+    // With a reference, the posting is kept in the reference's record only.
+    capnp::MallocMessageBuilder message;
+    auto record = message.initRoot<idl::CashReference>();
+    record.setReference(std::string(reference));
+    record.setAccount(std::string(account));
+    record.setCurrency(std::string(currency));
+    record.setAmountMicros(amountMicros);
+    record.setKind(kind);
+    record.setTradeDateMicros(after.tradeDateMicros);
+    record.setSettledMicros(after.settledMicros);
+    record.setAtNanos(now);
+    fill(record.initPosting());
+    bdb::Status s = tables::kCashReferences.put(txn, bdb::Key::of(reference), message);
+    if (!s.isOk()) return fromStorage(std::move(s));
     return std::nullopt;
   });
   if (!written.isOk()) return written.error();
@@ -490,12 +527,17 @@ Result<BookingOutcome> Books::bookExecution(const idl::Execution::Reader& execut
   const int64_t price = execution.getPriceMicros();
   if (!validSymbol(id)) return invalid("execution id '" + common::echo(id) + "' is malformed");
 
-  // A repeat is the common case after a catch-up scan: answer it without a write.
+  // A repeat is the common case after a catch-up scan: answer it without a
+  // write. A read that keeps losing lock conflicts is left to the write,
+  // which looks again in its transaction.
   const bdb::Key bookingKey = bdb::Key::of(id);
-  bdb::Record<idl::Booking> booked;
-  bdb::Status s = tables::kBookings.get(group_, bookingKey, &booked);
-  if (s.isOk()) return BookingOutcome{true, text(booked->getPostingId())};
-  if (!s.isNotFound()) return Error::fromStorage(std::move(s));
+  bdb::Record<idl::Posting> booked;
+  bdb::Status s =
+      readRetryingConflicts([&] { return tables::kBookings.get(group_, bookingKey, &booked); });
+  if (s.isOk()) return BookingOutcome{true, text(booked->getId())};
+  if (!s.isNotFound() && s.code() != bdb::Status::Code::kConflict) {
+    return Error::fromStorage(std::move(s));
+  }
 
   const std::string what = "execution " + id + ": ";
   if (!validAccountId(account)) {
@@ -517,44 +559,41 @@ Result<BookingOutcome> Books::bookExecution(const idl::Execution::Reader& execut
   const int64_t notional = static_cast<int64_t>(wideNotional);
   const int64_t sign = side == idl::Side::BUY ? 1 : -1;
   const int64_t now = options_.nowNanos();
-  const Posting::Stamp stamp{now, tradeDateOf(execution.getExecutedAtNanos()),
-                             idl::LedgerEntry::Kind::TRADE, id};
+  const int32_t tradeDate = tradeDateOf(execution.getExecutedAtNanos());
   BookingOutcome outcome;
 
   Result<> written = write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
-    bdb::Record<idl::Booking> existing;
+    bdb::Record<idl::Posting> existing;
     bdb::Status found = tables::kBookings.get(txn, bookingKey, &existing);
     if (found.isOk()) {
-      outcome = {true, text(existing->getPostingId())};
+      outcome = {true, text(existing->getId())};
       return std::nullopt;
     }
     if (!found.isNotFound()) return fromStorage(std::move(found));
     if (std::optional<Error> e = requireAccount(txn, account)) return e;
-    if (std::optional<Error> e = refuseSymbolThatIsCash(txn, symbol)) return e;
-    if (std::optional<Error> e = refuseCashThatIsSymbol(txn, currency)) return e;
+    if (auto e = requireAssetKind(txn, symbol, idl::Asset::Kind::SECURITY, now, true)) return e;
+    if (auto e = requireAssetKind(txn, currency, idl::Asset::Kind::CASH, now, true)) return e;
+
+    // Trade-date cash moves now, settled cash at settlement. The street
+    // book's side is in the posting only.
+    if (auto e = addCash(txn, account, currency, -sign * notional, 0)) return e;
+    if (auto e = addFill(txn, account, symbol, sign * quantity, price)) return e;
 
     // A buy: the customer pays cash to the street and receives shares from
-    // it. A sell is the mirror image.
-    Posting posting(txn, group_.name(), stamp);
-    if (auto e = posting.leg(account, currency, -sign * notional)) return e;
-    if (auto e = posting.leg(kStreetBook, currency, sign * notional)) return e;
-    if (auto e = posting.leg(account, symbol, sign * quantity)) return e;
-    if (auto e = posting.leg(kStreetBook, symbol, -sign * quantity)) return e;
-    // Trade-date cash moves now, settled cash at settlement; the street
-    // book does not settle with itself.
-    if (auto e = addCash(txn, account, currency, -sign * notional, 0)) return e;
-    if (auto e = addCash(txn, kStreetBook, currency, sign * notional, sign * notional)) return e;
-    if (auto e = addFill(txn, account, symbol, sign * quantity, price)) return e;
-    if (auto e = addFill(txn, kStreetBook, symbol, -sign * quantity, price)) return e;
-
-    capnp::MallocMessageBuilder message;
-    auto booking = message.initRoot<idl::Booking>();
-    booking.setExecutionId(id);
-    booking.setPostingId(posting.id());
-    booking.setBookedAtNanos(now);
-    bdb::Status put = tables::kBookings.put(txn, bookingKey, message);
-    if (!put.isOk()) return fromStorage(std::move(put));
-    outcome = {false, posting.id()};
+    // it. A sell is the mirror image. The booking is the posting, keyed by
+    // the execution id, so its presence makes a repeat a no-op.
+    PostingStamp stamp{"", idl::Posting::Kind::TRADE, now, tradeDate, id, ""};
+    if (std::optional<Error> e = newPostingId(txn, group_.name(), &stamp.id)) return e;
+    if (auto e = putPosting(txn, tables::kBookings, bookingKey, [&](idl::Posting::Builder posting) {
+          fillPosting(posting, stamp,
+                      {{account, currency, -sign * notional},
+                       {kStreetBook, currency, sign * notional},
+                       {account, symbol, sign * quantity},
+                       {kStreetBook, symbol, -sign * quantity}});
+        })) {
+      return e;
+    }
+    outcome = {false, stamp.id};
     return std::nullopt;
   });
   if (!written.isOk()) return written.error();
@@ -568,37 +607,11 @@ Result<SettlementRun> Books::settle(int32_t throughTradeDate) {
     return invalid("trade date " + std::to_string(throughTradeDate) + " is not yyyymmdd");
   }
   std::lock_guard lock(settleMutex_);
-  using DatedHolding = std::tuple<std::string, std::string, int32_t>;  // account, currency, date
-
-  // What is due: customers' trade cash by account, currency and trade date;
-  // what has settled: the settlements so far. Only settle writes
-  // settlements, and it holds settleMutex_, so what it reads stays true; a
-  // trade booked after the scan waits for the next run.
-  std::set<std::string> currencies;
-  bdb::Status s =
-      tables::kBalances.scan(group_, "", [&](std::string_view, idl::Balance::Reader balance) {
-        currencies.insert(text(balance.getCurrency()));
-        return true;
-      });
-  if (!s.isOk()) return Error::fromStorage(std::move(s));
+  // Only settle writes settlements, and it holds settleMutex_, so what it
+  // reads stays true; a trade booked after the scan waits for the next run.
   std::map<DatedHolding, Wide> due;
-  s = tables::kLedger.scan(group_, "", [&](std::string_view, idl::LedgerEntry::Reader entry) {
-    if (entry.getKind() != idl::LedgerEntry::Kind::TRADE) return true;
-    if (entry.getTradeDate() > throughTradeDate) return true;
-    std::string account = text(entry.getAccount());
-    std::string asset = text(entry.getAsset());
-    if (isFirmBook(account) || currencies.count(asset) == 0) return true;
-    due[{std::move(account), std::move(asset), entry.getTradeDate()}] += entry.getAmount();
-    return true;
-  });
-  if (!s.isOk()) return Error::fromStorage(std::move(s));
-  s = tables::kSettlements.scan(
-      group_, "", [&](std::string_view, idl::Settlement::Reader settlement) {
-        auto it = due.find({text(settlement.getAccount()), text(settlement.getCurrency()),
-                            settlement.getTradeDate()});
-        if (it != due.end()) it->second -= settlement.getAmountMicros();
-        return true;
-      });
+  bdb::Status s =
+      readRetryingConflicts([&] { return scanUnsettled(group_, throughTradeDate, &due); });
   if (!s.isOk()) return Error::fromStorage(std::move(s));
 
   SettlementRun run;
@@ -615,33 +628,21 @@ Result<SettlementRun> Books::settle(int32_t throughTradeDate) {
   const int64_t now = options_.nowNanos();
   Result<> written = write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
     for (SettlementLine& line : run.lines) {
-      bdb::Status s = common::allocateId(txn, group_.name(), &line.settlementId);
-      if (!s.isOk()) return fromStorage(std::move(s));
-      capnp::MallocMessageBuilder message;
-      auto settlement = message.initRoot<idl::Settlement>();
-      settlement.setId(line.settlementId);
-      settlement.setAccount(line.account);
-      settlement.setCurrency(line.currency);
-      settlement.setTradeDate(line.tradeDate);
-      settlement.setAmountMicros(line.amountMicros);
-      settlement.setSettledAtNanos(now);
-      bdb::Status put = tables::kSettlements.put(txn, bdb::Key::of(line.settlementId), message);
-      if (!put.isOk()) return fromStorage(std::move(put));
-
       // The firm pays (or is paid by) the street from its bank: the street
-      // book's obligation for these trades goes to zero.
-      Posting posting(txn, group_.name(),
-                      {now, line.tradeDate, idl::LedgerEntry::Kind::SETTLEMENT, ""},
-                      line.settlementId);
-      if (auto e = posting.leg(kStreetBook, line.currency, line.amountMicros)) return e;
-      if (auto e = posting.leg(kBankBook, line.currency, -line.amountMicros)) return e;
+      // book's obligation for these trades goes to zero, and the customer's
+      // trade cash becomes settled.
+      PostingStamp stamp{"", idl::Posting::Kind::SETTLEMENT, now, line.tradeDate, "", line.account};
+      if (std::optional<Error> e = newPostingId(txn, group_.name(), &stamp.id)) return e;
+      line.settlementId = stamp.id;
+      if (auto e = putPosting(txn, tables::kPostings, bdb::Key::of(stamp.id),
+                              [&](idl::Posting::Builder posting) {
+                                fillPosting(posting, stamp,
+                                            {{kStreetBook, line.currency, line.amountMicros},
+                                             {kBankBook, line.currency, -line.amountMicros}});
+                              })) {
+        return e;
+      }
       if (auto e = addCash(txn, line.account, line.currency, 0, line.amountMicros)) return e;
-      if (auto e = addCash(txn, kStreetBook, line.currency, line.amountMicros, line.amountMicros)) {
-        return e;
-      }
-      if (auto e = addCash(txn, kBankBook, line.currency, -line.amountMicros, -line.amountMicros)) {
-        return e;
-      }
     }
     return std::nullopt;
   });

@@ -3,6 +3,13 @@
 // trading halts and the venue routing table, all in the firm's ownership
 // group. The ledger's accounts, legs and keys are described in README.md.
 //
+// Every log record the group writes is applied at every site (DESIGN §2a),
+// so each operation writes few: a posting is one record holding all of its
+// legs, and besides it only the customer's balance and position it moves
+// (a booked execution: the booking, the balance, the position). The firm's
+// own books (firm:bank, firm:street) keep no balance or position records;
+// theirs are the sums of their legs, derived where they are needed (verify).
+//
 // Every operation is one durable write: one group.write callback, so it is
 // all or nothing, is gathered with concurrent writes into one commit, and is
 // answered once the commit is durable and acknowledged by a replica. Business
@@ -14,9 +21,9 @@
 //
 // Thread-safety: every method may be called from any thread; the group
 // commit runs the write callbacks one at a time, so read-modify-write of a
-// balance inside a callback is safe. Record ids ("firm-000000042") come
-// from the group's id counter (utilities/common/id_allocator.h), advanced in
-// the same transaction. REQUIRES: the site owns the group, and only one Books
+// balance inside a callback is safe. Posting ids ("firm-000000042") come
+// from the group's sequence (utilities/common/id_allocator.h), which writes
+// nothing per id. REQUIRES: the site owns the group, and only one Books
 // writes a group (settle reads, then writes, under a mutex of its own).
 
 #pragma once
@@ -105,14 +112,15 @@ class Books {
 
   // Books one fill exactly once, keyed by its execution id: the customer's
   // trade-date cash and position move now, settled cash at settlement; the
-  // street book takes the other side. A repeat is ok with alreadyBooked set.
+  // street book takes the other side (in the posting). A repeat is ok with
+  // alreadyBooked set, answered from one point read and no write.
   // Short sales are booked (risk checks happen before an order is accepted).
   Result<BookingOutcome> bookExecution(const idl::Execution::Reader& execution);
 
   // Moves into settled cash the trade cash of every trade with tradeDate <=
-  // throughTradeDate (yyyymmdd) not yet settled: one Settlement per account,
-  // currency and trade date. Running it again moves nothing. Callers pass
-  // the day before today's business date for T+1.
+  // throughTradeDate (yyyymmdd) not yet settled: one settlement posting per
+  // account, currency and trade date. Running it again moves nothing.
+  // Callers pass the day before today's business date for T+1.
   Result<SettlementRun> settle(int32_t throughTradeDate);
 
   // Checks the books (see books_verifier.h), optionally against the
@@ -133,7 +141,7 @@ class Books {
   // a refusal undoes everything it wrote.
   Result<> write(const std::function<std::optional<Error>(bdb::WriteTxn&)>& body);
   Result<CashPosting> moveCash(std::string_view account, std::string_view currency,
-                               int64_t amountMicros, idl::LedgerEntry::Kind kind,
+                               int64_t amountMicros, idl::Posting::Kind kind,
                                std::string_view reference);
   Result<> putHalt(std::string_view symbol, bool halted, std::string_view reason);
   int32_t today() const;

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "bdb/table.h"
@@ -436,19 +437,19 @@ TEST_F(BooksTest, VerifyCatchesACorruptedLedger) {
   ASSERT_OK(books_->verify(streets()));
   EXPECT_TRUE(books_->verify(streets()).value().clean());
 
-  // A leg written behind the books' back: one-sided, on heidi's cash.
+  // A posting written behind the books' back: one-sided, on heidi's cash.
   const std::string badId = "corrupt-000000001";
   ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
     capnp::MallocMessageBuilder message;
-    auto entry = message.initRoot<idl::LedgerEntry>();
-    entry.setId(badId);
-    entry.setPostingId(badId);
-    entry.setAccount("heidi");
-    entry.setAsset("USD");
-    entry.setAmount(1 * kDollar);
-    entry.setKind(idl::LedgerEntry::Kind::DEPOSIT);
-    entry.setTradeDate(20240304);
-    return tables::kLedger.put(txn, bdb::Key::of(badId), message);
+    auto posting = message.initRoot<idl::Posting>();
+    posting.setId(badId);
+    posting.setKind(idl::Posting::Kind::DEPOSIT);
+    posting.setTradeDate(20240304);
+    auto leg = posting.initLegs(1)[0];
+    leg.setAccount("heidi");
+    leg.setAsset("USD");
+    leg.setAmount(1 * kDollar);
+    return tables::kPostings.put(txn, bdb::Key::of(badId), message);
   }));
   Result<VerifyReport> report = books_->verify(streets());
   ASSERT_OK(report);
@@ -458,8 +459,9 @@ TEST_F(BooksTest, VerifyCatchesACorruptedLedger) {
       << report.value().toString();
   EXPECT_NE(report.value().toString().find("heidi"), std::string::npos);
 
-  ASSERT_STATUS_OK(
-      firm_->write([&](bdb::WriteTxn& txn) { return txn.remove("ledger", bdb::Key::of(badId)); }));
+  ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
+    return txn.remove(tables::kPostings.name(), bdb::Key::of(badId));
+  }));
   EXPECT_TRUE(books_->verify(streets()).value().clean());
 
   // An execution the street recorded but the firm has not booked.
@@ -489,6 +491,114 @@ TEST_F(BooksTest, VerifyCatchesACorruptedLedger) {
       << report.value().toString();
   ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
     return tables::kCashReferences.put(txn, bdb::Key::of("heidi-ref-1"), stored.reader());
+  }));
+}
+
+TEST_F(BooksTest, ABookingIsOneRecordHoldingTheWholePosting) {
+  openAccount("hank", 1'000 * kDollar);
+  auto recorded = recordFill("hank", "ACME", idl::Side::BUY, 4, 25 * kDollar);
+  Result<BookingOutcome> booked = books_->bookExecution(recorded->reader());
+  ASSERT_OK(booked);
+
+  // Keyed by the execution id: booked exactly once is one point read.
+  bdb::Record<idl::Posting> booking;
+  ASSERT_STATUS_OK(
+      tables::kBookings.get(*firm_, bdb::Key::of(recorded->reader().getId().cStr()), &booking));
+  EXPECT_EQ(std::string(booking->getId().cStr()), booked.value().postingId);
+  EXPECT_EQ(booking->getKind(), idl::Posting::Kind::TRADE);
+  EXPECT_EQ(booking->getTradeDate(), 20240304);
+  std::map<std::pair<std::string, std::string>, int64_t> legs;
+  for (idl::Posting::Leg::Reader leg : booking->getLegs()) {
+    legs[{leg.getAccount().cStr(), leg.getAsset().cStr()}] += leg.getAmount();
+  }
+  const std::map<std::pair<std::string, std::string>, int64_t> expected = {
+      {{"hank", "USD"}, -100 * kDollar},
+      {{"hank", "ACME"}, 4},
+      {{std::string(kStreetBook), "USD"}, 100 * kDollar},
+      {{std::string(kStreetBook), "ACME"}, -4}};
+  EXPECT_EQ(legs, expected);
+
+  // The street book's side is in the postings only: no balance or position
+  // record is rewritten for it by every booking.
+  bdb::Record<idl::Balance> balance;
+  EXPECT_TRUE(tables::kBalances.get(*firm_, balanceKey(kStreetBook, "USD"), &balance).isNotFound());
+  bdb::Record<idl::Position> position;
+  EXPECT_TRUE(
+      tables::kPositions.get(*firm_, positionKey(kStreetBook, "ACME"), &position).isNotFound());
+}
+
+TEST_F(BooksTest, AnAssetIsCashOrSharesNeverBoth) {
+  openAccount("iris", 1'000 * kDollar);
+  // EUR traded as a symbol first: it can no longer be cash.
+  fill("iris", "EUR", idl::Side::BUY, 1, 1 * kDollar);
+  Result<CashPosting> refused = books_->deposit("iris", "EUR", kDollar);
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_EQ(refused.error().reason, "currency EUR is a traded symbol");
+  capnp::MallocMessageBuilder limits;
+  EXPECT_EQ(books_
+                ->createAccount("iris2", "Iris", "pw", "EUR",
+                                limits.initRoot<idl::RiskLimits>().asReader())
+                .error()
+                .reason,
+            "currency EUR is a traded symbol");
+
+  // USD is in use as cash: an execution of the symbol USD is refused.
+  auto usd = recordFill("iris", "ACME", idl::Side::BUY, 1, kDollar);
+  capnp::MallocMessageBuilder message;
+  message.setRoot(usd->reader());
+  auto execution = message.getRoot<idl::Execution>();
+  execution.setId("ss1-usd-as-symbol");
+  execution.setSymbol("USD");
+  execution.setCurrency("CHF");
+  Result<BookingOutcome> outcome = books_->bookExecution(execution.asReader());
+  ASSERT_FALSE(outcome.isOk());
+  EXPECT_EQ(outcome.error().reason, "symbol USD is a currency in the books");
+  ASSERT_OK(books_->bookExecution(usd->reader()));  // the street's record, booked
+}
+
+TEST_F(BooksTest, VerifyFindsPostingsOutOfPlace) {
+  openAccount("jack", 100 * kDollar);
+  auto recorded = recordFill("jack", "ACME", idl::Side::BUY, 1, 10 * kDollar);
+  ASSERT_OK(books_->bookExecution(recorded->reader()));
+  const bdb::Key key = bdb::Key::of(recorded->reader().getId().cStr());
+  bdb::Record<idl::Posting> booking;
+  ASSERT_STATUS_OK(tables::kBookings.get(*firm_, key, &booking));
+
+  // The trade moved out of the bookings, into the other postings.
+  ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
+    bdb::Status s = txn.remove(tables::kBookings.name(), key);
+    if (!s.isOk()) return s;
+    return tables::kPostings.put(txn, bdb::Key::of(booking->getId().cStr()), booking.reader());
+  }));
+  Result<VerifyReport> report = books_->verify(streets());
+  ASSERT_OK(report);
+  EXPECT_EQ(report.value().count(Finding::Kind::kBookingMismatch), 1u) << report.value().toString();
+  EXPECT_EQ(report.value().count(Finding::Kind::kUnbooked), 1u) << report.value().toString();
+
+  // Kept twice: as the booking and among the other postings.
+  ASSERT_STATUS_OK(firm_->write(
+      [&](bdb::WriteTxn& txn) { return tables::kBookings.put(txn, key, booking.reader()); }));
+  report = books_->verify(streets());
+  ASSERT_OK(report);
+  EXPECT_EQ(report.value().count(Finding::Kind::kMalformed), 1u) << report.value().toString();
+  EXPECT_NE(report.value().toString().find("is kept twice"), std::string::npos);
+
+  // A balance record for a firm book: the books never write one.
+  ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
+    bdb::Status s = txn.remove(tables::kPostings.name(), bdb::Key::of(booking->getId().cStr()));
+    if (!s.isOk()) return s;
+    capnp::MallocMessageBuilder message;
+    auto balance = message.initRoot<idl::Balance>();
+    balance.setAccount(std::string(kStreetBook));
+    balance.setCurrency("USD");
+    return tables::kBalances.put(txn, balanceKey(kStreetBook, "USD"), message);
+  }));
+  report = books_->verify(streets());
+  ASSERT_OK(report);
+  ASSERT_EQ(report.value().findings.size(), 1u) << report.value().toString();
+  EXPECT_EQ(report.value().count(Finding::Kind::kMalformed), 1u) << report.value().toString();
+  ASSERT_STATUS_OK(firm_->write([&](bdb::WriteTxn& txn) {
+    return txn.remove(tables::kBalances.name(), balanceKey(kStreetBook, "USD"));
   }));
 }
 
@@ -559,7 +669,7 @@ TEST_F(BooksTest, ReplicaReadsTheSameBalancesOnceReplicated) {
   Result<VerifyReport> report = verifyBooks(*replica_, streets());
   ASSERT_OK(report);
   EXPECT_TRUE(report.value().clean()) << report.value().toString();
-  EXPECT_GT(report.value().ledgerEntries, 0u);
+  EXPECT_GT(report.value().legs, 0u);
 
   // Neither site knows an account that does not exist.
   EXPECT_EQ(balanceOf(*replica_, "nobody", "USD").error().code, idl::ErrorCode::NOT_FOUND);

@@ -9,6 +9,7 @@
 #include "utilities/common/tables.h"
 #include "utilities/firm/book_accounts.h"
 #include "utilities/firm/money.h"
+#include "utilities/firm/posting.h"
 
 namespace triad::firm {
 namespace {
@@ -50,8 +51,8 @@ struct StreetExecution {
 
 // Everything verify compares, gathered from one pass over the tables.
 struct Snapshot {
-  size_t ledgerEntries = 0;
-  std::set<std::string> postings;
+  size_t legs = 0;
+  std::map<std::string, std::string> postings;  // posting id -> where it is kept
   std::map<std::string, Wide> byAsset;
   std::map<Holding, Wide> byPosting;  // posting, asset
   std::map<Holding, Wide> byHolding;
@@ -59,28 +60,31 @@ struct Snapshot {
   std::map<DatedHolding, Wide> tradeDue;  // customers' trade legs
   std::map<std::string, std::set<std::string>> postingsOfExecution;
   std::map<ExecutionLeg, Wide> executionLegs;
-  // Deposits' and withdrawals' legs by posting, account and asset, and the
-  // references that name them.
-  std::map<std::tuple<std::string, std::string, std::string>, Wide> cashLegs;
   struct Reference {
     std::string reference, account, currency, postingId;
-    Wide amount = 0;  // signed: what the account gained
+    Wide amount = 0;  // signed: what the account gained, as the reference says
+    Wide posted = 0;  // what its posting moved for that account and currency
   };
   std::vector<Reference> references;
 
   std::map<Holding, std::pair<int64_t, int64_t>> balances;  // trade date, settled
   std::map<Holding, int64_t> positions;
-  std::set<std::string> currencies;  // every asset some balance holds
+  std::map<std::string, idl::Asset::Kind> assets;
   size_t settlements = 0;
   std::map<Holding, Wide> settledByHolding;
   std::map<DatedHolding, Wide> settledByDate;
   std::map<std::string, std::string> bookings;  // execution id -> posting id
   std::vector<StreetExecution> executions;
-  std::vector<Finding> malformed;
+  // Records out of place, found while scanning (malformed keys and the like).
+  std::vector<Finding> misplaced;
 
+  bool isCash(const std::string& asset) const {
+    auto it = assets.find(asset);
+    return it != assets.end() && it->second == idl::Asset::Kind::CASH;
+  }
   // "12.50 USD" for a currency, "-100 ACME" for shares.
   std::string amount(Wide value, const std::string& asset) const {
-    if (currencies.count(asset) != 0 && fitsInt64(value)) {
+    if (isCash(asset) && fitsInt64(value)) {
       return formatMicros(static_cast<int64_t>(value)) + " " + asset;
     }
     return wideText(value) + " " + asset;
@@ -89,7 +93,7 @@ struct Snapshot {
 
 void malformed(Snapshot& snapshot, std::string_view table, std::string_view key,
                const std::string& detail) {
-  snapshot.malformed.push_back(
+  snapshot.misplaced.push_back(
       {Finding::Kind::kMalformed, std::string(table) + " record at key '" +
                                       std::string(bdb::KeyReader(key).text().value_or("?")) +
                                       "': " + detail});
@@ -110,97 +114,145 @@ bdb::Status scanStreets(std::span<bdb::OwnershipGroup* const> streets, Snapshot&
   return bdb::Status::ok();
 }
 
-bdb::Status scanLedger(bdb::OwnershipGroup& firm, Snapshot& snapshot) {
-  return tables::kLedger.scan(firm, "", [&](std::string_view key, idl::LedgerEntry::Reader entry) {
-    ++snapshot.ledgerEntries;
-    const std::string id = text(entry.getId());
-    if (key != bdb::Key::of(id).view()) malformed(snapshot, "ledger", key, "id is " + id);
-    const std::string posting = text(entry.getPostingId());
-    const std::string account = text(entry.getAccount());
-    const std::string asset = text(entry.getAsset());
-    const std::string execution = text(entry.getExecutionId());
-    const Wide amount = entry.getAmount();
-    snapshot.postings.insert(posting);
+// Adds one posting's legs to the sums; `where` names the record that keeps it.
+void addPosting(Snapshot& snapshot, idl::Posting::Reader posting, const std::string& where) {
+  const std::string id = text(posting.getId());
+  auto [place, added] = snapshot.postings.emplace(id, where);
+  if (!added) {
+    snapshot.misplaced.push_back({Finding::Kind::kMalformed, "posting " + id + " is kept twice: " +
+                                                                 place->second + " and " + where});
+    return;
+  }
+  const std::string execution = text(posting.getExecutionId());
+  const idl::Posting::Kind kind = posting.getKind();
+  if (!execution.empty()) snapshot.postingsOfExecution[execution].insert(id);
+  for (idl::Posting::Leg::Reader leg : posting.getLegs()) {
+    ++snapshot.legs;
+    const std::string account = text(leg.getAccount());
+    const std::string asset = text(leg.getAsset());
+    const Wide amount = leg.getAmount();
     snapshot.byAsset[asset] += amount;
-    snapshot.byPosting[{posting, asset}] += amount;
+    snapshot.byPosting[{id, asset}] += amount;
     snapshot.byHolding[{account, asset}] += amount;
-    if (entry.getKind() == idl::LedgerEntry::Kind::TRADE) {
-      if (!isFirmBook(account)) snapshot.tradeDue[{account, asset, entry.getTradeDate()}] += amount;
+    if (kind == idl::Posting::Kind::TRADE) {
+      if (!isFirmBook(account))
+        snapshot.tradeDue[{account, asset, posting.getTradeDate()}] += amount;
     } else {
       snapshot.nonTradeByHolding[{account, asset}] += amount;
-      if (entry.getKind() == idl::LedgerEntry::Kind::DEPOSIT ||
-          entry.getKind() == idl::LedgerEntry::Kind::WITHDRAWAL) {
-        snapshot.cashLegs[{posting, account, asset}] += amount;
-      }
     }
-    if (!execution.empty()) {
-      snapshot.postingsOfExecution[execution].insert(posting);
-      snapshot.executionLegs[{execution, account, asset}] += amount;
-    }
-    return true;
-  });
+    if (!execution.empty()) snapshot.executionLegs[{execution, account, asset}] += amount;
+  }
+  if (kind == idl::Posting::Kind::SETTLEMENT && posting.getLegs().size() > 0) {
+    ++snapshot.settlements;
+    const std::string account = text(posting.getSettledAccount());
+    const std::string currency = text(posting.getLegs()[0].getAsset());
+    const Wide settled = settledAmount(posting);
+    snapshot.settledByHolding[{account, currency}] += settled;
+    snapshot.settledByDate[{account, currency, posting.getTradeDate()}] += settled;
+  }
 }
 
-bdb::Status scanFirm(bdb::OwnershipGroup& firm, Snapshot& snapshot) {
-  if (bdb::Status s = scanLedger(firm, snapshot); !s.isOk()) return s;
-
+bdb::Status scanPostings(bdb::OwnershipGroup& firm, Snapshot& snapshot) {
   bdb::Status s =
-      tables::kBalances.scan(firm, "", [&](std::string_view key, idl::Balance::Reader b) {
-        Holding holding{text(b.getAccount()), text(b.getCurrency())};
-        if (key != balanceKey(holding.first, holding.second).view()) {
-          malformed(snapshot, "balances", key, "holds " + holding.first + "/" + holding.second);
+      tables::kBookings.scan(firm, "", [&](std::string_view key, idl::Posting::Reader trade) {
+        const std::string execution = text(trade.getExecutionId());
+        const std::string id = text(trade.getId());
+        if (key != bdb::Key::of(execution).view()) {
+          malformed(snapshot, "bookings", key, "execution id is " + execution);
         }
-        snapshot.currencies.insert(holding.second);
-        snapshot.balances[holding] = {b.getTradeDateMicros(), b.getSettledMicros()};
+        if (trade.getKind() != idl::Posting::Kind::TRADE) {
+          snapshot.misplaced.push_back(
+              {Finding::Kind::kBookingMismatch, "the booking of execution " + execution + " is a " +
+                                                    std::string(postingKindName(trade.getKind())) +
+                                                    " posting (" + id + "), not a trade"});
+        }
+        snapshot.bookings[execution] = id;
+        addPosting(snapshot, trade, "booking " + execution);
         return true;
       });
   if (!s.isOk()) return s;
 
-  s = tables::kPositions.scan(firm, "", [&](std::string_view key, idl::Position::Reader p) {
-    Holding holding{text(p.getAccount()), text(p.getSymbol())};
-    if (key != positionKey(holding.first, holding.second).view()) {
-      malformed(snapshot, "positions", key, "holds " + holding.first + "/" + holding.second);
+  s = tables::kPostings.scan(firm, "", [&](std::string_view key, idl::Posting::Reader posting) {
+    const std::string id = text(posting.getId());
+    if (key != bdb::Key::of(id).view()) malformed(snapshot, "postings", key, "id is " + id);
+    if (posting.getKind() == idl::Posting::Kind::TRADE) {
+      snapshot.misplaced.push_back(
+          {Finding::Kind::kBookingMismatch, "trade posting " + id + " of execution " +
+                                                text(posting.getExecutionId()) +
+                                                " is not its execution's booking"});
     }
-    snapshot.positions[holding] = p.getQuantity();
+    addPosting(snapshot, posting, "postings " + id);
     return true;
   });
   if (!s.isOk()) return s;
 
-  s = tables::kSettlements.scan(
-      firm, "", [&](std::string_view key, idl::Settlement::Reader settlement) {
-        ++snapshot.settlements;
-        const std::string id = text(settlement.getId());
-        if (key != bdb::Key::of(id).view()) malformed(snapshot, "settlements", key, "id is " + id);
-        const std::string account = text(settlement.getAccount());
-        const std::string currency = text(settlement.getCurrency());
-        snapshot.settledByHolding[{account, currency}] += settlement.getAmountMicros();
-        snapshot.settledByDate[{account, currency, settlement.getTradeDate()}] +=
-            settlement.getAmountMicros();
-        return true;
-      });
-  if (!s.isOk()) return s;
-
-  s = tables::kCashReferences.scan(
+  return tables::kCashReferences.scan(
       firm, "", [&](std::string_view key, idl::CashReference::Reader reference) {
         const std::string name = text(reference.getReference());
         if (key != bdb::Key::of(name).view()) {
           malformed(snapshot, "cash_references", key, "reference is " + name);
         }
+        const idl::Posting::Reader posting = reference.getPosting();
         const Wide amount = reference.getAmountMicros();
-        snapshot.references.push_back(
-            {name, text(reference.getAccount()), text(reference.getCurrency()),
-             text(reference.getPostingId()),
-             reference.getKind() == idl::LedgerEntry::Kind::WITHDRAWAL ? -amount : amount});
+        Snapshot::Reference checked{
+            name,
+            text(reference.getAccount()),
+            text(reference.getCurrency()),
+            text(posting.getId()),
+            reference.getKind() == idl::Posting::Kind::WITHDRAWAL ? -amount : amount,
+            0};
+        if (posting.getKind() == reference.getKind()) {
+          for (idl::Posting::Leg::Reader leg : posting.getLegs()) {
+            if (text(leg.getAccount()) == checked.account &&
+                text(leg.getAsset()) == checked.currency) {
+              checked.posted += leg.getAmount();
+            }
+          }
+        }
+        snapshot.references.push_back(std::move(checked));
+        addPosting(snapshot, posting, "reference " + name);
+        return true;
+      });
+}
+
+bdb::Status scanFirm(bdb::OwnershipGroup& firm, Snapshot& snapshot) {
+  if (bdb::Status s = scanPostings(firm, snapshot); !s.isOk()) return s;
+
+  bdb::Status s =
+      tables::kAssets.scan(firm, "", [&](std::string_view key, idl::Asset::Reader asset) {
+        const std::string name = text(asset.getName());
+        if (key != bdb::Key::of(name).view()) malformed(snapshot, "assets", key, "name is " + name);
+        snapshot.assets[name] = asset.getKind();
         return true;
       });
   if (!s.isOk()) return s;
 
-  return tables::kBookings.scan(firm, "", [&](std::string_view key, idl::Booking::Reader booking) {
-    const std::string execution = text(booking.getExecutionId());
-    if (key != bdb::Key::of(execution).view()) {
-      malformed(snapshot, "bookings", key, "execution id is " + execution);
+  s = tables::kBalances.scan(firm, "", [&](std::string_view key, idl::Balance::Reader b) {
+    Holding holding{text(b.getAccount()), text(b.getCurrency())};
+    if (key != balanceKey(holding.first, holding.second).view()) {
+      malformed(snapshot, "balances", key, "holds " + holding.first + "/" + holding.second);
     }
-    snapshot.bookings[execution] = text(booking.getPostingId());
+    if (isFirmBook(holding.first)) {
+      malformed(snapshot, "balances", key,
+                "the firm's books keep no balance: theirs is the sum of their legs");
+      return true;
+    }
+    snapshot.balances[holding] = {b.getTradeDateMicros(), b.getSettledMicros()};
+    return true;
+  });
+  if (!s.isOk()) return s;
+
+  return tables::kPositions.scan(firm, "", [&](std::string_view key, idl::Position::Reader p) {
+    Holding holding{text(p.getAccount()), text(p.getSymbol())};
+    if (key != positionKey(holding.first, holding.second).view()) {
+      malformed(snapshot, "positions", key, "holds " + holding.first + "/" + holding.second);
+    }
+    if (isFirmBook(holding.first)) {
+      malformed(snapshot, "positions", key,
+                "the firm's books keep no position: theirs is the sum of their legs");
+      return true;
+    }
+    snapshot.positions[holding] = p.getQuantity();
     return true;
   });
 }
@@ -216,6 +268,11 @@ void checkLedger(const Snapshot& snapshot, std::vector<Finding>& findings) {
       findings.push_back(
           {Finding::Kind::kLedgerImbalance,
            "the ledger's " + asset + " legs sum to " + snapshot.amount(sum, asset) + ", not zero"});
+    }
+    if (snapshot.assets.count(asset) == 0) {
+      findings.push_back({Finding::Kind::kUnaccountedLegs,
+                          "the ledger has " + asset +
+                              " legs but the books know it neither as cash nor as shares"});
     }
   }
   for (const auto& [key, sum] : snapshot.byPosting) {
@@ -238,9 +295,8 @@ void checkHoldings(const Snapshot& snapshot, std::vector<Finding>& findings) {
                               " trade-date cash but its ledger legs sum to " +
                               snapshot.amount(legs, currency)});
     }
-    const Wide expected = isFirmBook(account) ? Wide{tradeDate}
-                                              : lookup(snapshot.nonTradeByHolding, holding) +
-                                                    lookup(snapshot.settledByHolding, holding);
+    const Wide expected =
+        lookup(snapshot.nonTradeByHolding, holding) + lookup(snapshot.settledByHolding, holding);
     if (expected != settled) {
       findings.push_back({Finding::Kind::kBalanceMismatch,
                           account + " holds " + snapshot.amount(settled, currency) +
@@ -251,6 +307,9 @@ void checkHoldings(const Snapshot& snapshot, std::vector<Finding>& findings) {
     if (snapshot.positions.count(holding) != 0) {
       findings.push_back({Finding::Kind::kAmbiguousAsset,
                           account + " holds " + currency + " both as cash and as shares"});
+    } else if (!snapshot.isCash(currency)) {
+      findings.push_back({Finding::Kind::kAmbiguousAsset,
+                          account + " has a balance in " + currency + ", which is not cash"});
     }
   }
   for (const auto& [holding, quantity] : snapshot.positions) {
@@ -260,8 +319,15 @@ void checkHoldings(const Snapshot& snapshot, std::vector<Finding>& findings) {
                           holding.first + " holds " + std::to_string(quantity) + " " +
                               holding.second + " but its ledger legs sum to " + wideText(legs)});
     }
+    if (snapshot.isCash(holding.second)) {
+      findings.push_back(
+          {Finding::Kind::kAmbiguousAsset,
+           holding.first + " has a position in " + holding.second + ", which is a currency"});
+    }
   }
+  // The firm's books have no records to compare: their holdings are their legs.
   for (const auto& [holding, sum] : snapshot.byHolding) {
+    if (isFirmBook(holding.first)) continue;
     if (snapshot.balances.count(holding) == 0 && snapshot.positions.count(holding) == 0) {
       findings.push_back({Finding::Kind::kUnaccountedLegs,
                           holding.first + " has " + holding.second + " legs summing to " +
@@ -290,27 +356,11 @@ void checkSettlements(const Snapshot& snapshot, std::vector<Finding>& findings) 
 }
 
 void checkBookings(const Snapshot& snapshot, std::vector<Finding>& findings) {
-  for (const auto& [execution, posting] : snapshot.bookings) {
-    auto it = snapshot.postingsOfExecution.find(execution);
-    if (it == snapshot.postingsOfExecution.end()) {
-      findings.push_back({Finding::Kind::kBookingMismatch,
-                          "execution " + execution + " is marked booked by posting " + posting +
-                              " but the ledger has no legs for it"});
-    } else if (it->second.count(posting) == 0) {
-      findings.push_back({Finding::Kind::kBookingMismatch,
-                          "execution " + execution + " is marked booked by posting " + posting +
-                              " but its legs are in posting " + *it->second.begin()});
-    }
-  }
   for (const auto& [execution, postings] : snapshot.postingsOfExecution) {
     if (postings.size() > 1) {
       findings.push_back({Finding::Kind::kBookedTwice, "execution " + execution + " has legs in " +
                                                            std::to_string(postings.size()) +
                                                            " postings"});
-    }
-    if (snapshot.bookings.count(execution) == 0) {
-      findings.push_back({Finding::Kind::kBookingMismatch,
-                          "execution " + execution + " has ledger legs but no booking record"});
     }
   }
 }
@@ -342,14 +392,13 @@ void checkStreetExecutions(const Snapshot& snapshot, std::vector<Finding>& findi
 
 void checkReferences(const Snapshot& snapshot, std::vector<Finding>& findings) {
   for (const Snapshot::Reference& reference : snapshot.references) {
-    auto it = snapshot.cashLegs.find({reference.postingId, reference.account, reference.currency});
-    const Wide posted = it == snapshot.cashLegs.end() ? 0 : it->second;
-    if (posted != reference.amount) {
-      findings.push_back(
-          {Finding::Kind::kReferenceMismatch,
-           "reference '" + reference.reference + "' says posting " + reference.postingId +
-               " moved " + snapshot.amount(reference.amount, reference.currency) + " for " +
-               reference.account + ", the ledger " + snapshot.amount(posted, reference.currency)});
+    if (reference.posted != reference.amount) {
+      findings.push_back({Finding::Kind::kReferenceMismatch,
+                          "reference '" + reference.reference + "' says posting " +
+                              reference.postingId + " moved " +
+                              snapshot.amount(reference.amount, reference.currency) + " for " +
+                              reference.account + ", the posting " +
+                              snapshot.amount(reference.posted, reference.currency)});
     }
   }
 }
@@ -416,14 +465,14 @@ Result<VerifyReport> verifyBooks(bdb::OwnershipGroup& firm,
 
     VerifyReport report;
     report.commitSequence = before;
-    report.ledgerEntries = snapshot.ledgerEntries;
+    report.legs = snapshot.legs;
     report.postings = snapshot.postings.size();
     report.balances = snapshot.balances.size();
     report.positions = snapshot.positions.size();
     report.settlements = snapshot.settlements;
     report.bookings = snapshot.bookings.size();
     report.streetExecutions = snapshot.executions.size();
-    report.findings = std::move(snapshot.malformed);
+    report.findings = std::move(snapshot.misplaced);
     checkLedger(snapshot, report.findings);
     checkHoldings(snapshot, report.findings);
     checkSettlements(snapshot, report.findings);

@@ -2,15 +2,20 @@
 // at the owner or at any replica of the firm group:
 //
 //   - the ledger sums to zero per asset, and so does every posting;
-//   - every balance's trade-date cash is the sum of its ledger legs; a
-//     customer's settled cash is its non-trade legs plus its settlements; a
-//     firm book's settled cash is its trade-date cash (books do not settle);
-//   - every position's quantity is the sum of its ledger legs, and every leg
-//     belongs to a balance or a position (never both);
+//   - every customer balance's trade-date cash is the sum of its legs; its
+//     settled cash is its non-trade legs plus its settlements;
+//   - every customer position's quantity is the sum of its legs, and every
+//     customer leg belongs to a balance or a position (never both). The
+//     firm's books keep no balance or position records: theirs are the sums
+//     of their legs, so one found is malformed;
+//   - every leg's asset is registered (`assets`) as cash or as shares;
+//     balances hold only cash and positions only shares;
 //   - no settlement moved more than was due for its account, currency and
 //     trade date, nor in the wrong direction;
-//   - every booking names the one posting that carries its execution's legs;
-//   - every deposit or withdrawal reference names the posting that moved its
+//   - every posting is kept where it belongs, once: a trade as its
+//     execution's booking, a referenced deposit or withdrawal in its
+//     reference, every other under its own id;
+//   - every deposit or withdrawal reference holds a posting that moved its
 //     amount for its account and currency;
 //   - given the street groups' replicas: every execution in them is booked,
 //     exactly once, for its quantity and notional.
@@ -40,14 +45,14 @@ struct Finding {
     kPostingImbalance,   // a posting's legs do not sum to zero for an asset
     kBalanceMismatch,    // a balance differs from its legs (and settlements)
     kPositionMismatch,   // a position's quantity differs from its legs
-    kUnaccountedLegs,    // legs with no balance or position record
+    kUnaccountedLegs,    // customer legs with no balance or position, or of an unknown asset
     kAmbiguousAsset,     // one account holds the same asset as cash and as shares
     kOverSettled,        // settlements moved more than was due, or the wrong way
-    kBookingMismatch,    // a booking and the ledger disagree about an execution
+    kBookingMismatch,    // a booking and its execution disagree, or a trade is not a booking
     kBookedTwice,        // an execution's legs are in more than one posting
     kUnbooked,           // a street execution the firm has not booked
     kReferenceMismatch,  // a cash reference and its posting disagree
-    kMalformed,          // a record's key does not match its fields
+    kMalformed,          // a key does not match its record, or a record the books never write
   };
   Kind kind;
   std::string detail;  // one line naming the records involved
@@ -58,7 +63,7 @@ std::string_view findingKindName(Finding::Kind kind);
 struct VerifyReport {
   std::vector<Finding> findings;
   uint64_t commitSequence = 0;  // the firm group's commit the report describes
-  size_t ledgerEntries = 0;
+  size_t legs = 0;
   size_t postings = 0;
   size_t balances = 0;
   size_t positions = 0;

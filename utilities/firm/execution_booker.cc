@@ -29,11 +29,9 @@ ExecutionBooker::ExecutionBooker(Books& books, std::vector<bdb::OwnershipGroup*>
   }
 }
 
-void ExecutionBooker::announce(std::string_view group, std::string_view orderId,
-                               std::string_view executionId) {
+void ExecutionBooker::announce(std::string_view group, std::string_view executionId, bdb::Key key) {
   std::lock_guard<std::mutex> lock(announceMutex_);
-  announced_.push_back(
-      {std::string(group), std::string(executionId), bdb::Key().add(orderId).add(executionId)});
+  announced_.push_back({std::string(group), std::string(executionId), std::move(key)});
 }
 
 void ExecutionBooker::requestFullScan() {

@@ -95,8 +95,9 @@ class ExecutionBooker {
 
   static constexpr size_t kBookingThreads = 16;
 
-  // An execution the bus announced (any thread). Unknown groups are ignored.
-  void announce(std::string_view group, std::string_view orderId, std::string_view executionId);
+  // An execution the bus announced (any thread), with its key in the street
+  // group (tables::executionKey). Unknown groups are ignored.
+  void announce(std::string_view group, std::string_view executionId, bdb::Key key);
   // The next pass scans every moved group whole (the bus lost messages).
   void requestFullScan();
 

@@ -112,10 +112,11 @@ class ExecutionBookerTest : public ::testing::Test {
     execution.setPriceMicros(10 * kDollar);
     execution.setCurrency("USD");
     execution.setExecutedAtNanos(kExecutedAt);
-    const bdb::Key key = bdb::Key().add(orderId).add(id);
+    const bdb::Key key = tables::executionKey(execution.asReader());
     bdb::Status s = street_->write(
         [&](bdb::WriteTxn& txn) { return tables::kExecutions.put(txn, key, message); });
     EXPECT_TRUE(s.isOk()) << s.toString();
+    keys_.insert_or_assign(id, key);
     return id;
   }
 
@@ -143,6 +144,7 @@ class ExecutionBookerTest : public ::testing::Test {
   static inline testing::TempDir* dir_ = nullptr;
   static inline bdb::testing::TestSites* sites_ = nullptr;
   static inline std::map<std::string, std::unique_ptr<bdb::ReplicationTransport>> transports_;
+  static inline std::map<std::string, bdb::Key> keys_;  // execution id -> its key
   static inline std::unique_ptr<bdb::OwnershipGroup> firm_;
   static inline std::unique_ptr<bdb::OwnershipGroup> street_;
   static inline Books* books_ = nullptr;
@@ -191,7 +193,7 @@ TEST_F(ExecutionBookerTest, BooksEveryFillOnceAcrossPassesAndIgnoresMarkers) {
   // Markers never belong in `executions`, and verify counts every record
   // there as a fill: take it out again before the books are verified.
   bdb::Status removed = street_->write([&](bdb::WriteTxn& txn) {
-    return txn.remove(tables::kExecutions.name(), bdb::Key().add("cf1-000000700").add(marker));
+    return txn.remove(tables::kExecutions.name(), keys_.at(marker));
   });
   ASSERT_TRUE(removed.isOk()) << removed.toString();
 }
@@ -208,8 +210,7 @@ TEST_F(ExecutionBookerTest, ARestartedBookerBooksNothingTwice) {
   const std::string direct = recordExecution("bob", "cf1-000001002", 1);
   {
     bdb::Record<idl::Execution> record;
-    const bdb::Key key = bdb::Key().add("cf1-000001002").add(direct);
-    ASSERT_TRUE(tables::kExecutions.get(*street_, key, &record).isOk());
+    ASSERT_TRUE(tables::kExecutions.get(*street_, keys_.at(direct), &record).isOk());
     Result<BookingOutcome> booked = books_->bookExecution(record.reader());
     ASSERT_TRUE(booked.isOk()) << booked.toString();
     EXPECT_FALSE(booked.value().alreadyBooked);
@@ -260,10 +261,13 @@ TEST_F(ExecutionBookerTest, AnnouncedExecutionsAreReadByKeyWithoutAScan) {
   // Many at once: booked concurrently, in shared commits.
   for (int i = 0; i < 40; ++i) {
     const std::string order = "cf1-0000031" + std::to_string(10 + i);
-    booker->announce("ss1", order, recordExecution("dave", order, 1));
+    const std::string id = recordExecution("dave", order, 1);
+    booker->announce("ss1", id, keys_.at(id));
   }
   const std::string unannounced = recordExecution("dave", "cf1-000003200", 5);
-  booker->announce("ss1", "cf1-000003999", "ss1-999999999");  // not (yet) at this replica
+  // Not (yet) at this replica.
+  booker->announce("ss1", "ss1-999999999",
+                   tables::reportKey("cf1-000003999", "XTST", "20240304", "Vss1-999999999"));
   EXPECT_EQ(booker->runPass(), 40u);
   ExecutionBookerStats stats = booker->stats();
   EXPECT_EQ(stats.groupsScanned, before.groupsScanned);

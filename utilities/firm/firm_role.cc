@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "utilities/common/tables.h"
 #include "utilities/firm/firm_admin.h"
 
 namespace triad::firm {
@@ -151,8 +152,8 @@ kj::Promise<void> FirmRole::start() {
                                             if (record.isExecution()) {
                                               auto execution = record.getExecution();
                                               booker_->announce(message.origin(),
-                                                                execution.getOrderId().cStr(),
-                                                                execution.getId().cStr());
+                                                                execution.getId().cStr(),
+                                                                tables::executionKey(execution));
                                             }
                                             ring();
                                           },
