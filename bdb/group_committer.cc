@@ -13,8 +13,9 @@ GroupCommitter::~GroupCommitter() {
   finished_.wait(lock, [&] { return queue_.empty() && !committing_; });
 }
 
-Status GroupCommitter::submit(std::function<Status(WriteTxn&)> fn, Lsn* committedAt) {
-  PendingWrite write{std::move(fn), Status::ok(), {}, false};
+Status GroupCommitter::submit(std::function<Status(WriteTxn&)> fn, bool needsReplica,
+                              Lsn* committedAt) {
+  PendingWrite write{std::move(fn), needsReplica, Status::ok(), {}, false};
   std::unique_lock lock(mutex_);
   if (stopping_) return Status::unavailable("the group is closing");
   queue_.push_back(&write);

@@ -32,8 +32,9 @@ class WriteTxn;
 
 struct PendingWrite {
   std::function<Status(WriteTxn&)> fn;
-  Status result;    // set by the commit function
-  Lsn committedAt;  // set by the commit function: the batch's commit record
+  bool needsReplica = true;  // refused, nothing written, when no replica could acknowledge
+  Status result;             // set by the commit function
+  Lsn committedAt;           // set by the commit function: the batch's commit record
   bool done = false;
 };
 
@@ -48,7 +49,7 @@ class GroupCommitter {
 
   // Runs fn in the next batch; *committedAt is the batch's commit LSN when
   // the result is ok (zero if nothing was committed).
-  Status submit(std::function<Status(WriteTxn&)> fn, Lsn* committedAt);
+  Status submit(std::function<Status(WriteTxn&)> fn, bool needsReplica, Lsn* committedAt);
 
  private:
   const size_t maxBatch_;

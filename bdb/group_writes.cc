@@ -30,28 +30,28 @@ thread_local uint64_t tReservedThrough = 0;
 
 }  // namespace
 
-Status OwnershipGroupImpl::write(WriteFn fn) {
+Status OwnershipGroupImpl::write(WriteFn fn, WriteMode mode) {
   Lsn committedAt;
-  Status s =
-      committer_ ? committer_->submit(std::move(fn), &committedAt) : writeDirect(fn, &committedAt);
+  Status s = committer_
+                 ? committer_->submit(std::move(fn), mode == WriteMode::kReplicated, &committedAt)
+                 : writeDirect(fn, mode, &committedAt);
   if (!s.isOk() || committedAt.isZero()) return s;
-  return awaitDurable(committedAt);
+  return awaitDurable(committedAt, mode);
 }
 
-Status OwnershipGroupImpl::mayCommit() {
-  if (options_.ackPolicy != AckPolicy::kNone) {
-    // Refuse rather than accept what would be on one disk only.
-    if (connectedPeers() == 0) {
-      return Status::notReplicated("no replica of group " + options_.group +
-                                   " is connected; nothing was written");
-    }
-    if (acks_ && acks_->stalled()) {
-      return Status::notReplicated(
-          "no replica of group " + options_.group + " has acknowledged anything for over " +
-          std::to_string(options_.ackTimeout.count()) + " ms; nothing was written");
-    }
+Status OwnershipGroupImpl::replicaAvailable() {
+  if (!owner_ || options_.ackPolicy == AckPolicy::kNone) return Status::ok();
+  // Refuse rather than accept what would be on one disk only.
+  if (connectedPeers() == 0) {
+    return Status::notReplicated("no replica of group " + options_.group +
+                                 " is connected; nothing was written");
   }
-  return checkFreeSpace();
+  if (acks_->stalled()) {
+    return Status::notReplicated(
+        "no replica of group " + options_.group + " has acknowledged anything for over " +
+        std::to_string(options_.ackTimeout.count()) + " ms; nothing was written");
+  }
+  return Status::ok();
 }
 
 int OwnershipGroupImpl::commitTxn(DbTxn* txn, Lsn* committedAt) {
@@ -64,13 +64,18 @@ int OwnershipGroupImpl::commitTxn(DbTxn* txn, Lsn* committedAt) {
   return ret;
 }
 
-Status OwnershipGroupImpl::awaitDurable(Lsn lsn) {
+Status OwnershipGroupImpl::awaitDurable(Lsn lsn, WriteMode mode) {
   // The replicas are applying this commit already (it left with its send);
   // this site's own flush runs meanwhile.
   DbLsn through{lsn.file, lsn.offset};
   if (int ret = env_->log_flush(&through); ret != 0) return fromDb(ret, "flushing the log");
   reached(lsn);
   if (options_.ackPolicy == AckPolicy::kNone) return Status::ok();
+  if (mode == WriteMode::kLocalFirst && connectedPeers() == 0) {
+    permFailures_++;
+    return Status::notReplicated("committed at " + localSite_ + "; no replica of group " +
+                                 options_.group + " is connected: it replicates when one is");
+  }
   switch (acks_->await(lsn)) {
     case AckTracker::Wait::kAcknowledged:
       return Status::ok();
@@ -102,18 +107,19 @@ int OwnershipGroupImpl::beginTxn(DbTxn** txn) {
 
 // ---- One transaction per write (no group commit: the benchmark's baseline) ----
 
-Status OwnershipGroupImpl::writeDirect(const WriteFn& fn, Lsn* committedAt) {
+Status OwnershipGroupImpl::writeDirect(const WriteFn& fn, WriteMode mode, Lsn* committedAt) {
   for (int attempt = 0;; ++attempt) {
-    Status s = writeDirectOnce(fn, committedAt);
+    Status s = writeDirectOnce(fn, mode, committedAt);
     if (s.code() != Status::Code::kConflict || attempt + 1 == kConflictRetries) return s;
     std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt));
   }
 }
 
-Status OwnershipGroupImpl::writeDirectOnce(const WriteFn& fn, Lsn* committedAt) {
-  if (owner_) {
-    if (Status s = mayCommit(); !s.isOk()) return s;
+Status OwnershipGroupImpl::writeDirectOnce(const WriteFn& fn, WriteMode mode, Lsn* committedAt) {
+  if (mode == WriteMode::kReplicated) {
+    if (Status s = replicaAvailable(); !s.isOk()) return s;
   }
+  if (Status s = checkFreeSpace(); !s.isOk()) return s;
   DbTxn* txn = nullptr;
   int ret = beginTxn(&txn);
   if (ret != 0) return refusedWrite(ret, "beginning a transaction");
@@ -162,7 +168,16 @@ OwnershipGroupImpl::BatchOutcome OwnershipGroupImpl::commitBatchOnce(
     }
     return BatchOutcome::kDone;
   };
-  if (Status s = mayCommit(); !s.isOk()) return failRest(s);
+  if (Status s = checkFreeSpace(); !s.isOk()) return failRest(s);
+  // A write that needs a replica is refused, nothing written, when none
+  // could acknowledge it; the rest of the batch goes on.
+  if (Status s = replicaAvailable(); !s.isOk()) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if ((*excluded)[i] || !batch[i]->needsReplica) continue;
+      batch[i]->result = s;
+      (*excluded)[i] = true;
+    }
+  }
   DbTxn* txn = nullptr;
   int ret = beginTxn(&txn);
   if (ret != 0) return failRest(fromDb(ret, "beginning a transaction"));
@@ -289,13 +304,15 @@ void OwnershipGroupImpl::reservationCommitted() {
 // ---- Maintenance ----
 
 Status OwnershipGroupImpl::probeReplication() {
-  return write([this](WriteTxn& txn) {
-    capnp::MallocMessageBuilder message(16);
-    auto probe = message.initRoot<idl::CommitMark>();
-    probe.setCommittedAtNanos(nowNanos());
-    probe.setOwner(localSite_);
-    return txn.put(kMetaTable, Key::of("probe"), message);
-  });
+  return write(
+      [this](WriteTxn& txn) {
+        capnp::MallocMessageBuilder message(16);
+        auto probe = message.initRoot<idl::CommitMark>();
+        probe.setCommittedAtNanos(nowNanos());
+        probe.setOwner(localSite_);
+        return txn.put(kMetaTable, Key::of("probe"), message);
+      },
+      WriteMode::kReplicated);
 }
 
 Status OwnershipGroupImpl::checkpointAndArchive() {

@@ -448,7 +448,9 @@ Status OwnershipGroup::open(GroupOptions options, std::unique_ptr<OwnershipGroup
 const std::string& OwnershipGroup::name() const { return impl_->options().group; }
 bool OwnershipGroup::isOwner() const { return impl_->isOwner(); }
 bool OwnershipGroup::panicked() const { return impl_->panicked(); }
-Status OwnershipGroup::write(WriteFn fn) { return impl_->write(std::move(fn)); }
+Status OwnershipGroup::write(WriteFn fn, WriteMode mode) {
+  return impl_->write(std::move(fn), mode);
+}
 Status OwnershipGroup::get(std::string_view table, const Key& key, Value* value) {
   return impl_->get(table, key, value);
 }

@@ -150,6 +150,14 @@ class WriteTxn {
 };
 
 using WriteFn = std::function<Status(WriteTxn&)>;
+
+// What a write needs before it is made. kReplicated (every normal write): a
+// replica that could acknowledge it, else it is refused and nothing is
+// written. kLocalFirst: written at the owner whatever the replicas' state,
+// then replicated as usual (a compensating record, such as the withdrawal
+// of an order that was refused, must exist even when no replica is
+// reachable); it still answers NotReplicated until one acknowledges it.
+enum class WriteMode { kReplicated, kLocalFirst };
 // Visits one record; return false to stop the scan.
 using VisitFn = std::function<bool(std::string_view key, const Value& value)>;
 
@@ -182,7 +190,7 @@ class OwnershipGroup {
   // are stalled), or no replica is connected (then nothing is written);
   // NotOwner if this site is a client of the group and Berkeley DB refused
   // the write.
-  Status write(WriteFn fn);
+  Status write(WriteFn fn, WriteMode mode = WriteMode::kReplicated);
 
   // Point read and ordered scan, at any site. A client being re-initialised
   // answers ReplicaInitialising; a table not yet replicated reads as empty.

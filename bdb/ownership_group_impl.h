@@ -54,7 +54,7 @@ class OwnershipGroupImpl final : public ReplicationEndpoint {
   void close();
 
   // ---- Writes (group_writes.cc) ----
-  Status write(WriteFn fn);
+  Status write(WriteFn fn, WriteMode mode);
   Status putIn(DbTxn* txn, std::string_view table, const Key& key, capnp::MessageBuilder& message);
   Status getIn(DbTxn* txn, std::string_view table, const Key& key, Value* value);
   Status removeIn(DbTxn* txn, std::string_view table, const Key& key);
@@ -116,18 +116,19 @@ class OwnershipGroupImpl final : public ReplicationEndpoint {
 
   // group_writes.cc
   // Runs fn in one transaction of its own (no group commit).
-  Status writeDirect(const WriteFn& fn, Lsn* committedAt);
-  Status writeDirectOnce(const WriteFn& fn, Lsn* committedAt);
+  Status writeDirect(const WriteFn& fn, WriteMode mode, Lsn* committedAt);
+  Status writeDirectOnce(const WriteFn& fn, WriteMode mode, Lsn* committedAt);
   void commitBatch(std::span<PendingWrite* const> batch);
   enum class BatchOutcome { kDone, kConflict, kRerun };
   BatchOutcome commitBatchOnce(std::span<PendingWrite* const> batch, std::vector<bool>* excluded);
   // Refuses (nothing written) when no replica could acknowledge.
-  Status mayCommit();
+  Status replicaAvailable();
   // Commits txn; *committedAt is its commit record's LSN.
   int commitTxn(DbTxn* txn, Lsn* committedAt);
   // Waits until the commit at `lsn` is on this site's disk and acknowledged
-  // per the ack policy.
-  Status awaitDurable(Lsn lsn);
+  // per the ack policy (a kLocalFirst write does not wait for replicas that
+  // are gone or stalled).
+  Status awaitDurable(Lsn lsn, WriteMode mode);
   int beginTxn(DbTxn** txn);
   Status refusedWrite(int ret, std::string_view what);
   // DiskFull if the data folder's filesystem is below options_.minFreeBytes.

@@ -137,7 +137,9 @@ TEST_F(SiteFaultsTest, ASecondInstanceOfAUtilityIsRefused) {
                                     "--data",
                                     data.string(),
                                     "--replica-wait-ms",
-                                    "0"};
+                                    "0",
+                                    "--replication-keys",
+                                    deployment_.keysPath().string()};
   };
   // The same data folder: refused at once by the lock, naming the holder.
   {

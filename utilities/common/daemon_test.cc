@@ -35,6 +35,7 @@
 #include "idl/admin.capnp.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/site_keys.h"
 #include "tests/support/temp_dir.h"
 
 namespace triad::common {
@@ -263,10 +264,8 @@ class UtilityCluster {
         if (taken[host].insert(candidate).second) return candidate;
       }
     };
-    // Each site listens on base + group-index for each of the three groups.
-    auto replicationBase = [](const std::string& host) {
-      return testing::freePortRange(host, static_cast<int>(kSites.size()));
-    };
+    // Each site's replication transport listens on one port for every group.
+    auto replicationBase = [&port](const std::string& host) { return port(host); };
 
     sites_["cf1"] = {firmSide(1), customerSide(1), 0};
     sites_["ss1"] = {firmSide(21), std::nullopt, 0};
@@ -299,6 +298,9 @@ class UtilityCluster {
     venue_ = {firmSide(41), port(firmSide(41))};
     out << "[xtst]\nrole = exchange\nfirm-address = " << venue_.first
         << "\nfix-port = " << venue_.second << "\nfix-version = FIX.4.4\n";
+    out.close();
+    auto loaded = topology::Topology::load(topology_);
+    testing::makeSiteKeys(dir_ / "keys", std::get<topology::Topology>(loaded));
   }
 
   // Starts triad-utilityd for `id`, with NOTIFY_SOCKET (and WATCHDOG_USEC
@@ -314,7 +316,9 @@ class UtilityCluster {
                                      "--data",
                                      (dir_ / ("data-" + id)).string(),
                                      "--ack-timeout-ms",
-                                     "1000"};
+                                     "1000",
+                                     "--replication-keys",
+                                     (dir_ / "keys").string()};
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
     startProgram(id, program, args, watchdog, readNotifications);
   }
@@ -704,12 +708,35 @@ TEST(DaemonTest, RefusesWhatItCannotRunWithExit2) {
 TEST(DaemonTest, AFirmBusKeyFolderItCannotReadStopsItWithExit1NamingTheFile) {
   UtilityCluster cluster;
   EXPECT_EQ(cluster.runToExit("curve", {"--topology", cluster.topology().string(), "--id", "firm",
-                                        "--data", cluster.path("data").string(), "--firm-bus-keys",
-                                        cluster.path("no-keys").string()}),
+                                        "--data", cluster.path("data").string(),
+                                        "--replication-keys", cluster.path("keys").string(),
+                                        "--firm-bus-keys", cluster.path("no-keys").string()}),
             std::optional<int>(1));
   const std::string log = cluster.log("curve");
   EXPECT_NE(log.find("event=firm-bus-keys-failed"), std::string::npos) << log;
   EXPECT_NE(log.find("no-keys/firm-bus.public"), std::string::npos) << log;
+}
+
+// Replication is authenticated: a utility without its key pair, or without
+// a peer's public key, does not start, and says which file and how to make it.
+TEST(DaemonTest, AReplicationKeyItCannotReadStopsItWithExit1NamingTheFile) {
+  UtilityCluster cluster;
+  EXPECT_EQ(cluster.runToExit("no-keys", {"--topology", cluster.topology().string(), "--id", "firm",
+                                          "--data", cluster.path("data").string(),
+                                          "--replication-keys", cluster.path("none").string()}),
+            std::optional<int>(1));
+  std::string log = cluster.log("no-keys");
+  EXPECT_NE(log.find("event=storage-failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("none/firm.secret"), std::string::npos) << log;
+  EXPECT_NE(log.find("triad-bus-keys"), std::string::npos) << log;
+
+  std::filesystem::remove(cluster.path("keys") / "ss1.public");
+  EXPECT_EQ(cluster.runToExit("no-peer-key", {"--topology", cluster.topology().string(), "--id",
+                                              "firm", "--data", cluster.path("data").string(),
+                                              "--replication-keys", cluster.path("keys").string()}),
+            std::optional<int>(1));
+  log = cluster.log("no-peer-key");
+  EXPECT_NE(log.find("keys/ss1.public"), std::string::npos) << log;
 }
 
 }  // namespace

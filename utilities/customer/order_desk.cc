@@ -357,35 +357,43 @@ Outcome<std::string> OrderDesk::cancel(std::string_view account, std::string_vie
                                           std::string(stateName(order.status.state)));
   }
   std::string id;
-  bdb::Status s = writeCancel(account, orderId, order.order->getStreet().cStr(), &id);
+  bdb::Status s = writeCancel(account, orderId, order.order->getStreet().cStr(),
+                              bdb::WriteMode::kReplicated, &id);
   if (!s.isOk()) return fromStorage(s);
   return id;
 }
 
 bdb::Status OrderDesk::writeCancel(std::string_view account, std::string_view orderId,
-                                   std::string_view street, std::string* cancelId) {
+                                   std::string_view street, bdb::WriteMode mode,
+                                   std::string* cancelId) {
   capnp::MallocMessageBuilder message;
   auto cancel = message.initRoot<idl::CancelRequest>();
   cancel.setOrderId(std::string(orderId));
   cancel.setAccount(std::string(account));
   cancel.setStreet(std::string(street));
   std::string& id = *cancelId;
-  return storage_.owned().write([&](bdb::WriteTxn& txn) {
-    if (bdb::Status allocated = common::allocateId(txn, storage_.site().id, &id);
-        !allocated.isOk()) {
-      return allocated;
-    }
-    cancel.setId(id);
-    cancel.setRequestedAtNanos(clock_());
-    return tables::kCancels.put(txn, bdb::Key().add(orderId).add(id), message);
-  });
+  return storage_.owned().write(
+      [&](bdb::WriteTxn& txn) {
+        if (bdb::Status allocated = common::allocateId(txn, storage_.site().id, &id);
+            !allocated.isOk()) {
+          return allocated;
+        }
+        cancel.setId(id);
+        cancel.setRequestedAtNanos(clock_());
+        return tables::kCancels.put(txn, bdb::Key().add(orderId).add(id), message);
+      },
+      mode);
 }
 
 OrderError OrderDesk::withdraw(std::string_view account, idl::Order::Reader order,
                                const bdb::Status& notReplicated) {
   const std::string orderId = order.getId();
   std::string cancelId;
-  bdb::Status s = writeCancel(account, orderId, order.getStreet().cStr(), &cancelId);
+  // The withdrawal is written here even if no replica is reachable (by now
+  // the transport may know they are gone): it must exist wherever the order
+  // does, and it follows the order in the group's log to every replica.
+  bdb::Status s = writeCancel(account, orderId, order.getStreet().cStr(),
+                              bdb::WriteMode::kLocalFirst, &cancelId);
   if (s.isOk() || s.code() == bdb::Status::Code::kNotReplicated) {
     return error(ErrorCode::NOT_REPLICATED,
                  "no second site acknowledged order " + orderId + " in time (" +

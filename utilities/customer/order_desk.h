@@ -99,7 +99,7 @@ class OrderDesk {
   Outcome<OrderView> view(bdb::Record<idl::Order> order);
   // Records a cancel request for `orderId` in this utility's group.
   bdb::Status writeCancel(std::string_view account, std::string_view orderId,
-                          std::string_view street, std::string* cancelId);
+                          std::string_view street, bdb::WriteMode mode, std::string* cancelId);
   // An order committed here that no replica acknowledged is not accepted:
   // a cancel request recorded at once withdraws it (the street utility
   // closes an order cancelled before it was routed, never sending it).
