@@ -179,7 +179,7 @@ nlohmann::json figures(const Measurement& m, const std::string& load) {
       {"masterContextSwitchesPerCommit", perCommit(static_cast<double>(master.switches()))},
       {"usage", {{"master", master}, {"replicas", replicas}}},
       {"loadAverageBefore", load},
-      {"diagnostics", w.at("diagnostics")},
+      {"masterCountersSinceStart", w.at("diagnostics")},
   };
 }
 
