@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -152,6 +153,12 @@ nlohmann::json figures(const Measurement& m, const std::string& load) {
   auto perCommit = [&](double total) { return commits > 0 ? total / commits : 0.0; };
   const ProcessUsage& master = m.master;
   const ProcessUsage& replicas = m.replicaProcesses;
+  const double ownSeconds = static_cast<double>(master.cpuNanos() + replicas.cpuNanos()) / 1e9;
+  // Cores busy with everything else on the machine meanwhile (other users'
+  // builds and tests share these cores).
+  const double otherCores =
+      m.machineSeconds > 0 ? std::max(0.0, m.machineBusySeconds - ownSeconds) / m.machineSeconds
+                           : 0.0;
   return {
       {"stack", stackName(m.stack)},
       {"replicas", m.replicas},
@@ -178,6 +185,8 @@ nlohmann::json figures(const Measurement& m, const std::string& load) {
        perCommit(static_cast<double>(master.switches() + replicas.switches()))},
       {"masterContextSwitchesPerCommit", perCommit(static_cast<double>(master.switches()))},
       {"usage", {{"master", master}, {"replicas", replicas}}},
+      {"coresBusy", m.machineSeconds > 0 ? m.machineBusySeconds / m.machineSeconds : 0.0},
+      {"otherCoresBusy", otherCores},
       {"loadAverageBefore", load},
       {"masterCountersSinceStart", w.at("diagnostics")},
   };
@@ -185,21 +194,22 @@ nlohmann::json figures(const Measurement& m, const std::string& load) {
 
 constexpr const char* kTableHeader =
     "| stack | replicas | writers | commits/s | p50 ms | p99 ms | max ms | CPU ms/commit (master + "
-    "replicas) | context switches/commit | commits/txn | failed |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    "replicas) | context switches/commit | commits/txn | failed | other load (cores) |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
 
 std::string tableRow(const nlohmann::json& f) {
   char row[512];
-  snprintf(
-      row, sizeof row,
-      "| %s | %d | %d | %.0f | %.2f | %.2f | %.1f | %.3f (%.3f + %.3f) | %.1f | %.1f | %llu |\n",
-      f["stack"].get<std::string>().c_str(), f["replicas"].get<int>(), f["writers"].get<int>(),
-      f["commitsPerSecond"].get<double>(), f["latencyMs"]["p50"].get<double>(),
-      f["latencyMs"]["p99"].get<double>(), f["latencyMs"]["max"].get<double>(),
-      f["cpuMsPerCommit"].get<double>(), f["masterCpuMsPerCommit"].get<double>(),
-      f["replicasCpuMsPerCommit"].get<double>(), f["contextSwitchesPerCommit"].get<double>(),
-      f["commitsPerTransaction"].get<double>(),
-      static_cast<unsigned long long>(f["failed"].get<uint64_t>()));
+  snprintf(row, sizeof row,
+           "| %s | %d | %d | %.0f | %.2f | %.2f | %.1f | %.3f (%.3f + %.3f) | %.1f | %.1f | %llu | "
+           "%.2f |\n",
+           f["stack"].get<std::string>().c_str(), f["replicas"].get<int>(), f["writers"].get<int>(),
+           f["commitsPerSecond"].get<double>(), f["latencyMs"]["p50"].get<double>(),
+           f["latencyMs"]["p99"].get<double>(), f["latencyMs"]["max"].get<double>(),
+           f["cpuMsPerCommit"].get<double>(), f["masterCpuMsPerCommit"].get<double>(),
+           f["replicasCpuMsPerCommit"].get<double>(), f["contextSwitchesPerCommit"].get<double>(),
+           f["commitsPerTransaction"].get<double>(),
+           static_cast<unsigned long long>(f["failed"].get<uint64_t>()),
+           f["otherCoresBusy"].get<double>());
   return row;
 }
 

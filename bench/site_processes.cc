@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <variant>
 
 #include "base/curve.h"
@@ -19,6 +20,17 @@ constexpr auto kReplyTimeout = 10s;  // any other answer
 std::optional<ProcessUsage> usageFrom(const std::string& line) {
   if (line.rfind("usage ", 0) != 0) return std::nullopt;
   return nlohmann::json::parse(line.substr(6)).get<ProcessUsage>();
+}
+
+// CPU time every core of the machine has been busy (not idle, not waiting
+// for I/O), from /proc/stat, in seconds.
+double machineBusySeconds() {
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  static const double ticksPerSecond = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return static_cast<double>(user + nice + system + irq + softirq + steal) / ticksPerSecond;
 }
 
 }  // namespace
@@ -128,7 +140,10 @@ std::optional<Measurement> SiteProcesses::measure(int writers, std::chrono::nano
   }
   // Every process's usage at the window's two ends: all asked at once.
   auto readUsage = [&](const std::string& masterCommand, ProcessUsage* masterUsage,
-                       ProcessUsage* replicaUsage) {
+                       ProcessUsage* replicaUsage, double* machineBusy,
+                       std::chrono::steady_clock::time_point* at) {
+    *machineBusy = machineBusySeconds();
+    *at = std::chrono::steady_clock::now();
     for (size_t i = 1; i < sites_.size(); ++i) sites_[i].process->send("usage");
     master.process->send(masterCommand);
     *replicaUsage = {};
@@ -145,12 +160,18 @@ std::optional<Measurement> SiteProcesses::measure(int writers, std::chrono::nano
     return true;
   };
   ProcessUsage masterBefore, replicasBefore, masterAfter, replicasAfter;
-  if (!readUsage("mark", &masterBefore, &replicasBefore)) return std::nullopt;
+  double machineBefore = 0, machineAfter = 0;
+  std::chrono::steady_clock::time_point openedAt, closedAt;
+  if (!readUsage("mark", &masterBefore, &replicasBefore, &machineBefore, &openedAt)) {
+    return std::nullopt;
+  }
   if (!limit_.sleepFor(seconds)) {
     *error = limit_.reason();
     return std::nullopt;
   }
-  if (!readUsage("stop", &masterAfter, &replicasAfter)) return std::nullopt;
+  if (!readUsage("stop", &masterAfter, &replicasAfter, &machineAfter, &closedAt)) {
+    return std::nullopt;
+  }
   // The writers finish the commits they are in: at most the ack timeout.
   auto result = expect(master, "result ", options_.ackTimeout + 30s, error);
   if (!result) return std::nullopt;
@@ -161,6 +182,8 @@ std::optional<Measurement> SiteProcesses::measure(int writers, std::chrono::nano
   measurement.window = nlohmann::json::parse(result->substr(7));
   measurement.master = masterAfter - masterBefore;
   measurement.replicaProcesses = replicasAfter - replicasBefore;
+  measurement.machineBusySeconds = machineAfter - machineBefore;
+  measurement.machineSeconds = std::chrono::duration<double>(closedAt - openedAt).count();
   return measurement;
 }
 

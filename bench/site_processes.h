@@ -33,6 +33,10 @@ struct Measurement {
   nlohmann::json window;          // the master's WindowResult and diagnostics (site_role.cc)
   ProcessUsage master;            // used by the master process in the window
   ProcessUsage replicaProcesses;  // by all replica processes together
+  // The whole machine over the same window, every process of every user
+  // (/proc/stat): what the configuration shared its cores with.
+  double machineBusySeconds = 0;
+  double machineSeconds = 0;  // the window by the coordinator's clock
 };
 
 class SiteProcesses {
