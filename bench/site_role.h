@@ -1,5 +1,5 @@
 // The storage floor benchmark's site processes: the benchmark runs itself
-// again as `replicated_commit_bench --site <coordinator pid>` for every site
+// again as `replicated_commit_bench --site <coordinator pid> <site>` for every site
 // of a configuration, master and replicas alike, so that each site is a
 // process of its own, as it is in a deployment.
 //

@@ -35,7 +35,7 @@ struct WindowResult {
 
 class WriterPool {
  public:
-  // Starts the writers; their ids begin with `site`.
+  // Starts the writers; the ids of their orders begin with `idPrefix`.
   WriterPool(BenchSite& site, std::string idPrefix, int writers);
   ~WriterPool();
   WriterPool(const WriterPool&) = delete;
