@@ -1,16 +1,23 @@
 #include "bdb/replication_transport.h"
 
+#include <arpa/inet.h>
 #include <capnp/message.h>
-#include <capnp/serialize.h>
+#include <capnp/serialize-async.h>
 #include <db.h>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+#include <kj/compat/tls.h>
+#include <kj/debug.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
-
-#include <zmq.hpp>
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -22,21 +29,22 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr char kZapDomain[] = "triad-replication";
-// Messages a socket holds for one peer before it refuses more (the peer is
-// then too slow or gone; Berkeley DB asks again for what it missed).
-constexpr int kHighWaterMark = 50000;
 // Berkeley DB's internal initialisation sends database pages; a batch may
 // hold many.
 constexpr uint64_t kTraversalLimitWords = uint64_t{1} << 30;
-// A dialer whose peer is not up yet says hello this often, so the two see
-// each other as soon as the handshake is done.
-constexpr std::chrono::milliseconds kHelloWhileDown{50};
 constexpr size_t kMaxGroups = 64;
+// A dialer whose connection failed tries again after this, doubling up to
+// kRedialMax.
+constexpr std::chrono::milliseconds kRedialMin{50};
+constexpr std::chrono::milliseconds kRedialMax{1000};
+// A TLS handshake that takes longer is abandoned (a stuck or hostile peer).
+constexpr std::chrono::seconds kHandshakeTimeout{5};
 
 int64_t sinceEpochNanos(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
+
+kj::Duration toKj(std::chrono::nanoseconds d) { return d.count() * kj::NANOSECONDS; }
 
 // One message waiting for a peer.
 struct Queued {
@@ -57,9 +65,7 @@ struct Outbox {
 
 // A received batch, kept alive while its messages wait for their groups.
 struct InboundBatch {
-  zmq::message_t frame;
-  kj::Array<capnp::word> aligned;  // a copy, when the frame is not word-aligned
-  std::optional<capnp::FlatArrayMessageReader> reader;
+  kj::Own<capnp::MessageReader> reader;
 };
 
 struct InboundItem {
@@ -70,11 +76,19 @@ struct InboundItem {
   std::string_view record;
 };
 
+sockaddr_in ipv4Address(const std::string& host, uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  inet_pton(AF_INET, host.c_str(), &address.sin_addr);
+  return address;
+}
+
 }  // namespace
 
-class ReplicationTransportImpl {
+class ReplicationTransportImpl : public kj::TaskSet::ErrorHandler {
  public:
-  explicit ReplicationTransportImpl(TransportOptions options);
+  explicit ReplicationTransportImpl(TransportOptions options) : options_(std::move(options)) {}
   ~ReplicationTransportImpl();
 
   Status start();
@@ -97,19 +111,24 @@ class ReplicationTransportImpl {
   }
   std::vector<TransportPeer> peers() const;
   TransportCounters counters() const {
-    return {authenticator_ ? authenticator_->refused() : 0, refusedMessages_.load()};
+    return {refusedConnections_.load(), refusedMessages_.load()};
   }
 
  private:
   struct Peer {
     TransportSite site;
-    bool dialer = false;                    // we connect to it (our eid is the lower)
-    std::unique_ptr<zmq::socket_t> dealer;  // dialer only; used by the I/O thread
-    // I/O thread only.
-    std::string routingId;  // listener: the ROUTER's id of the peer's latest connection
+    size_t index = 0;     // in peers_ and outboxes_
+    bool dialer = false;  // we connect to it (our eid is the lower)
+    // The I/O thread's.
+    kj::Own<kj::AsyncIoStream> stream;  // null while down
+    uint64_t generation = 0;            // of the current stream
+    bool writing = false;               // a batch is being written to the stream
+    kj::Own<capnp::MallocMessageBuilder> inFlight;
+    kj::Promise<void> reading = nullptr;
+    kj::Promise<void> writingDone = nullptr;
     Clock::time_point lastHeard{};
     Clock::time_point lastSent{};
-    bool up = false;
+    std::chrono::milliseconds redial = kRedialMin;
     // Read by any thread.
     std::atomic<bool> connected{false};
     std::atomic<int64_t> lastHeardNanos{0};
@@ -140,34 +159,42 @@ class ReplicationTransportImpl {
   void log(std::string_view line) const {
     if (options_.log) options_.log(line);
   }
+  void taskFailed(kj::Exception&& exception) override;
   void wake();
-  // Queues one message for `peer` (outMutex_ held); true if the I/O thread
+  // Queues one message for a peer (outMutex_ held); true if the I/O thread
   // must be woken.
   bool enqueue(size_t peerIndex, Queued message, bool urgent, Clock::time_point now);
 
-  // The I/O thread and its parts.
-  void ioLoop();
-  void receiveAll(zmq::socket_t& socket, Peer* dialed);
-  void received(Peer& peer, zmq::message_t frame);
+  // ---- The I/O thread: one kj event loop for every connection ----
+  void ioThread(std::promise<Status>& started);
+  kj::Promise<void> ioLoop();
+  kj::Promise<void> acceptLoop();
+  kj::Promise<void> admit(kj::AuthenticatedStream stream);
+  kj::Promise<void> dial(Peer& peer);
+  void linkUp(Peer& peer, kj::Own<kj::AsyncIoStream> stream);
+  void linkLost(Peer& peer, uint64_t generation, std::string_view why);
+  kj::Promise<void> readLoop(Peer& peer, uint64_t generation);
+  void received(Peer& peer, kj::Own<capnp::MessageReader> reader);
   void flushDue(Clock::time_point now, bool all);
-  void transmit(Peer& peer, std::vector<Queued> messages);
+  void transmit(Peer& peer);
   void keepAlive(Clock::time_point now);
-  void sayHello(Peer& peer);
   void peerChanged(Peer& peer, bool up);
-  std::optional<std::string> admit(const base::ZapRequest& request) const;
 
-  // Receivers.
+  // ---- Receivers ----
   void receiverLoop();
   void schedule(int group);  // groupsMutex_ held
 
   const TransportOptions options_;
   TransportSite local_;
-  std::vector<std::unique_ptr<Peer>> peers_;  // fixed at construction
+  std::vector<std::unique_ptr<Peer>> peers_;  // fixed at start
 
-  zmq::context_t context_{1};
-  std::unique_ptr<base::CurveAuthenticator> authenticator_;
-  std::unique_ptr<zmq::socket_t> router_;  // used by the I/O thread
+  // The I/O thread's, made on it.
+  kj::AsyncIoContext* io_ = nullptr;
+  kj::Own<kj::TlsContext> tls_;
+  kj::Own<kj::ConnectionReceiver> listener_;
+  kj::Own<kj::TaskSet> tasks_;
   int wakeFd_ = -1;
+  std::atomic<bool> stopping_{false};
 
   mutable std::mutex outMutex_;
   std::vector<Outbox> outboxes_;  // guarded by outMutex_; one per peer, peers_ order
@@ -179,16 +206,13 @@ class ReplicationTransportImpl {
   std::condition_variable groupsChanged_;  // runQueue_ grew, or a delivery ended
   Group groups_[kMaxGroups];               // guarded by groupsMutex_, by group eid
   std::deque<int> runQueue_;               // guarded by groupsMutex_
-  bool stopping_ = false;                  // guarded by groupsMutex_
+  bool receiversStopping_ = false;         // guarded by groupsMutex_
 
-  std::atomic<bool> ioStopping_{false};
+  std::atomic<uint64_t> refusedConnections_{0};
   std::atomic<uint64_t> refusedMessages_{0};
-  std::thread ioThread_;
+  std::thread io_thread_;
   std::vector<std::thread> receivers_;
 };
-
-ReplicationTransportImpl::ReplicationTransportImpl(TransportOptions options)
-    : options_(std::move(options)) {}
 
 Status ReplicationTransportImpl::start() {
   bool sawLocal = false;
@@ -210,55 +234,22 @@ Status ReplicationTransportImpl::start() {
     }
     auto peer = std::make_unique<Peer>();
     peer->site = site;
+    peer->index = peers_.size();
     peer->dialer = local_.eid < site.eid;
     peers_.push_back(std::move(peer));
   }
   outboxes_.resize(peers_.size());
-
   wakeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wakeFd_ < 0) return Status::ioError("cannot make the transport's eventfd");
-  try {
-    authenticator_ = std::make_unique<base::CurveAuthenticator>(
-        context_, [this](const base::ZapRequest& request) { return admit(request); },
-        [this](const base::ZapRequest& request) {
-          log("ALARM: replication connection refused from " + request.address + " (routing id '" +
-              request.routingId + "', key " +
-              (request.publicKey.empty() ? std::string("none") : request.publicKey) +
-              "): not a site of the topology, or posing as another");
-        });
-    router_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
-    router_->set(zmq::sockopt::linger, 0);
-    router_->set(zmq::sockopt::router_mandatory, true);
-    router_->set(zmq::sockopt::sndhwm, kHighWaterMark);
-    router_->set(zmq::sockopt::rcvhwm, kHighWaterMark);
-    router_->set(zmq::sockopt::curve_server, true);
-    router_->set(zmq::sockopt::curve_secretkey, options_.own.secretKey);
-    router_->set(zmq::sockopt::zap_domain, kZapDomain);
-    router_->bind("tcp://" + local_.host + ":" + std::to_string(local_.port));
-    for (auto& peer : peers_) {
-      if (!peer->dialer) continue;
-      peer->dealer = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-      zmq::socket_t& dealer = *peer->dealer;
-      dealer.set(zmq::sockopt::linger, 0);
-      // Nothing is queued for a connection that is not up: the I/O thread
-      // drops it and Berkeley DB asks again.
-      dealer.set(zmq::sockopt::immediate, true);
-      dealer.set(zmq::sockopt::sndhwm, kHighWaterMark);
-      dealer.set(zmq::sockopt::rcvhwm, kHighWaterMark);
-      dealer.set(zmq::sockopt::reconnect_ivl, 100);
-      dealer.set(zmq::sockopt::reconnect_ivl_max, 1000);
-      dealer.set(zmq::sockopt::curve_serverkey, peer->site.publicKey);
-      dealer.set(zmq::sockopt::curve_publickey, options_.own.publicKey);
-      dealer.set(zmq::sockopt::curve_secretkey, options_.own.secretKey);
-      // From this site's own firm-side address, which the peer's firewall knows.
-      dealer.connect("tcp://" + local_.host + ":0;" + peer->site.host + ":" +
-                     std::to_string(peer->site.port));
-    }
-  } catch (const zmq::error_t& e) {
-    return Status::ioError("cannot open the replication transport of " + local_.id + " on " +
-                           local_.host + ":" + std::to_string(local_.port) + ": " + e.what());
+
+  std::promise<Status> started;
+  std::future<Status> startedFuture = started.get_future();
+  io_thread_ = std::thread([this, &started] { ioThread(started); });
+  Status s = startedFuture.get();
+  if (!s.isOk()) {
+    io_thread_.join();
+    return s;
   }
-  ioThread_ = std::thread([this] { ioLoop(); });
   for (size_t i = 0; i < std::max<size_t>(1, options_.receivers); ++i) {
     receivers_.emplace_back([this] { receiverLoop(); });
   }
@@ -268,207 +259,74 @@ Status ReplicationTransportImpl::start() {
 ReplicationTransportImpl::~ReplicationTransportImpl() {
   {
     std::lock_guard lock(groupsMutex_);
-    stopping_ = true;
+    receiversStopping_ = true;
   }
   groupsChanged_.notify_all();
   for (std::thread& receiver : receivers_) receiver.join();
-  ioStopping_ = true;
-  wake();
-  if (ioThread_.joinable()) ioThread_.join();
-  for (auto& peer : peers_) peer->dealer.reset();
-  router_.reset();
-  authenticator_.reset();
-  context_.close();
+  stopping_ = true;
+  if (wakeFd_ >= 0) wake();
+  if (io_thread_.joinable()) io_thread_.join();
   if (wakeFd_ >= 0) ::close(wakeFd_);
 }
 
-std::optional<std::string> ReplicationTransportImpl::admit(const base::ZapRequest& request) const {
-  if (request.domain != kZapDomain) return std::nullopt;
-  // Only the sites that dial us connect here (those with a lower id), each
-  // proving its key; the user id ZeroMQ then puts on every message of the
-  // connection is that site's id, whatever the peer says.
-  for (const auto& peer : peers_) {
-    if (!peer->dialer && peer->site.publicKey == request.publicKey) return peer->site.id;
-  }
-  return std::nullopt;
+void ReplicationTransportImpl::taskFailed(kj::Exception&& exception) {
+  log("replication transport: " + std::string(exception.getDescription().cStr()));
 }
 
-// ---- Outbound ----
+// ---- The I/O thread ----
 
-void ReplicationTransportImpl::wake() {
-  const uint64_t one = 1;
-  [[maybe_unused]] ssize_t written = ::write(wakeFd_, &one, sizeof one);
-}
+void ReplicationTransportImpl::ioThread(std::promise<Status>& started) {
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  io_ = &io;
+  tasks_ = kj::heap<kj::TaskSet>(*this);
+  kj::Maybe<kj::TlsCertificate> authority;
+  kj::Maybe<kj::TlsKeypair> keypair;
+  kj::Maybe<kj::Exception> failure = kj::runCatchingExceptions([&] {
+    authority = kj::TlsCertificate(options_.tls.certificateAuthority);
+    keypair = kj::TlsKeypair{kj::TlsPrivateKey(options_.tls.privateKey),
+                             kj::TlsCertificate(options_.tls.certificate)};
+    kj::TlsContext::Options tls;
+    tls.useSystemTrustStore = false;
+    tls.verifyClients = true;  // every site proves who it is
+    tls.trustedCertificates = kj::arrayPtr(&KJ_ASSERT_NONNULL(authority), 1);
+    tls.defaultKeypair = KJ_ASSERT_NONNULL(keypair);
+    tls.timer = io.provider->getTimer();
+    tls.acceptTimeout = toKj(kHandshakeTimeout);
+    tls_ = kj::heap<kj::TlsContext>(kj::mv(tls));
 
-bool ReplicationTransportImpl::enqueue(size_t peerIndex, Queued message, bool urgent,
-                                       Clock::time_point now) {
-  Outbox& outbox = outboxes_[peerIndex];
-  outbox.messages.push_back(std::move(message));
-  if (urgent) {
-    const bool wasUrgent = outbox.urgent;
-    outbox.urgent = true;
-    return !wasUrgent;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    KJ_SYSCALL(fd);
+    kj::AutoCloseFd owned(fd);
+    const int one = 1;
+    KJ_SYSCALL(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one));
+    sockaddr_in address = ipv4Address(local_.host, local_.port);
+    KJ_SYSCALL(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address),
+               "binding the replication port", local_.host, local_.port);
+    KJ_SYSCALL(::listen(fd, 64));
+    listener_ = io.lowLevelProvider->wrapListenSocketFd(
+        owned.release(), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                             kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC |
+                             kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK);
+  });
+  KJ_IF_MAYBE (e, failure) {
+    started.set_value(Status::ioError("cannot open the replication transport of " + local_.id +
+                                      " on " + local_.host + ":" + std::to_string(local_.port) +
+                                      ": " + e->getDescription().cStr()));
+    tasks_ = nullptr;
+    io_ = nullptr;
+    return;
   }
-  if (outbox.due != Clock::time_point{}) return false;
-  outbox.due = now + options_.batchDelay;
-  // The I/O thread must look again by then; wake it only if it would not.
-  return ioDeadlineNanos_.load(std::memory_order_relaxed) > sinceEpochNanos(outbox.due);
-}
+  started.set_value(Status::ok());
 
-int ReplicationTransportImpl::send(int group, int toEid, std::string_view control,
-                                   std::string_view record, uint32_t flags) {
-  const bool urgent = (flags & (DB_REP_PERMANENT | DB_REP_NOBUFFER)) != 0;
-  const Clock::time_point now = Clock::now();
-  bool anyConnected = false;
-  bool mustWake = false;
-  {
-    std::lock_guard lock(outMutex_);
-    for (size_t i = 0; i < peers_.size(); ++i) {
-      const Peer& peer = *peers_[i];
-      // The owner talks to whom Berkeley DB names; a replica only ever to
-      // the group's owner.
-      const bool owner = group == local_.eid;
-      const bool addressed =
-          owner ? (toEid == DB_EID_BROADCAST || toEid == peer.site.eid) : peer.site.eid == group;
-      if (!addressed) continue;
-      anyConnected = anyConnected || peer.connected.load(std::memory_order_relaxed);
-      Queued message{.kind = Queued::Kind::kBerkeleyDb,
-                     .group = static_cast<uint16_t>(group),
-                     .control = std::string(control),
-                     .record = std::string(record),
-                     .lsn = {}};
-      mustWake = enqueue(i, std::move(message), urgent, now) || mustWake;
-    }
-  }
-  if (mustWake) wake();
-  return anyConnected ? 0 : DB_REP_UNAVAIL;
-}
-
-void ReplicationTransportImpl::sendAck(int group, Lsn lsn) {
-  bool mustWake = false;
-  {
-    std::lock_guard lock(outMutex_);
-    for (size_t i = 0; i < peers_.size(); ++i) {
-      if (peers_[i]->site.eid != group) continue;
-      Queued ack{.kind = Queued::Kind::kAck,
-                 .group = static_cast<uint16_t>(group),
-                 .control = {},
-                 .record = {},
-                 .lsn = lsn};
-      mustWake = enqueue(i, std::move(ack), true, Clock::now());
-    }
-  }
-  if (mustWake) wake();
-}
-
-void ReplicationTransportImpl::flushDue(Clock::time_point now, bool all) {
-  std::vector<std::pair<Peer*, std::vector<Queued>>> leaving;
-  {
-    std::lock_guard lock(outMutex_);
-    for (size_t i = 0; i < peers_.size(); ++i) {
-      Outbox& outbox = outboxes_[i];
-      if (outbox.messages.empty()) continue;
-      if (!all && !outbox.urgent && outbox.due > now) continue;
-      leaving.emplace_back(peers_[i].get(), std::move(outbox.messages));
-      outbox.messages.clear();
-      outbox.urgent = false;
-      outbox.due = {};
-    }
-  }
-  for (auto& [peer, messages] : leaving) transmit(*peer, std::move(messages));
-}
-
-void ReplicationTransportImpl::transmit(Peer& peer, std::vector<Queued> messages) {
-  size_t words = 16;
-  for (const Queued& message : messages) {
-    words += 8 + (message.control.size() + message.record.size()) / sizeof(capnp::word) + 2;
-  }
-  capnp::MallocMessageBuilder builder(static_cast<unsigned>(std::min<size_t>(words, 1u << 24)));
-  auto list = builder.initRoot<idl::ReplicationBatch>().initMessages(
-      static_cast<unsigned>(messages.size()));
-  for (size_t i = 0; i < messages.size(); ++i) {
-    const Queued& message = messages[i];
-    auto out = list[static_cast<unsigned>(i)];
-    out.setGroup(message.group);
-    switch (message.kind) {
-      case Queued::Kind::kBerkeleyDb: {
-        auto db = out.initBerkeleyDb();
-        db.setControl(kj::arrayPtr(reinterpret_cast<const kj::byte*>(message.control.data()),
-                                   message.control.size()));
-        db.setRecord(kj::arrayPtr(reinterpret_cast<const kj::byte*>(message.record.data()),
-                                  message.record.size()));
-        break;
-      }
-      case Queued::Kind::kAck: {
-        auto ack = out.initAck();
-        ack.setFile(message.lsn.file);
-        ack.setOffset(message.lsn.offset);
-        break;
-      }
-      case Queued::Kind::kHeartbeat:
-        out.setHeartbeat();
-        break;
-    }
-  }
-  kj::Array<capnp::word> flat = capnp::messageToFlatArray(builder);
-  auto bytes = flat.asBytes();
-  peer.lastSent = Clock::now();
-  try {
-    zmq::message_t frame(bytes.begin(), bytes.size());
-    std::optional<size_t> sent;
-    if (peer.dialer) {
-      sent = peer.dealer->send(frame, zmq::send_flags::dontwait);
-    } else {
-      zmq::message_t to(peer.routingId.data(), peer.routingId.size());
-      sent = router_->send(to, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      if (sent) sent = router_->send(frame, zmq::send_flags::dontwait);
-    }
-    if (sent) {
-      peer.batchesSent++;
-      peer.messagesSent += messages.size();
-      peer.bytesSent += bytes.size();
-      return;
-    }
-  } catch (const zmq::error_t&) {
-    // EHOSTUNREACH: the peer has not connected to us (yet, or any more).
-  }
-  // A heartbeat that cannot leave is no loss: only real messages count.
-  for (const Queued& message : messages) {
-    if (message.kind != Queued::Kind::kHeartbeat) peer.dropped++;
-  }
-}
-
-void ReplicationTransportImpl::keepAlive(Clock::time_point now) {
-  for (size_t i = 0; i < peers_.size(); ++i) {
-    Peer& peer = *peers_[i];
-    if (peer.up && now - peer.lastHeard > options_.peerTimeout) peerChanged(peer, false);
-    const auto quiet =
-        peer.up || !peer.dialer ? std::chrono::milliseconds(options_.heartbeat) : kHelloWhileDown;
-    if (now - peer.lastSent >= quiet) sayHello(peer);
-  }
-}
-
-void ReplicationTransportImpl::sayHello(Peer& peer) {
-  std::vector<Queued> hello;
-  hello.push_back(
-      {.kind = Queued::Kind::kHeartbeat, .group = 0, .control = {}, .record = {}, .lsn = {}});
-  transmit(peer, std::move(hello));
-}
-
-// ---- Inbound ----
-
-void ReplicationTransportImpl::ioLoop() {
-  std::vector<zmq::pollitem_t> items;
-  items.push_back({nullptr, wakeFd_, ZMQ_POLLIN, 0});
-  items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
-  std::vector<Peer*> dialed;
+  kj::UnixEventPort::FdObserver wakeObserver(io.unixEventPort, wakeFd_,
+                                             kj::UnixEventPort::FdObserver::OBSERVE_READ);
+  tasks_->add(acceptLoop());
   for (auto& peer : peers_) {
-    if (!peer->dialer) continue;
-    items.push_back({peer->dealer->handle(), 0, ZMQ_POLLIN, 0});
-    dialed.push_back(peer.get());
+    if (peer->dialer) tasks_->add(dial(*peer));
   }
-  while (!ioStopping_) {
-    Clock::time_point now = Clock::now();
+  // The loop: wake on a queued message (the eventfd) or the next deadline.
+  for (;;) {
+    const Clock::time_point now = Clock::now();
     Clock::time_point deadline = now + options_.heartbeat / 4;
     {
       std::lock_guard lock(outMutex_);
@@ -478,87 +336,187 @@ void ReplicationTransportImpl::ioLoop() {
       }
       ioDeadlineNanos_.store(sinceEpochNanos(deadline), std::memory_order_relaxed);
     }
-    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - now + std::chrono::microseconds(999));
-    try {
-      zmq::poll(items, std::max(timeout, std::chrono::milliseconds(0)));
-    } catch (const zmq::error_t& e) {
-      if (e.num() == ETERM) return;
-      continue;  // EINTR
-    }
-    if (items[0].revents & ZMQ_POLLIN) {
-      uint64_t count = 0;
-      [[maybe_unused]] ssize_t read = ::read(wakeFd_, &count, sizeof count);
-    }
-    ioDeadlineNanos_.store(0, std::memory_order_relaxed);  // awake: look at every queue
-    if (items[1].revents & ZMQ_POLLIN) receiveAll(*router_, nullptr);
-    for (size_t i = 0; i < dialed.size(); ++i) {
-      if (items[i + 2].revents & ZMQ_POLLIN) receiveAll(*dialed[i]->dealer, dialed[i]);
-    }
-    now = Clock::now();
-    flushDue(now, false);
-    keepAlive(now);
-  }
-}
-
-void ReplicationTransportImpl::receiveAll(zmq::socket_t& socket, Peer* dialed) {
-  for (;;) {
-    zmq::message_t first;
-    try {
-      if (!socket.recv(first, zmq::recv_flags::dontwait)) return;
-    } catch (const zmq::error_t&) {
-      return;
-    }
-    Peer* from = dialed;
-    if (dialed == nullptr) {
-      // A ROUTER frames each message with the id it gave the sender's
-      // connection; who the sender is comes from the user id ZAP set for
-      // the connection's key. Replies go to its latest connection.
-      zmq::message_t body;
-      if (!first.more() || !socket.recv(body, zmq::recv_flags::dontwait)) continue;
-      while (body.more()) {  // more frames than a batch: garbage
-        zmq::message_t rest;
-        if (!socket.recv(rest, zmq::recv_flags::dontwait)) break;
-        body.swap(rest);
-        refusedMessages_++;
-      }
-      const char* userId = zmq_msg_gets(body.handle(), "User-Id");
-      from = peerBySite(userId != nullptr ? userId : "");
-      if (from == nullptr || from->dialer) {
-        refusedMessages_++;
-        continue;
-      }
-      from->routingId = first.to_string();
-      received(*from, std::move(body));
+    if (stopping_) break;
+    if (deadline > now) {
+      wakeObserver.whenBecomesReadable()
+          .exclusiveJoin(io.provider->getTimer().afterDelay(toKj(deadline - now)))
+          .wait(io.waitScope);
     } else {
-      received(*from, std::move(first));
+      // Let the loop run what is ready (reads, writes finishing) first.
+      kj::evalLater([] {}).wait(io.waitScope);
     }
+    uint64_t count = 0;
+    [[maybe_unused]] ssize_t read = ::read(wakeFd_, &count, sizeof count);
+    ioDeadlineNanos_.store(0, std::memory_order_relaxed);  // awake: look at every queue
+    if (stopping_) break;
+    const Clock::time_point later = Clock::now();
+    flushDue(later, false);
+    keepAlive(later);
+  }
+  // Everything made on this thread is destroyed on it.
+  for (auto& peer : peers_) {
+    peer->reading = nullptr;
+    peer->writingDone = nullptr;
+    peer->inFlight = nullptr;
+    peer->stream = nullptr;
+    peer->connected = false;
+  }
+  tasks_ = nullptr;
+  listener_ = nullptr;
+  tls_ = nullptr;
+  io_ = nullptr;
+}
+
+kj::Promise<void> ReplicationTransportImpl::acceptLoop() {
+  return listener_->acceptAuthenticated().then([this](kj::AuthenticatedStream stream) {
+    tasks_->add(admit(kj::mv(stream)));
+    return acceptLoop();
+  });
+}
+
+kj::Promise<void> ReplicationTransportImpl::admit(kj::AuthenticatedStream stream) {
+  return tls_->wrapServer(kj::mv(stream))
+      .then(
+          [this](kj::AuthenticatedStream tls) {
+            // Only the sites that dial us connect here, each with the
+            // certificate the deployment's CA issued it (CN = its id).
+            auto& identity = kj::downcast<kj::TlsPeerIdentity>(*tls.peerIdentity);
+            const std::string name =
+                identity.hasCertificate() ? identity.getCommonName().cStr() : "";
+            Peer* peer = peerBySite(name);
+            if (peer == nullptr || peer->dialer) {
+              refusedConnections_++;
+              log("ALARM: replication connection refused from " +
+                  std::string(identity.getNetworkIdentity().toString().cStr()) +
+                  ": its certificate names '" + name +
+                  "', not a site of the topology that dials this one");
+              return;
+            }
+            linkUp(*peer, kj::mv(tls.stream));
+          },
+          [this](kj::Exception&& e) {
+            // No certificate from the deployment's CA, or no TLS at all.
+            refusedConnections_++;
+            log("ALARM: replication connection refused: " + std::string(e.getDescription().cStr()));
+          });
+}
+
+kj::Promise<void> ReplicationTransportImpl::dial(Peer& peer) {
+  if (stopping_) return kj::READY_NOW;
+  // From this site's own firm-side address, which the peer's firewall knows.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  kj::Promise<kj::Own<kj::AsyncIoStream>> connected = nullptr;
+  if (fd < 0) {
+    connected = KJ_EXCEPTION(DISCONNECTED, "socket() failed");
+  } else {
+    sockaddr_in from = ipv4Address(local_.host, 0);
+    sockaddr_in to = ipv4Address(peer.site.host, peer.site.port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+      ::close(fd);
+      connected = KJ_EXCEPTION(DISCONNECTED, "cannot bind the replication connection's source",
+                               local_.host);
+    } else {
+      connected = io_->lowLevelProvider->wrapConnectingSocketFd(
+          fd, reinterpret_cast<sockaddr*>(&to), sizeof to,
+          kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+              kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC |
+              kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK);
+    }
+  }
+  return connected
+      .then([this, &peer](kj::Own<kj::AsyncIoStream> stream) {
+        // The peer proves it is the site we dialled: its certificate names it.
+        return tls_->wrapClient(kj::mv(stream), peer.site.id);
+      })
+      .then(
+          [this, &peer](kj::Own<kj::AsyncIoStream> tls) -> kj::Promise<void> {
+            peer.redial = kRedialMin;
+            linkUp(peer, kj::mv(tls));
+            return kj::READY_NOW;
+          },
+          [this, &peer](kj::Exception&& e) -> kj::Promise<void> {
+            if (e.getType() != kj::Exception::Type::DISCONNECTED) {
+              log("replication connection to " + peer.site.id +
+                  " failed: " + e.getDescription().cStr());
+            }
+            const auto wait = peer.redial;
+            peer.redial = std::min(peer.redial * 2, kRedialMax);
+            return io_->provider->getTimer().afterDelay(toKj(wait)).then([this, &peer] {
+              return dial(peer);
+            });
+          });
+}
+
+void ReplicationTransportImpl::linkUp(Peer& peer, kj::Own<kj::AsyncIoStream> stream) {
+  // A new connection replaces an old one (the peer restarted).
+  const bool wasUp = peer.stream.get() != nullptr;
+  peer.reading = nullptr;
+  peer.writingDone = nullptr;
+  peer.inFlight = nullptr;
+  peer.writing = false;
+  peer.stream = kj::mv(stream);
+  const uint64_t generation = ++peer.generation;
+  peer.lastHeard = Clock::now();
+  peer.reading =
+      readLoop(peer, generation).eagerlyEvaluate([this, &peer, generation](kj::Exception&& e) {
+        linkLost(peer, generation, e.getDescription().cStr());
+      });
+  if (wasUp) peerChanged(peer, false);
+  peerChanged(peer, true);
+  std::vector<Queued> hello;
+  {
+    std::lock_guard lock(outMutex_);
+    outboxes_[peer.index].messages.push_back(
+        {.kind = Queued::Kind::kHeartbeat, .group = 0, .control = {}, .record = {}, .lsn = {}});
+    outboxes_[peer.index].urgent = true;
+  }
+  transmit(peer);
+}
+
+void ReplicationTransportImpl::linkLost(Peer& peer, uint64_t generation, std::string_view why) {
+  if (generation != peer.generation || peer.stream.get() == nullptr) return;
+  log("replication peer " + peer.site.id + " lost: " + std::string(why));
+  ++peer.generation;  // whatever is still in flight belongs to the old stream
+  peer.writing = false;
+  // The stream may be in use by the promise that failed: drop it later.
+  tasks_->add(kj::evalLater([stream = kj::mv(peer.stream), reading = kj::mv(peer.reading),
+                             writing = kj::mv(peer.writingDone),
+                             inFlight = kj::mv(peer.inFlight)]() mutable {}));
+  peer.reading = nullptr;
+  peer.writingDone = nullptr;
+  peerChanged(peer, false);
+  if (peer.dialer && !stopping_) {
+    tasks_->add(io_->provider->getTimer().afterDelay(toKj(kRedialMin)).then([this, &peer] {
+      return dial(peer);
+    }));
   }
 }
 
-void ReplicationTransportImpl::received(Peer& peer, zmq::message_t frame) {
+kj::Promise<void> ReplicationTransportImpl::readLoop(Peer& peer, uint64_t generation) {
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = kTraversalLimitWords;
+  return capnp::tryReadMessage(*peer.stream, options)
+      .then([this, &peer,
+             generation](kj::Maybe<kj::Own<capnp::MessageReader>> message) -> kj::Promise<void> {
+        KJ_IF_MAYBE (reader, message) {
+          received(peer, kj::mv(*reader));
+          return readLoop(peer, generation);
+        }
+        linkLost(peer, generation, "the connection was closed");
+        return kj::READY_NOW;
+      });
+}
+
+void ReplicationTransportImpl::received(Peer& peer, kj::Own<capnp::MessageReader> reader) {
   const Clock::time_point now = Clock::now();
   peer.lastHeard = now;
   peer.lastHeardNanos = sinceEpochNanos(now);
   peer.batchesReceived++;
-  peer.bytesReceived += frame.size();
-  if (!peer.up) peerChanged(peer, true);
 
   auto batch = std::make_shared<InboundBatch>();
-  batch->frame = std::move(frame);
-  const auto* data = static_cast<const capnp::word*>(batch->frame.data());
-  const size_t words = batch->frame.size() / sizeof(capnp::word);
-  kj::ArrayPtr<const capnp::word> view(data, words);
-  if (reinterpret_cast<uintptr_t>(data) % alignof(capnp::word) != 0) {
-    batch->aligned = kj::heapArray<capnp::word>(words);
-    memcpy(batch->aligned.begin(), data, words * sizeof(capnp::word));
-    view = batch->aligned.asPtr();
-  }
+  batch->reader = kj::mv(reader);
   std::vector<std::pair<int, InboundItem>> items;
-  try {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = kTraversalLimitWords;
-    batch->reader.emplace(view, options);
+  kj::Maybe<kj::Exception> garbage = kj::runCatchingExceptions([&] {
     auto messages = batch->reader->getRoot<idl::ReplicationBatch>().getMessages();
     peer.messagesReceived += messages.size();
     for (auto message : messages) {
@@ -593,6 +551,7 @@ void ReplicationTransportImpl::received(Peer& peer, zmq::message_t frame) {
           auto db = message.getBerkeleyDb();
           auto control = db.getControl();
           auto record = db.getRecord();
+          peer.bytesReceived += control.size() + record.size();
           items.emplace_back(
               group, InboundItem{InboundMessage::Kind::kBerkeleyDb,
                                  peer.site.eid,
@@ -603,10 +562,11 @@ void ReplicationTransportImpl::received(Peer& peer, zmq::message_t frame) {
         }
       }
     }
-  } catch (const kj::Exception& e) {
+  });
+  KJ_IF_MAYBE (e, garbage) {
     refusedMessages_++;
     log("replication batch from " + peer.site.id +
-        " does not decode: " + std::string(e.getDescription().cStr()));
+        " does not decode: " + std::string(e->getDescription().cStr()));
     return;
   }
   if (items.empty()) return;
@@ -620,10 +580,8 @@ void ReplicationTransportImpl::received(Peer& peer, zmq::message_t frame) {
 }
 
 void ReplicationTransportImpl::peerChanged(Peer& peer, bool up) {
-  peer.up = up;
   peer.connected = up;
-  log("replication peer " + peer.site.id + (up ? " connected" : " lost"));
-  if (up) sayHello(peer);  // answer at once, so that the peer sees us up too
+  log("replication peer " + peer.site.id + (up ? " connected" : " disconnected"));
   // Every group hears of it, in order with its messages.
   std::lock_guard lock(groupsMutex_);
   for (size_t group = 0; group < kMaxGroups; ++group) {
@@ -638,6 +596,195 @@ void ReplicationTransportImpl::peerChanged(Peer& peer, bool up) {
   }
 }
 
+// ---- Outbound ----
+
+void ReplicationTransportImpl::wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t written = ::write(wakeFd_, &one, sizeof one);
+}
+
+bool ReplicationTransportImpl::enqueue(size_t peerIndex, Queued message, bool urgent,
+                                       Clock::time_point now) {
+  Outbox& outbox = outboxes_[peerIndex];
+  outbox.messages.push_back(std::move(message));
+  if (urgent) {
+    const bool wasUrgent = outbox.urgent;
+    outbox.urgent = true;
+    return !wasUrgent;
+  }
+  if (outbox.due != Clock::time_point{}) return false;
+  outbox.due = now + options_.batchDelay;
+  // The I/O thread must look again by then; wake it only if it would not.
+  return ioDeadlineNanos_.load(std::memory_order_relaxed) > sinceEpochNanos(outbox.due);
+}
+
+int ReplicationTransportImpl::send(int group, int toEid, std::string_view control,
+                                   std::string_view record, uint32_t flags) {
+  const bool urgent = (flags & (DB_REP_PERMANENT | DB_REP_NOBUFFER)) != 0;
+  const Clock::time_point now = Clock::now();
+  bool anyConnected = false;
+  bool mustWake = false;
+  {
+    std::lock_guard lock(outMutex_);
+    for (size_t i = 0; i < peers_.size(); ++i) {
+      Peer& peer = *peers_[i];
+      // The owner talks to whom Berkeley DB names; a replica only ever to
+      // the group's owner.
+      const bool owner = group == local_.eid;
+      const bool addressed =
+          owner ? (toEid == DB_EID_BROADCAST || toEid == peer.site.eid) : peer.site.eid == group;
+      if (!addressed) continue;
+      if (!peer.connected.load(std::memory_order_relaxed)) {
+        peer.dropped++;  // Berkeley DB asks again for what it misses
+        continue;
+      }
+      anyConnected = true;
+      Queued message{.kind = Queued::Kind::kBerkeleyDb,
+                     .group = static_cast<uint16_t>(group),
+                     .control = std::string(control),
+                     .record = std::string(record),
+                     .lsn = {}};
+      mustWake = enqueue(i, std::move(message), urgent, now) || mustWake;
+    }
+  }
+  if (mustWake) wake();
+  return anyConnected ? 0 : DB_REP_UNAVAIL;
+}
+
+void ReplicationTransportImpl::sendAck(int group, Lsn lsn) {
+  bool mustWake = false;
+  {
+    std::lock_guard lock(outMutex_);
+    for (size_t i = 0; i < peers_.size(); ++i) {
+      if (peers_[i]->site.eid != group) continue;
+      Queued ack{.kind = Queued::Kind::kAck,
+                 .group = static_cast<uint16_t>(group),
+                 .control = {},
+                 .record = {},
+                 .lsn = lsn};
+      mustWake = enqueue(i, std::move(ack), true, Clock::now());
+    }
+  }
+  if (mustWake) wake();
+}
+
+void ReplicationTransportImpl::flushDue(Clock::time_point now, bool all) {
+  std::vector<Peer*> due;
+  {
+    std::lock_guard lock(outMutex_);
+    for (size_t i = 0; i < peers_.size(); ++i) {
+      const Outbox& outbox = outboxes_[i];
+      if (outbox.messages.empty()) continue;
+      if (!all && !outbox.urgent && outbox.due > now) continue;
+      due.push_back(peers_[i].get());
+    }
+  }
+  for (Peer* peer : due) transmit(*peer);
+}
+
+void ReplicationTransportImpl::transmit(Peer& peer) {
+  // One write at a time per connection: what queues meanwhile leaves
+  // together when it is done.
+  if (peer.writing) return;
+  std::vector<Queued> messages;
+  {
+    std::lock_guard lock(outMutex_);
+    Outbox& outbox = outboxes_[peer.index];
+    messages.swap(outbox.messages);
+    outbox.urgent = false;
+    outbox.due = {};
+  }
+  if (messages.empty()) return;
+  if (peer.stream.get() == nullptr) {
+    for (const Queued& message : messages) {
+      if (message.kind != Queued::Kind::kHeartbeat) peer.dropped++;
+    }
+    return;
+  }
+  size_t words = 16;
+  for (const Queued& message : messages) {
+    words += 8 + (message.control.size() + message.record.size()) / sizeof(capnp::word) + 2;
+  }
+  auto builder = kj::heap<capnp::MallocMessageBuilder>(
+      static_cast<unsigned>(std::min<size_t>(words, 1u << 24)));
+  auto list = builder->initRoot<idl::ReplicationBatch>().initMessages(
+      static_cast<unsigned>(messages.size()));
+  size_t bytes = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const Queued& message = messages[i];
+    auto out = list[static_cast<unsigned>(i)];
+    out.setGroup(message.group);
+    switch (message.kind) {
+      case Queued::Kind::kBerkeleyDb: {
+        auto db = out.initBerkeleyDb();
+        db.setControl(kj::arrayPtr(reinterpret_cast<const kj::byte*>(message.control.data()),
+                                   message.control.size()));
+        db.setRecord(kj::arrayPtr(reinterpret_cast<const kj::byte*>(message.record.data()),
+                                  message.record.size()));
+        bytes += message.control.size() + message.record.size();
+        break;
+      }
+      case Queued::Kind::kAck: {
+        auto ack = out.initAck();
+        ack.setFile(message.lsn.file);
+        ack.setOffset(message.lsn.offset);
+        break;
+      }
+      case Queued::Kind::kHeartbeat:
+        out.setHeartbeat();
+        break;
+    }
+  }
+  peer.lastSent = Clock::now();
+  peer.writing = true;
+  peer.batchesSent++;
+  peer.messagesSent += messages.size();
+  peer.bytesSent += bytes;
+  const uint64_t generation = peer.generation;
+  peer.inFlight = kj::mv(builder);
+  peer.writingDone =
+      capnp::writeMessage(*peer.stream, *peer.inFlight)
+          .then(
+              [this, &peer, generation] {
+                if (generation != peer.generation) return;
+                peer.writing = false;
+                peer.inFlight = nullptr;
+                // What queued while this was written, if it is due.
+                const Clock::time_point now = Clock::now();
+                bool next = false;
+                {
+                  std::lock_guard lock(outMutex_);
+                  const Outbox& outbox = outboxes_[peer.index];
+                  next = !outbox.messages.empty() && (outbox.urgent || outbox.due <= now);
+                }
+                if (next) transmit(peer);
+              },
+              [this, &peer, generation](kj::Exception&& e) {
+                linkLost(peer, generation, e.getDescription().cStr());
+              })
+          .eagerlyEvaluate(nullptr);
+}
+
+void ReplicationTransportImpl::keepAlive(Clock::time_point now) {
+  for (auto& entry : peers_) {
+    Peer& peer = *entry;
+    if (peer.stream.get() == nullptr) continue;
+    if (now - peer.lastHeard > options_.peerTimeout) {
+      linkLost(peer, peer.generation, "nothing heard for over the peer timeout");
+      continue;
+    }
+    if (now - peer.lastSent < options_.heartbeat || peer.writing) continue;
+    {
+      std::lock_guard lock(outMutex_);
+      outboxes_[peer.index].messages.push_back(
+          {.kind = Queued::Kind::kHeartbeat, .group = 0, .control = {}, .record = {}, .lsn = {}});
+    }
+    transmit(peer);
+  }
+}
+
+// ---- Receivers ----
+
 void ReplicationTransportImpl::schedule(int group) {
   Group& target = groups_[group];
   if (target.scheduled) return;
@@ -651,8 +798,8 @@ void ReplicationTransportImpl::receiverLoop() {
   std::vector<InboundMessage> messages;
   std::unique_lock lock(groupsMutex_);
   for (;;) {
-    groupsChanged_.wait(lock, [&] { return stopping_ || !runQueue_.empty(); });
-    if (stopping_) return;
+    groupsChanged_.wait(lock, [&] { return receiversStopping_ || !runQueue_.empty(); });
+    if (receiversStopping_) return;
     const int group = runQueue_.front();
     runQueue_.pop_front();
     Group& target = groups_[group];

@@ -4,29 +4,32 @@
 // holds, between the topology's sites.
 //
 // - One connection per pair of sites, whatever the number of groups: the
-//   site with the lower environment id connects (a ZeroMQ DEALER) to the
-//   other's one listening socket (a ROUTER), and both send on it. Every
-//   message is tagged with its group.
-// - Authenticated: CURVE on every connection. A site proves its identity
-//   with its key pair: the listener admits a connection only with the key of
-//   a topology site that dials it, and a dialing site checks the listener's
-//   key. A message is attributed to the connection's authenticated site,
+//   site with the lower environment id dials the other's one listening
+//   port, from its own firm-side address, and both send on it. Every
+//   message is tagged with its group. All of a site's connections live on
+//   one kj event loop thread.
+// - Authenticated: mutual TLS (kj-tls) with certificates from the
+//   deployment's private CA, the site's id as their name (scripts/make-ca
+//   --site). The listener admits a connection only from a topology site
+//   that dials it; a dialing site checks that the listener is the site it
+//   dialled. A message is attributed to the connection's authenticated site,
 //   never to anything it says. A site cannot speak for a group it does not
 //   own: a replica accepts a group's messages from that group's owner only.
 // - Batched: a message that is neither DB_REP_PERMANENT nor DB_REP_NOBUFFER
 //   waits (at most batchDelay) and leaves with the next permanent or
 //   no-buffer message to that peer, so one transaction is one write per
-//   replica and concurrent transactions share writes. Sending never blocks:
+//   replica, and what queues while a write is in progress leaves together
+//   after it: concurrent transactions share writes. Sending never blocks:
 //   the Berkeley DB send function queues per peer and wakes the I/O thread;
-//   a peer that is slow or gone only loses its own messages (Berkeley DB
-//   asks again for what it misses).
+//   a peer that is gone only loses its own messages (Berkeley DB asks again
+//   for what it misses).
 // - Inbound, a small fixed pool of receiver threads hands each group's
 //   messages to that group (ReplicationEndpoint::deliver) in arrival order,
 //   one receiver per group at a time. Acknowledgements and connection
 //   changes are handled on the I/O thread and must not block.
 //
-// Wire format: idl/replication.capnp, one ReplicationBatch per ZeroMQ
-// message.
+// Wire format: idl/replication.capnp, one ReplicationBatch per Cap'n Proto
+// message on the TLS stream.
 //
 // Thread-safety: send(), sendAck(), peers() and connected() may be called
 // from any thread. attach() and detach() too; detach() waits for a delivery
@@ -43,7 +46,6 @@
 #include <string_view>
 #include <vector>
 
-#include "base/curve.h"
 #include "bdb/lsn.h"
 #include "bdb/status.h"
 
@@ -51,17 +53,23 @@ namespace triad::bdb {
 
 // A site as the transport knows it.
 struct TransportSite {
-  std::string id;         // the utility id ("cf1")
-  int eid = 0;            // its Berkeley DB environment id: its topology group index
-  std::string host;       // its firm-side address
-  uint16_t port = 0;      // where it listens for replication
-  std::string publicKey;  // its CURVE public key (Z85)
+  std::string id;     // the utility id ("cf1")
+  int eid = 0;        // its Berkeley DB environment id: its topology group index
+  std::string host;   // its firm-side address
+  uint16_t port = 0;  // where it listens for replication
+};
+
+// What a site proves its identity with, PEM text.
+struct TransportCredentials {
+  std::string certificateAuthority;  // the deployment's private CA: every site's issuer
+  std::string certificate;           // this site's, naming its id (CN and DNS name)
+  std::string privateKey;
 };
 
 struct TransportOptions {
   std::string localSite;
   std::vector<TransportSite> sites;  // every site of the deployment, this one included
-  base::CurveKeyPair own;            // this site's key pair
+  TransportCredentials tls;
   // How long a message Berkeley DB lets us buffer may wait for company.
   std::chrono::microseconds batchDelay{1000};
   // A peer that has heard nothing from us for this long is sent a heartbeat.
@@ -110,7 +118,7 @@ struct TransportPeer {
 };
 
 struct TransportCounters {
-  uint64_t refusedConnections = 0;  // ZAP refusals: not a key of a topology site that dials us
+  uint64_t refusedConnections = 0;  // no certificate of a topology site that dials us
   uint64_t refusedMessages = 0;     // a site speaking for a group it does not own, or garbage
 };
 

@@ -1,5 +1,5 @@
-// The replication transport between real ZeroMQ sockets on 127.0.0.1, with
-// CURVE: messages tagged with their group reach the right group from the
+// The replication transport between real sites on 127.0.0.1, with mutual
+// TLS: messages tagged with their group reach the right group from the
 // right (authenticated) site, bufferable messages wait for a permanent one,
 // strangers and impostors are refused, and a lost peer is noticed.
 
@@ -13,9 +13,9 @@
 #include <thread>
 
 #include <capnp/message.h>
-#include <capnp/serialize.h>
-
-#include <zmq.hpp>
+#include <capnp/serialize-async.h>
+#include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include "bdb/test_sites.h"
 #include "idl/replication.capnp.h"
@@ -171,26 +171,27 @@ TEST_F(ReplicationTransportTest, ASiteThatIsNotTheOwnerCannotSpeakForItsGroup) {
   auto ss1 = sites_.open("ss1");
   Recorder firmAtSs1;
   ss1->attach(2, &firmAtSs1);
-  // cf1, a genuine site with its own keys, dials ss1 by hand and sends a
-  // message tagged with the firm's group, as if it were the firm.
-  zmq::context_t context;
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
-  const TransportOptions cf1 = sites_.options("cf1");
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.set(zmq::sockopt::curve_serverkey, sites_.sites()[1].publicKey);
-  dealer.set(zmq::sockopt::curve_publickey, cf1.own.publicKey);
-  dealer.set(zmq::sockopt::curve_secretkey, cf1.own.secretKey);
-  dealer.connect("tcp://127.0.0.1:" + std::to_string(sites_.sites()[1].port));
+  // cf1, a genuine site with its own certificate, dials ss1 by hand and
+  // sends a message tagged with the firm's group, as if it were the firm.
+  const TransportCredentials cf1 = sites_.credentials("cf1");
+  auto io = kj::setupAsyncIo();
+  kj::TlsCertificate authority(cf1.certificateAuthority);
+  kj::TlsKeypair keypair{kj::TlsPrivateKey(cf1.privateKey), kj::TlsCertificate(cf1.certificate)};
+  kj::TlsContext::Options options;
+  options.useSystemTrustStore = false;
+  options.trustedCertificates = kj::arrayPtr(&authority, 1);
+  options.defaultKeypair = keypair;
+  kj::TlsContext tls(kj::mv(options));
+  auto address = io.provider->getNetwork()
+                     .parseAddress("127.0.0.1", sites_.sites()[1].port)
+                     .wait(io.waitScope);
+  auto stream = tls.wrapClient(address->connect().wait(io.waitScope), "ss1").wait(io.waitScope);
   capnp::MallocMessageBuilder builder;
   auto message = builder.initRoot<idl::ReplicationBatch>().initMessages(1)[0];
   message.setGroup(2);
   message.initBerkeleyDb().setControl(kj::heapArray<kj::byte>(8));
-  kj::Array<capnp::word> flat = capnp::messageToFlatArray(builder);
-  ASSERT_TRUE(eventually([&] {
-    dealer.send(zmq::buffer(flat.asBytes().begin(), flat.asBytes().size()),
-                zmq::send_flags::dontwait);
-    return ss1->counters().refusedMessages > 0;
-  }));
+  capnp::writeMessage(*stream, builder).wait(io.waitScope);
+  ASSERT_TRUE(eventually([&] { return ss1->counters().refusedMessages > 0; }));
   EXPECT_TRUE(ss1->connected(0));  // the connection itself is genuine
   EXPECT_TRUE(firmAtSs1.messages(1, 0ms).empty());
   ss1->detach(2);
@@ -200,11 +201,11 @@ TEST_F(ReplicationTransportTest, AHostThatIsNotInTheTopologyIsRefused) {
   auto ss1 = sites_.open("ss1");
   Recorder cf1AtSs1;
   ss1->attach(0, &cf1AtSs1);
-  // A stranger with keys of its own claims to be cf1 (the lowest id, so it
-  // dials ss1): ss1 does not know its key.
+  // A stranger with a certificate from a CA of its own, naming itself cf1
+  // (the lowest id, so it dials ss1): ss1 does not trust its issuer.
+  testing::TestSites elsewhere({"cf1", "ss1", "firm"});
   TransportOptions stranger = sites_.options("cf1");
-  stranger.own = std::get<base::CurveKeyPair>(base::makeCurveKeyPair());
-  stranger.sites[0].publicKey = stranger.own.publicKey;
+  stranger.tls = elsewhere.credentials("cf1");
   auto impostor = testing::TestSites::open(stranger);
   ASSERT_TRUE(eventually([&] { return ss1->counters().refusedConnections > 0; }));
   impostor->send(0, DB_EID_BROADCAST, "forged", "", DB_REP_PERMANENT);
@@ -218,10 +219,11 @@ TEST_F(ReplicationTransportTest, ATopologySiteCannotPoseAsAnother) {
   auto firm = sites_.open("firm");
   Recorder cf1AtFirm;
   firm->attach(0, &cf1AtFirm);
-  // ss1, with its own keys, runs as cf1 (the owner of group 0) and dials the
-  // firm: its key makes it ss1 there, and ss1 does not own group 0.
+  // ss1, with its own certificate, runs as cf1 (the owner of group 0) and
+  // dials the firm: its certificate makes it ss1 there, and ss1 does not own
+  // group 0.
   TransportOptions posing = sites_.options("cf1");
-  posing.own = sites_.options("ss1").own;
+  posing.tls = sites_.credentials("ss1");
   auto impostor = testing::TestSites::open(posing);
   ASSERT_TRUE(eventually([&] {
     impostor->send(0, DB_EID_BROADCAST, "forged", "", DB_REP_PERMANENT);

@@ -1,6 +1,7 @@
 // Test support for bdb's own tests and benchmarks: the sites of a small
 // deployment, each with a replication transport of its own in this process,
-// on 127.0.0.1 with ports the kernel says are free and fresh CURVE keys.
+// on 127.0.0.1 with ports the kernel says are free, and certificates from a
+// fresh private CA.
 
 #pragma once
 
@@ -14,25 +15,23 @@
 #include <variant>
 #include <vector>
 
-#include "base/curve.h"
 #include "bdb/ownership_group.h"
 #include "bdb/replication_transport.h"
 #include "tests/support/free_port.h"
+#include "tests/support/site_certificates.h"
 
 namespace triad::bdb::testing {
 
 class TestSites {
  public:
   // Site ids[i] gets environment id i.
-  explicit TestSites(const std::vector<std::string>& ids) {
+  explicit TestSites(const std::vector<std::string>& ids)
+      : certificates_(triad::testing::issueSiteCertificates(ids)) {
     for (size_t i = 0; i < ids.size(); ++i) {
-      auto pair = std::get<base::CurveKeyPair>(base::makeCurveKeyPair());
       sites_.push_back({.id = ids[i],
                         .eid = static_cast<int>(i),
                         .host = "127.0.0.1",
-                        .port = triad::testing::freePort("127.0.0.1"),
-                        .publicKey = pair.publicKey});
-      keys_[ids[i]] = std::move(pair);
+                        .port = triad::testing::freePort("127.0.0.1")});
     }
   }
 
@@ -40,7 +39,7 @@ class TestSites {
     TransportOptions options;
     options.localSite = id;
     options.sites = sites_;
-    options.own = keys_.at(id);
+    options.tls = credentials(id);
     options.heartbeat = std::chrono::milliseconds(50);
     options.peerTimeout = std::chrono::milliseconds(400);
     if (std::getenv("TRIAD_TEST_VERBOSE") != nullptr) {
@@ -79,6 +78,12 @@ class TestSites {
     return options;
   }
 
+  // `id`'s certificate and key, with the deployment's CA.
+  TransportCredentials credentials(const std::string& id) const {
+    const triad::testing::IssuedCertificate& site = certificates_.sites.at(id);
+    return {certificates_.authority, site.certificate, site.privateKey};
+  }
+
   const std::vector<TransportSite>& sites() const { return sites_; }
   int eid(const std::string& id) const {
     for (const TransportSite& site : sites_) {
@@ -88,8 +93,8 @@ class TestSites {
   }
 
  private:
+  triad::testing::SiteCertificates certificates_;
   std::vector<TransportSite> sites_;
-  std::map<std::string, base::CurveKeyPair> keys_;
 };
 
 }  // namespace triad::bdb::testing

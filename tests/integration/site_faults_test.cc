@@ -138,8 +138,8 @@ TEST_F(SiteFaultsTest, ASecondInstanceOfAUtilityIsRefused) {
                                     data.string(),
                                     "--replica-wait-ms",
                                     "0",
-                                    "--replication-keys",
-                                    deployment_.keysPath().string()};
+                                    "--replication-tls",
+                                    deployment_.tlsPath().string()};
   };
   // The same data folder: refused at once by the lock, naming the holder.
   {

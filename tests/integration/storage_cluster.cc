@@ -4,7 +4,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "tests/support/site_keys.h"
+#include "tests/support/site_certificates.h"
 #include "tests/support/test_topology.h"
 
 namespace triad::testing {
@@ -19,7 +19,7 @@ StorageCluster::StorageCluster(Options options) : options_(options) {
       << makeTestTopology({.customers = {"cf1"}, .streets = {"ss1"}});
   for (const std::string& site : siteIds()) data_[site] = dir_ / ("data-" + site);
   auto loaded = topology::Topology::load(topology_);
-  makeSiteKeys(dir_ / "keys", std::get<topology::Topology>(loaded));
+  makeSiteCertificates(dir_ / "replication-tls", std::get<topology::Topology>(loaded));
 }
 
 void StorageCluster::start(const std::string& site) {
@@ -30,8 +30,8 @@ void StorageCluster::start(const std::string& site) {
                                data_.at(site).string(), "--ack-timeout-ms",
                                std::to_string(options_.ackTimeoutMs), "--log-file-kib",
                                std::to_string(options_.logFileKiB), "--checkpoint-seconds",
-                               std::to_string(options_.checkpointSeconds), "--replication-keys",
-                               (dir_ / "keys").string(), "--verbose"},
+                               std::to_string(options_.checkpointSeconds), "--replication-tls",
+                               (dir_ / "replication-tls").string(), "--verbose"},
       (dir_ / (site + ".log")).string());
   std::optional<std::string> line = child->readLine(std::chrono::seconds(60));
   if (!line || line->rfind("ok started", 0) != 0) {

@@ -21,7 +21,7 @@
 #include "base/topology.h"
 #include "idl/admin.capnp.h"
 #include "tests/support/child_process.h"
-#include "tests/support/site_keys.h"
+#include "tests/support/site_certificates.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_topology.h"
 
@@ -41,7 +41,7 @@ class Deployment {
       throw std::runtime_error("the test's topology is refused: " + error->message);
     }
     topology_.emplace(std::get<topology::Topology>(std::move(loaded)));
-    makeSiteKeys(keysPath(), *topology_);
+    makeSiteCertificates(tlsPath(), *topology_);
   }
 
   // Starts `program` (relative to the build folder) for site `id`, with the
@@ -59,8 +59,8 @@ class Deployment {
                                   "1000",
                                   "--replica-wait-ms",
                                   "60000",
-                                  "--replication-keys",
-                                  keysPath().string()};
+                                  "--replication-tls",
+                                  tlsPath().string()};
     args.insert(args.end(), options.begin(), options.end());
     launch(id, builtProgram(program), args);
   }
@@ -96,7 +96,7 @@ class Deployment {
   const std::filesystem::path& topologyPath() const { return topologyPath_; }
   // Every utility's CURVE key pair (replication, and the firm bus if a test
   // turns CURVE on there).
-  std::filesystem::path keysPath() const { return dir_ / "keys"; }
+  std::filesystem::path tlsPath() const { return dir_ / "replication-tls"; }
   const topology::Topology& topology() const { return *topology_; }
   const topology::Utility& site(const std::string& id) const { return *topology_->findUtility(id); }
   std::filesystem::path dataRoot(const std::string& id) const { return dir_ / ("data-" + id); }

@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
       "topology", po::value(&topologyPath)->default_value("/etc/triad/topology.conf"),
       "the topology file")("id", po::value(&id)->required(), "this site's utility id")(
       "data", po::value(&dataRoot)->required(), "data root; groups live in <data>/<group>/")(
-      "replication-keys", po::value(&keys)->default_value("/etc/triad/keys"),
-      "the sites' CURVE keys: this site's <id>.secret, every utility's <id>.public")(
+      "replication-tls", po::value(&keys)->default_value("/etc/triad/replication"),
+      "replication's mutual TLS: ca.crt and this site's <id>.crt, <id>.key")(
       "ack-policy", po::value(&ackPolicy)->default_value("one"),
       "which replicas must acknowledge a commit: one, all-available or none")(
       "ack-timeout-ms", po::value(&ackTimeoutMs)->default_value(2000),
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
 
   triad::common::SiteStorageOptions storageOptions;
   storageOptions.dataRoot = dataRoot;
-  storageOptions.keys = keys;
+  storageOptions.tls = keys;
   storageOptions.ackPolicy = *policy;
   storageOptions.ackTimeout = std::chrono::milliseconds(ackTimeoutMs);
   storageOptions.checkpointInterval = std::chrono::seconds(checkpointSeconds);

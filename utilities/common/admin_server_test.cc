@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "tests/support/free_port.h"
-#include "tests/support/site_keys.h"
+#include "tests/support/site_certificates.h"
 #include "tests/support/temp_dir.h"
 
 namespace triad::common {
@@ -51,8 +51,8 @@ class AdminServerTest : public ::testing::Test {
 
     SiteStorageOptions options;
     options.dataRoot = dir_ / "data";
-    options.keys = dir_ / "keys";
-    testing::makeSiteKeys(options.keys, *topology_);
+    options.tls = dir_ / "replication-tls";
+    testing::makeSiteCertificates(options.tls, *topology_);
     options.ackTimeout = std::chrono::milliseconds(500);
     bdb::Status s = SiteStorage::open(*topology_, "firm", options, &storage_);
     ASSERT_TRUE(s.isOk()) << s.toString();

@@ -242,7 +242,7 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
       notifier.status("opening storage in " + options.dataRoot.string());
       SiteStorageOptions storageOptions;
       storageOptions.dataRoot = options.dataRoot;
-      storageOptions.keys = options.replicationKeys;
+      storageOptions.tls = options.replicationTls;
       storageOptions.ackPolicy = options.ackPolicy;
       storageOptions.ackTimeout = options.ackTimeout;
       storageOptions.log = [&replicationLog](std::string_view line) { replicationLog(line); };

@@ -36,9 +36,9 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
       ("firm-bus-keys", po::value<std::string>(),
        "connect to the firm bus with CURVE: this folder holds <id>.secret and firm-bus.public "
        "(triad-bus-keys)")  //
-      ("replication-keys", po::value<std::string>()->default_value("/etc/triad/keys"),
-       "replication is authenticated with CURVE: this folder holds this utility's <id>.secret "
-       "and every utility's <id>.public (triad-bus-keys)");
+      ("replication-tls", po::value<std::string>()->default_value("/etc/triad/replication"),
+       "replication is mutual TLS: this folder holds the deployment's ca.crt and this "
+       "utility's <id>.crt and <id>.key (scripts/make-ca --site <id>)");
   if (addOptions) addOptions(described);
 
   auto usage = [&](const std::string& message) {
@@ -100,8 +100,8 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
     options.firmBusKeys = vm["firm-bus-keys"].as<std::string>();
     if (options.firmBusKeys.empty()) return usage("--firm-bus-keys names no folder");
   }
-  options.replicationKeys = vm["replication-keys"].as<std::string>();
-  if (options.replicationKeys.empty()) return usage("--replication-keys names no folder");
+  options.replicationTls = vm["replication-tls"].as<std::string>();
+  if (options.replicationTls.empty()) return usage("--replication-tls names no folder");
   if (vm.count("crash-at")) {
     options.crashAt = vm["crash-at"].as<std::string>();
     if (options.crashAt.empty()) return usage("--crash-at names no crash point");

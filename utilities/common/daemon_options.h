@@ -15,9 +15,10 @@
 //   --crash-at NAME[:N]    fault tests only: die at a crash point (crash_point.h)
 //   --firm-bus-keys DIR    connect to the firm bus with CURVE, with this
 //                          utility's key from DIR (brokers/bus_curve.h)
-//   --replication-keys DIR the sites' CURVE keys for replication: this
-//                          utility's <id>.secret and every utility's
-//                          <id>.public (default /etc/triad/keys)
+//   --replication-tls DIR  replication's mutual TLS: the deployment's CA
+//                          (ca.crt) and this utility's certificate and key
+//                          (<id>.crt, <id>.key; scripts/make-ca --site),
+//                          default /etc/triad/replication
 
 #pragma once
 
@@ -45,7 +46,7 @@ struct DaemonOptions {
   base::LogLevel logLevel = base::LogLevel::kInfo;
   std::string crashAt;                // empty: no crash point armed
   std::filesystem::path firmBusKeys;  // empty: the firm bus without CURVE
-  std::filesystem::path replicationKeys{"/etc/triad/keys"};
+  std::filesystem::path replicationTls{"/etc/triad/replication"};
 };
 
 struct ParsedOptions {

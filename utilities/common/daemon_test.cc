@@ -35,7 +35,7 @@
 #include "idl/admin.capnp.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
-#include "tests/support/site_keys.h"
+#include "tests/support/site_certificates.h"
 #include "tests/support/temp_dir.h"
 
 namespace triad::common {
@@ -300,7 +300,7 @@ class UtilityCluster {
         << "\nfix-port = " << venue_.second << "\nfix-version = FIX.4.4\n";
     out.close();
     auto loaded = topology::Topology::load(topology_);
-    testing::makeSiteKeys(dir_ / "keys", std::get<topology::Topology>(loaded));
+    testing::makeSiteCertificates(dir_ / "replication-tls", std::get<topology::Topology>(loaded));
   }
 
   // Starts triad-utilityd for `id`, with NOTIFY_SOCKET (and WATCHDOG_USEC
@@ -317,8 +317,8 @@ class UtilityCluster {
                                      (dir_ / ("data-" + id)).string(),
                                      "--ack-timeout-ms",
                                      "1000",
-                                     "--replication-keys",
-                                     (dir_ / "keys").string()};
+                                     "--replication-tls",
+                                     (dir_ / "replication-tls").string()};
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
     startProgram(id, program, args, watchdog, readNotifications);
   }
@@ -707,11 +707,12 @@ TEST(DaemonTest, RefusesWhatItCannotRunWithExit2) {
 
 TEST(DaemonTest, AFirmBusKeyFolderItCannotReadStopsItWithExit1NamingTheFile) {
   UtilityCluster cluster;
-  EXPECT_EQ(cluster.runToExit("curve", {"--topology", cluster.topology().string(), "--id", "firm",
-                                        "--data", cluster.path("data").string(),
-                                        "--replication-keys", cluster.path("keys").string(),
-                                        "--firm-bus-keys", cluster.path("no-keys").string()}),
-            std::optional<int>(1));
+  EXPECT_EQ(
+      cluster.runToExit("curve", {"--topology", cluster.topology().string(), "--id", "firm",
+                                  "--data", cluster.path("data").string(), "--replication-tls",
+                                  cluster.path("replication-tls").string(), "--firm-bus-keys",
+                                  cluster.path("no-keys").string()}),
+      std::optional<int>(1));
   const std::string log = cluster.log("curve");
   EXPECT_NE(log.find("event=firm-bus-keys-failed"), std::string::npos) << log;
   EXPECT_NE(log.find("no-keys/firm-bus.public"), std::string::npos) << log;
@@ -723,17 +724,18 @@ TEST(DaemonTest, AReplicationKeyItCannotReadStopsItWithExit1NamingTheFile) {
   UtilityCluster cluster;
   EXPECT_EQ(cluster.runToExit("no-keys", {"--topology", cluster.topology().string(), "--id", "firm",
                                           "--data", cluster.path("data").string(),
-                                          "--replication-keys", cluster.path("none").string()}),
+                                          "--replication-tls", cluster.path("none").string()}),
             std::optional<int>(1));
   std::string log = cluster.log("no-keys");
   EXPECT_NE(log.find("event=storage-failed"), std::string::npos) << log;
   EXPECT_NE(log.find("none/firm.secret"), std::string::npos) << log;
   EXPECT_NE(log.find("triad-bus-keys"), std::string::npos) << log;
 
-  std::filesystem::remove(cluster.path("keys") / "ss1.public");
-  EXPECT_EQ(cluster.runToExit("no-peer-key", {"--topology", cluster.topology().string(), "--id",
-                                              "firm", "--data", cluster.path("data").string(),
-                                              "--replication-keys", cluster.path("keys").string()}),
+  std::filesystem::remove(cluster.path("replication-tls") / "ss1.public");
+  EXPECT_EQ(cluster.runToExit("no-peer-key",
+                              {"--topology", cluster.topology().string(), "--id", "firm", "--data",
+                               cluster.path("data").string(), "--replication-tls",
+                               cluster.path("replication-tls").string()}),
             std::optional<int>(1));
   log = cluster.log("no-peer-key");
   EXPECT_NE(log.find("keys/ss1.public"), std::string::npos) << log;

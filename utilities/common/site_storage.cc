@@ -1,39 +1,45 @@
 #include "utilities/common/site_storage.h"
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
-#include "base/curve.h"
 #include "utilities/common/group_schema.h"
 
 namespace triad::common {
 
 bdb::Status SiteStorage::transportOptions(const topology::Topology& topology,
                                           const topology::Utility& site,
-                                          const std::filesystem::path& keys,
+                                          const std::filesystem::path& tls,
                                           bdb::TransportOptions* out) {
-  auto refused = [&](const base::CurveError& error) {
+  if (tls.empty()) {
     return bdb::Status::invalidArgument(
-        "replication keys: " + error.message + " (every site needs its own <id>.secret and " +
-        "every utility's <id>.public in " + keys.string() + "; triad-bus-keys makes them)");
-  };
-  if (keys.empty()) {
-    return bdb::Status::invalidArgument(
-        "replication is authenticated: give the folder of the sites' CURVE keys "
-        "(--replication-keys; triad-bus-keys DIR <every utility id> makes them)");
+        "replication is mutual TLS: give the folder of this site's certificate "
+        "(--replication-tls; scripts/make-ca --site <id> DIR issues them)");
   }
-  auto own = base::readCurveKeyPair(keys, site.id);
-  if (auto* error = std::get_if<base::CurveError>(&own)) return refused(*error);
+  auto readPem = [&](const std::string& name, std::string* text) {
+    std::ifstream in(tls / name);
+    std::stringstream content;
+    if (in) content << in.rdbuf();
+    *text = content.str();
+    if (text->find("-----BEGIN") != std::string::npos) return bdb::Status::ok();
+    return bdb::Status::invalidArgument(
+        "replication TLS: cannot read " + (tls / name).string() + (in ? " (not PEM)" : "") +
+        "; every site needs the deployment's ca.crt and its own <id>.crt and <id>.key there "
+        "(scripts/make-ca --site <id> issues them)");
+  };
+  for (auto [name, text] : {std::pair{std::string("ca.crt"), &out->tls.certificateAuthority},
+                            std::pair{site.id + ".crt", &out->tls.certificate},
+                            std::pair{site.id + ".key", &out->tls.privateKey}}) {
+    if (bdb::Status s = readPem(name, text); !s.isOk()) return s;
+  }
   out->localSite = site.id;
-  out->own = std::get<base::CurveKeyPair>(std::move(own));
   out->sites.clear();
   for (const topology::Utility& utility : topology.utilities()) {
-    auto key = base::readCurvePublicKey(keys, utility.id);
-    if (auto* error = std::get_if<base::CurveError>(&key)) return refused(*error);
     out->sites.push_back({.id = utility.id,
                           .eid = static_cast<int>(utility.groupIndex),
                           .host = utility.firmAddress,
-                          .port = utility.replicationPort,
-                          .publicKey = std::get<std::string>(std::move(key))});
+                          .port = utility.replicationPort});
   }
   return bdb::Status::ok();
 }
@@ -65,7 +71,7 @@ bdb::Status SiteStorage::open(const topology::Topology& topology, std::string_vi
   }
   std::unique_ptr<SiteStorage> storage(new SiteStorage(*site));
   bdb::TransportOptions transport;
-  if (bdb::Status s = transportOptions(topology, *site, options.keys, &transport); !s.isOk()) {
+  if (bdb::Status s = transportOptions(topology, *site, options.tls, &transport); !s.isOk()) {
     return s;
   }
   transport.log = options.log;

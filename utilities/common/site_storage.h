@@ -2,8 +2,9 @@
 // topology, under <data-root>/<group>/. The site writes the group it owns and
 // holds read-only replicas of every other, all replicated over the site's one
 // replication transport (DESIGN §2a), which listens on the site's
-// replication port and authenticates every peer by the CURVE keys in the
-// key folder: this site's <id>.secret and every utility's <id>.public.
+// replication port and authenticates every peer with mutual TLS: the folder
+// holds the deployment's CA (ca.crt) and this site's certificate and key
+// (<id>.crt, <id>.key), as scripts/make-ca --site issues them.
 //
 // Thread-safety: the groups are thread-safe; the set of groups is fixed at
 // open.
@@ -25,7 +26,7 @@ namespace triad::common {
 
 struct SiteStorageOptions {
   std::filesystem::path dataRoot;
-  std::filesystem::path keys;  // the CURVE key folder (triad-bus-keys makes it)
+  std::filesystem::path tls;  // the replication certificates' folder (see above)
   bdb::AckPolicy ackPolicy = bdb::AckPolicy::kOne;
   std::chrono::milliseconds ackTimeout{2000};
   std::chrono::milliseconds checkpointInterval{std::chrono::seconds(30)};
@@ -51,12 +52,11 @@ class SiteStorage {
   bdb::ReplicationTransport& transport() { return *transport_; }
 
   // The replication transport's options for `site`: every utility of the
-  // topology with its key, this site's key pair. InvalidArgument naming the
-  // file when a key is missing or unreadable.
+  // topology, this site's certificate and key and the CA's certificate.
+  // InvalidArgument naming the file when one is missing or unreadable.
   static bdb::Status transportOptions(const topology::Topology& topology,
                                       const topology::Utility& site,
-                                      const std::filesystem::path& keys,
-                                      bdb::TransportOptions* out);
+                                      const std::filesystem::path& tls, bdb::TransportOptions* out);
 
   // The options of group `owner` at a site whose transport is `transport`.
   static bdb::GroupOptions groupOptions(const topology::Utility& owner,

@@ -10,7 +10,7 @@
 
 #include <thread>
 
-#include "tests/support/site_keys.h"
+#include "tests/support/site_certificates.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_topology.h"
 #include "utilities/common/id_allocator.h"
@@ -31,11 +31,11 @@ class OrderDeskTest : public ::testing::Test {
         testing::makeTestTopology({.customers = {"cf1", "cf2"}, .streets = {"ss1"}}), "test");
     ASSERT_TRUE(std::holds_alternative<topology::Topology>(parsed));
     topology_ = new topology::Topology(std::get<topology::Topology>(std::move(parsed)));
-    testing::makeSiteKeys(dir_->path() / "keys", *topology_);
+    testing::makeSiteCertificates(dir_->path() / "replication-tls", *topology_);
     for (const char* site : {"cf1", "cf2", "ss1", "firm"}) {
       common::SiteStorageOptions options;
       options.dataRoot = dir_->path() / site;
-      options.keys = dir_->path() / "keys";
+      options.tls = dir_->path() / "replication-tls";
       options.checkpointInterval = 0ms;
       std::unique_ptr<common::SiteStorage> storage;
       bdb::Status s = common::SiteStorage::open(*topology_, site, options, &storage);

@@ -259,7 +259,7 @@ TEST(FirmdTest, OperatorWritesTheBooksOverAdminAndTheReplicaHoldsThem) {
   {
     common::SiteStorageOptions options;
     options.dataRoot = deployment.dataRoot("cf1");
-    options.keys = deployment.keysPath();
+    options.tls = deployment.tlsPath();
     std::unique_ptr<common::SiteStorage> storage;
     bdb::Status s = common::SiteStorage::open(deployment.topology(), "cf1", options, &storage);
     ASSERT_TRUE(s.isOk()) << s.toString();

@@ -22,7 +22,7 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/support/site_keys.h"
+#include "tests/support/site_certificates.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_topology.h"
 #include "utilities/common/tables.h"
@@ -83,11 +83,11 @@ class LogRecordsPerOrderTest : public ::testing::Test {
         testing::makeTestTopology({.customers = {"cf1"}, .streets = {"ss1"}}), "test");
     ASSERT_TRUE(std::holds_alternative<topology::Topology>(parsed));
     topology_ = std::make_unique<topology::Topology>(std::get<topology::Topology>(parsed));
-    testing::makeSiteKeys(dir_.path() / "keys", *topology_);
+    testing::makeSiteCertificates(dir_.path() / "replication-tls", *topology_);
     for (const char* id : {"cf1", "ss1", "firm"}) {
       common::SiteStorageOptions options;
       options.dataRoot = dir_.path() / id;
-      options.keys = dir_.path() / "keys";
+      options.tls = dir_.path() / "replication-tls";
       options.checkpointInterval = 0ms;  // no checkpoint records in the counts
       std::unique_ptr<common::SiteStorage> storage;
       bdb::Status s = common::SiteStorage::open(*topology_, id, options, &storage);

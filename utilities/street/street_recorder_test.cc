@@ -15,7 +15,7 @@
 #include <memory>
 #include <thread>
 
-#include "tests/support/site_keys.h"
+#include "tests/support/site_certificates.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_topology.h"
 #include "utilities/common/id_allocator.h"
@@ -112,8 +112,8 @@ class StreetRecorderTest : public ::testing::Test {
   static void open(const std::string& id) {
     common::SiteStorageOptions options;
     options.dataRoot = dir_->path() / id;
-    options.keys = dir_->path() / "keys";
-    testing::makeSiteKeys(options.keys, *topology_);
+    options.tls = dir_->path() / "replication-tls";
+    testing::makeSiteCertificates(options.tls, *topology_);
     options.checkpointInterval = 0ms;
     std::unique_ptr<common::SiteStorage> storage;
     bdb::Status s;
