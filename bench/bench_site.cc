@@ -17,12 +17,16 @@ const BenchPeer& BenchSiteConfig::self() const {
 nlohmann::json toJson(const BenchSiteConfig& config) {
   nlohmann::json sites = nlohmann::json::array();
   for (const BenchPeer& peer : config.sites) {
-    sites.push_back(
-        {{"id", peer.id}, {"eid", peer.eid}, {"port", peer.port}, {"publicKey", peer.publicKey}});
+    sites.push_back({{"id", peer.id}, {"eid", peer.eid}, {"port", peer.port}});
   }
-  return {{"stack", stackName(config.stack)}, {"id", config.id},
-          {"home", config.home.string()},     {"sites", sites},
-          {"secretKey", config.secretKey},    {"ackTimeoutMs", config.ackTimeout.count()},
+  return {{"stack", stackName(config.stack)},
+          {"id", config.id},
+          {"home", config.home.string()},
+          {"sites", sites},
+          {"tlsAuthority", config.tlsAuthority},
+          {"tlsCertificate", config.tlsCertificate},
+          {"tlsKey", config.tlsKey},
+          {"ackTimeoutMs", config.ackTimeout.count()},
           {"verbose", config.verbose}};
 }
 
@@ -33,10 +37,11 @@ BenchSiteConfig siteConfigFromJson(const nlohmann::json& json) {
   config.home = json.at("home").get<std::string>();
   for (const nlohmann::json& peer : json.at("sites")) {
     config.sites.push_back({peer.at("id").get<std::string>(), peer.at("eid").get<int>(),
-                            peer.at("port").get<uint16_t>(),
-                            peer.at("publicKey").get<std::string>()});
+                            peer.at("port").get<uint16_t>()});
   }
-  config.secretKey = json.at("secretKey").get<std::string>();
+  config.tlsAuthority = json.at("tlsAuthority").get<std::string>();
+  config.tlsCertificate = json.at("tlsCertificate").get<std::string>();
+  config.tlsKey = json.at("tlsKey").get<std::string>();
   config.ackTimeout = std::chrono::milliseconds(json.at("ackTimeoutMs").get<int64_t>());
   config.verbose = json.at("verbose").get<bool>();
   return config;

@@ -31,7 +31,6 @@ struct BenchPeer {
   std::string id;  // "m" (the master), "r1", "r2", ...
   int eid = 0;     // the master is 0
   uint16_t port = 0;
-  std::string publicKey;  // CURVE, Z85 (the new stack)
 };
 
 // What the coordinator tells a site process, on its standard input.
@@ -40,7 +39,9 @@ struct BenchSiteConfig {
   std::string id;
   std::filesystem::path home;
   std::vector<BenchPeer> sites;  // every site, this one included; sites[0] is the master
-  std::string secretKey;         // this site's CURVE secret (the new stack)
+  // The new stack's mutual TLS: the run's CA and this site's certificate and
+  // key, PEM.
+  std::string tlsAuthority, tlsCertificate, tlsKey;
   std::chrono::milliseconds ackTimeout{2000};
   bool verbose = false;  // the stacks' diagnostics to stderr
 

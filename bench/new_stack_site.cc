@@ -27,13 +27,10 @@ bdb::Status NewStackSite::open(const BenchSiteConfig& config, std::unique_ptr<Ne
   bdb::TransportOptions transport;
   transport.localSite = config.id;
   for (const BenchPeer& peer : config.sites) {
-    transport.sites.push_back({.id = peer.id,
-                               .eid = peer.eid,
-                               .host = "127.0.0.1",
-                               .port = peer.port,
-                               .publicKey = peer.publicKey});
+    transport.sites.push_back(
+        {.id = peer.id, .eid = peer.eid, .host = "127.0.0.1", .port = peer.port});
   }
-  transport.own = {config.self().publicKey, config.secretKey};
+  transport.tls = {config.tlsAuthority, config.tlsCertificate, config.tlsKey};
   transport.log = logTo(config.id);
   if (bdb::Status s = bdb::ReplicationTransport::open(std::move(transport), &site->transport_);
       !s.isOk()) {

@@ -485,7 +485,7 @@ class ReplicaProcess {
 std::vector<PhaseResult> runZmq(ZmqSecurity security, const ZmqKeys& keys, const Options& options) {
   ReplicaProcess replica([&](int portFd) {
     zmq::context_t context(1);
-    std::optional<brokers::CurveAuthenticator> zap;
+    std::optional<brokers::BusAuthenticator> zap;
     if (security == ZmqSecurity::kCurveZap) zap.emplace(context, std::set{keys.owner.publicKey});
     zmq::socket_t socket(context, zmq::socket_type::router);
     socket.set(zmq::sockopt::linger, 1000);  // the stop reply goes out before close

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <variant>
 
-#include "base/curve.h"
 #include "tests/support/free_port.h"
+#include "tests/support/site_certificates.h"
 
 namespace triad::bench {
 namespace {
@@ -39,29 +39,22 @@ std::unique_ptr<SiteProcesses> SiteProcesses::start(const Options& options, RunL
                                                     std::string* error) {
   std::unique_ptr<SiteProcesses> processes(new SiteProcesses(options, limit));
   std::vector<BenchPeer> peers;
-  std::vector<std::string> secrets;
+  std::vector<std::string> ids;
   for (int i = 0; i <= options.replicas; ++i) {
-    BenchPeer peer{i == 0 ? "m" : "r" + std::to_string(i), i, testing::freePort("127.0.0.1"), ""};
-    std::string secret;
-    if (options.stack == Stack::kNew) {
-      auto pair = base::makeCurveKeyPair();
-      if (auto* failed = std::get_if<base::CurveError>(&pair)) {
-        *error = "making CURVE keys: " + failed->message;
-        return nullptr;
-      }
-      peer.publicKey = std::get<base::CurveKeyPair>(pair).publicKey;
-      secret = std::get<base::CurveKeyPair>(pair).secretKey;
-    }
-    peers.push_back(peer);
-    secrets.push_back(secret);
+    peers.push_back({i == 0 ? "m" : "r" + std::to_string(i), i, testing::freePort("127.0.0.1")});
+    ids.push_back(peers.back().id);
   }
+  testing::SiteCertificates certificates;
+  if (options.stack == Stack::kNew) certificates = testing::issueSiteCertificates(ids);
   // The master first: Replication Manager's clients join through it.
   for (size_t i = 0; i < peers.size(); ++i) {
     BenchSiteConfig config{.stack = options.stack,
                            .id = peers[i].id,
                            .home = options.folder / peers[i].id,
                            .sites = peers,
-                           .secretKey = secrets[i],
+                           .tlsAuthority = certificates.authority,
+                           .tlsCertificate = certificates.sites[peers[i].id].certificate,
+                           .tlsKey = certificates.sites[peers[i].id].privateKey,
                            .ackTimeout = options.ackTimeout,
                            .verbose = options.verbose};
     if (!processes->spawn(config, error)) return nullptr;

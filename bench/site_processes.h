@@ -1,7 +1,7 @@
 // The processes of one storage floor topology, from the coordinator's side:
 // a master and its replicas of one stack, each a site process of this
 // benchmark (site_role.h) on 127.0.0.1 with ports the kernel says are free
-// and, for the new stack, fresh CURVE keys. Every process is watched by the
+// and, for the new stack, certificates from a fresh CA. Every process is watched by the
 // run's limit and killed and reaped when this goes away, whatever happened.
 //
 // Thread-safety: one thread (the coordinator's main thread: the site
