@@ -75,6 +75,13 @@ AckTracker::Wait AckTracker::await(Lsn lsn) {
   return Wait::kTimedOut;
 }
 
+bool AckTracker::settle(Lsn lsn, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (stalled_) return satisfied(lsn);
+  return changed_.wait_for(lock, timeout, [&] { return stalled_ || satisfied(lsn); }) &&
+         satisfied(lsn);
+}
+
 std::vector<AckTracker::Replica> AckTracker::replicas() const {
   std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();

@@ -52,6 +52,10 @@ class AckTracker {
   // Blocks until the policy holds for `lsn`, the timeout passes (kTimedOut,
   // and the set is stalled from then on), or answers kStalled at once.
   Wait await(Lsn lsn);
+  // Blocks until the policy holds for `lsn` or `timeout` passes, and says
+  // which; the stall is not this wait's to decide (the group committer
+  // paces itself with it).
+  bool settle(Lsn lsn, std::chrono::milliseconds timeout);
 
   std::vector<Replica> replicas() const;
   size_t replicasUp() const;

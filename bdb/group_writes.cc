@@ -144,6 +144,17 @@ void OwnershipGroupImpl::commitBatch(std::span<PendingWrite* const> batch) {
   // safe (WriteFn's contract), and a batch needs no nested transactions
   // (each would log a record of its own at every replica). A batch that lost
   // a deadlock is undone whole and run again.
+  // Pace: while too many batches await their acknowledgements, wait for the
+  // oldest (holding the leader's place, so the queue grows into this batch).
+  if (acks_ && options_.batchesInFlight > 0) {
+    while (!unacknowledged_.empty()) {
+      const bool full = unacknowledged_.size() >= options_.batchesInFlight;
+      const auto patience = full ? options_.ackTimeout : std::chrono::milliseconds(0);
+      // Not acknowledged in time: its own callers say so; the pace goes on.
+      if (!acks_->settle(unacknowledged_.front(), patience) && !full) break;
+      unacknowledged_.pop_front();
+    }
+  }
   std::vector<bool> excluded(batch.size(), false);
   for (int attempt = 0;; ++attempt) {
     BatchOutcome outcome = commitBatchOnce(batch, &excluded);
@@ -209,6 +220,7 @@ OwnershipGroupImpl::BatchOutcome OwnershipGroupImpl::commitBatchOnce(
     batch[i]->result = outcome;
     batch[i]->committedAt = committedAt;
   }
+  if (ret == 0 && !committedAt.isZero()) unacknowledged_.push_back(committedAt);
   return BatchOutcome::kDone;
 }
 

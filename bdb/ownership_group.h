@@ -82,6 +82,11 @@ struct GroupOptions {
   // panicked environment needs a restart. 0 turns the check off.
   uint64_t minFreeBytes = 4u << 20;
   size_t maxBatch = 512;
+  // Batches committed but not yet acknowledged at most (0: no bound). The
+  // next batch's leader waits for the oldest, so the writers arriving
+  // meanwhile join its batch: fewer, larger transactions for every replica
+  // to apply (docs/decisions.md, "Group commit paces itself").
+  size_t batchesInFlight = 2;
   // Diagnostics (Berkeley DB's own messages, role changes); may be empty.
   std::function<void(std::string_view)> log;
 };

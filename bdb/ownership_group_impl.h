@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -161,6 +162,9 @@ class OwnershipGroupImpl final : public ReplicationEndpoint {
   uint64_t reservedThrough_ = 0;  // guarded: the committed reservation
 
   std::unique_ptr<GroupCommitter> committer_;
+  // The commit LSNs of the batches not known to be acknowledged, oldest
+  // first; only the batch's leader touches it (one at a time).
+  std::deque<Lsn> unacknowledged_;
 
   std::mutex stopMutex_;
   std::condition_variable stopCv_;  // guarded by stopMutex_

@@ -216,8 +216,16 @@ class CrashRecoveryTest : public ::testing::Test {
       ADD_FAILURE() << phase << ": " << violation;
     }
     // One share position per filled share: nothing booked twice or missed.
-    auto positions = firmPosition();
-    EXPECT_EQ(positions, static_cast<int64_t>(placed_.size()) * kShares) << phase;
+    // cf2 reads it from its replica of the firm's group, which the verify
+    // above (at the firm) may have run ahead of: give it time to apply.
+    const int64_t expected = static_cast<int64_t>(placed_.size()) * kShares;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    int64_t positions = firmPosition();
+    while (positions != expected && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(100ms);
+      positions = firmPosition();
+    }
+    EXPECT_EQ(positions, expected) << phase;
   }
 
   // alice's ACME position as the firm's books hold it (through cf2's

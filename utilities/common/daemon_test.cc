@@ -718,27 +718,28 @@ TEST(DaemonTest, AFirmBusKeyFolderItCannotReadStopsItWithExit1NamingTheFile) {
   EXPECT_NE(log.find("no-keys/firm-bus.public"), std::string::npos) << log;
 }
 
-// Replication is authenticated: a utility without its key pair, or without
-// a peer's public key, does not start, and says which file and how to make it.
-TEST(DaemonTest, AReplicationKeyItCannotReadStopsItWithExit1NamingTheFile) {
+// Replication is mutual TLS: a utility without the deployment's CA, or
+// without its own certificate or key, does not start, and says which file
+// and how to make it.
+TEST(DaemonTest, AReplicationCertificateItCannotReadStopsItWithExit1NamingTheFile) {
   UtilityCluster cluster;
-  EXPECT_EQ(cluster.runToExit("no-keys", {"--topology", cluster.topology().string(), "--id", "firm",
-                                          "--data", cluster.path("data").string(),
-                                          "--replication-tls", cluster.path("none").string()}),
+  EXPECT_EQ(cluster.runToExit("no-folder", {"--topology", cluster.topology().string(), "--id",
+                                            "firm", "--data", cluster.path("data").string(),
+                                            "--replication-tls", cluster.path("none").string()}),
             std::optional<int>(1));
-  std::string log = cluster.log("no-keys");
+  std::string log = cluster.log("no-folder");
   EXPECT_NE(log.find("event=storage-failed"), std::string::npos) << log;
-  EXPECT_NE(log.find("none/firm.secret"), std::string::npos) << log;
-  EXPECT_NE(log.find("triad-bus-keys"), std::string::npos) << log;
+  EXPECT_NE(log.find("none/ca.crt"), std::string::npos) << log;
+  EXPECT_NE(log.find("make-ca --site"), std::string::npos) << log;
 
-  std::filesystem::remove(cluster.path("replication-tls") / "ss1.public");
-  EXPECT_EQ(cluster.runToExit("no-peer-key",
-                              {"--topology", cluster.topology().string(), "--id", "firm", "--data",
-                               cluster.path("data").string(), "--replication-tls",
-                               cluster.path("replication-tls").string()}),
-            std::optional<int>(1));
-  log = cluster.log("no-peer-key");
-  EXPECT_NE(log.find("keys/ss1.public"), std::string::npos) << log;
+  std::filesystem::remove(cluster.path("replication-tls") / "firm.key");
+  EXPECT_EQ(
+      cluster.runToExit("no-key", {"--topology", cluster.topology().string(), "--id", "firm",
+                                   "--data", cluster.path("data").string(), "--replication-tls",
+                                   cluster.path("replication-tls").string()}),
+      std::optional<int>(1));
+  log = cluster.log("no-key");
+  EXPECT_NE(log.find("replication-tls/firm.key"), std::string::npos) << log;
 }
 
 }  // namespace
