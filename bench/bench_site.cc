@@ -27,7 +27,8 @@ nlohmann::json toJson(const BenchSiteConfig& config) {
           {"tlsCertificate", config.tlsCertificate},
           {"tlsKey", config.tlsKey},
           {"ackTimeoutMs", config.ackTimeout.count()},
-          {"verbose", config.verbose}};
+          {"verbose", config.verbose},
+          {"batchesInFlight", config.batchesInFlight}};
 }
 
 BenchSiteConfig siteConfigFromJson(const nlohmann::json& json) {
@@ -44,6 +45,7 @@ BenchSiteConfig siteConfigFromJson(const nlohmann::json& json) {
   config.tlsKey = json.at("tlsKey").get<std::string>();
   config.ackTimeout = std::chrono::milliseconds(json.at("ackTimeoutMs").get<int64_t>());
   config.verbose = json.at("verbose").get<bool>();
+  config.batchesInFlight = json.value("batchesInFlight", -1);
   return config;
 }
 

@@ -43,7 +43,8 @@ struct BenchSiteConfig {
   // key, PEM.
   std::string tlsAuthority, tlsCertificate, tlsKey;
   std::chrono::milliseconds ackTimeout{2000};
-  bool verbose = false;  // the stacks' diagnostics to stderr
+  bool verbose = false;      // the stacks' diagnostics to stderr
+  int batchesInFlight = -1;  // the new stack's group commit pacing; -1: its default
 
   bool master() const { return id == sites.front().id; }
   const BenchPeer& self() const;

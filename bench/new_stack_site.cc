@@ -45,6 +45,7 @@ bdb::Status NewStackSite::open(const BenchSiteConfig& config, std::unique_ptr<Ne
   group.ackPolicy = bdb::AckPolicy::kOne;
   group.ackTimeout = config.ackTimeout;
   group.checkpointInterval = 0ms;  // the baseline does not checkpoint either
+  if (config.batchesInFlight >= 0) group.batchesInFlight = config.batchesInFlight;
   group.log = logTo(config.id);
   if (bdb::Status s = bdb::OwnershipGroup::open(std::move(group), &site->group_); !s.isOk()) {
     return s;

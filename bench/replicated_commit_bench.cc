@@ -14,6 +14,7 @@
 //
 //   replicated_commit_bench [--seconds N] [--warmup N] [--writers 1,8,64]
 //       [--replicas 2,5] [--stack new|repmgr|both] [--json] [--time-limit N]
+//       [--batches-in-flight N]   (the new stack's group commit pacing: 0 none)
 //       [--verbose]
 //
 // Prints a Markdown table, a row per configuration as it is measured, and
@@ -59,14 +60,15 @@ struct Options {
   std::vector<Stack> stacks{Stack::kRepmgr, Stack::kNew};
   bool json = false;
   bool verbose = false;
-  double timeLimit = 0;  // 0: from the configurations
+  double timeLimit = 0;      // 0: from the configurations
+  int batchesInFlight = -1;  // the new stack's group commit pacing; -1: its default
 };
 
 void usage(FILE* out) {
   fprintf(out,
           "usage: replicated_commit_bench [--seconds N] [--warmup N] [--writers 1,8,64]\n"
           "           [--replicas 2,5] [--stack new|repmgr|both] [--json] [--time-limit N]\n"
-          "           [--verbose]\n");
+          "           [--batches-in-flight N] [--verbose]\n");
 }
 
 std::optional<std::vector<int>> parseList(const char* text) {
@@ -119,6 +121,10 @@ std::optional<Options> parseOptions(int argc, char** argv) {
       } else {
         return std::nullopt;
       }
+    } else if (arg == "--batches-in-flight") {
+      if (value == nullptr) return std::nullopt;
+      ++i;
+      options.batchesInFlight = std::atoi(value);
     } else if (arg == "--json") {
       options.json = true;
     } else if (arg == "--verbose") {
@@ -294,7 +300,8 @@ int runCoordinator(const Options& options) {
                                          .stack = stack,
                                          .replicas = replicas,
                                          .folder = folder.path(),
-                                         .verbose = options.verbose};
+                                         .verbose = options.verbose,
+                                         .batchesInFlight = options.batchesInFlight};
       std::unique_ptr<SiteProcesses> sites = SiteProcesses::start(siteOptions, limit, &failure);
       if (!sites) {
         failure = std::string(stackName(stack)) + " with " + std::to_string(replicas) +

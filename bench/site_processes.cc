@@ -56,7 +56,8 @@ std::unique_ptr<SiteProcesses> SiteProcesses::start(const Options& options, RunL
                            .tlsCertificate = certificates.sites[peers[i].id].certificate,
                            .tlsKey = certificates.sites[peers[i].id].privateKey,
                            .ackTimeout = options.ackTimeout,
-                           .verbose = options.verbose};
+                           .verbose = options.verbose,
+                           .batchesInFlight = options.batchesInFlight};
     if (!processes->spawn(config, error)) return nullptr;
     if (i == 0 && !processes->expect(processes->sites_[0], "open", kStartTimeout, error)) {
       return nullptr;

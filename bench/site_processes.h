@@ -48,6 +48,7 @@ class SiteProcesses {
     std::filesystem::path folder;  // the sites' environments go below it
     std::chrono::milliseconds ackTimeout{2000};
     bool verbose = false;
+    int batchesInFlight = -1;  // new stack: GroupOptions::batchesInFlight; -1: its default
   };
 
   // Starts the master and the replicas and waits until each replica has
