@@ -1,5 +1,7 @@
 #include "utilities/customer/customer_role.h"
 
+#include <algorithm>
+
 #include "utilities/common/tls_options.h"
 #include "utilities/customer/customer_admin.h"
 #include "utilities/customer/gateway_listener.h"
@@ -7,14 +9,20 @@
 
 namespace triad::customer {
 
-// Blocking storage work runs on this many threads per utility.
-constexpr size_t kWorkerThreads = 32;
+// Blocking storage work runs on this many threads per utility, by default:
+// a placeOrder holds one through its acknowledged commit (~1 ms), and the
+// daemon stays within 16 threads (docs/decisions.md, issue 15).
+constexpr int64_t kDefaultWorkerThreads = 8;
 // How often the release mark moves: the delay before a street utility
 // routes an order whose announcement it missed.
 constexpr int64_t kDefaultReleaseIntervalMs = 100;
 
 void CustomerRole::addOptions(boost::program_options::options_description& options) {
   options.add_options()(
+      "worker-threads",
+      boost::program_options::value<int64_t>()->default_value(kDefaultWorkerThreads),
+      "threads that run placeOrder's and the other calls' storage work (each holds one "
+      "through its acknowledged commit)")(
       "release-interval-ms",
       boost::program_options::value<int64_t>()->default_value(kDefaultReleaseIntervalMs),
       "how often to record which orders are decided (order_desk.h): the delay "
@@ -23,7 +31,9 @@ void CustomerRole::addOptions(boost::program_options::options_description& optio
 
 CustomerRole::CustomerRole(common::DaemonContext& context)
     : DaemonRole(context),
-      service_(context.topology, *context.storage, context.logger, kWorkerThreads,
+      service_(context.topology, *context.storage, context.logger,
+               static_cast<size_t>(
+                   std::clamp<int64_t>(context.variables["worker-threads"].as<int64_t>(), 1, 256)),
                loginOptionsFrom(context.variables), context.firmBusCurve),
       watchHub_(service_, context.io.provider->getTimer()),
       tasks_(*this) {
