@@ -22,7 +22,12 @@ StorageCluster::StorageCluster(Options options) : options_(options) {
   makeSiteCertificates(dir_ / "replication-tls", std::get<topology::Topology>(loaded));
 }
 
-void StorageCluster::start(const std::string& site) {
+std::string StorageCluster::log(const std::string& site) const {
+  std::ifstream in(dir_ / (site + ".log"));
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void StorageCluster::start(const std::string& site, const std::filesystem::path& tls) {
   sites_.erase(site);
   auto child = std::make_unique<ChildProcess>(
       builtProgram("tools/triad-site/triad-site"),
@@ -31,7 +36,7 @@ void StorageCluster::start(const std::string& site) {
                                std::to_string(options_.ackTimeoutMs), "--log-file-kib",
                                std::to_string(options_.logFileKiB), "--checkpoint-seconds",
                                std::to_string(options_.checkpointSeconds), "--replication-tls",
-                               (dir_ / "replication-tls").string(), "--verbose"},
+                               (tls.empty() ? tlsPath() : tls).string(), "--verbose"},
       (dir_ / (site + ".log")).string());
   std::optional<std::string> line = child->readLine(std::chrono::seconds(60));
   if (!line || line->rfind("ok started", 0) != 0) {

@@ -28,8 +28,9 @@ class StorageCluster {
 
   static const std::vector<std::string>& siteIds();
 
-  // Starts (or restarts) a site and waits for its "ok started" line.
-  void start(const std::string& site);
+  // Starts (or restarts) a site and waits for its "ok started" line; with
+  // its replication certificates from `tls` instead of the cluster's.
+  void start(const std::string& site, const std::filesystem::path& tls = {});
   void startAll();
   // SIGKILL, and reap.
   void kill(const std::string& site);
@@ -40,6 +41,10 @@ class StorageCluster {
 
   const std::filesystem::path& dataRoot(const std::string& site) { return data_.at(site); }
   const std::filesystem::path& topologyPath() const { return topology_; }
+  // The cluster's replication certificates (ca.crt, <id>.crt, <id>.key).
+  std::filesystem::path tlsPath() const { return dir_ / "replication-tls"; }
+  // What a site wrote to its standard error (--verbose: replication events).
+  std::string log(const std::string& site) const;
 
  private:
   Options options_;
