@@ -78,7 +78,7 @@ kj::Promise<void> CustomerRole::start() {
 void CustomerRole::listenToBuses() {
   if (const topology::Broker* bus = context().topology.broker(topology::Bus::kFirm)) {
     firmBus_ = std::make_unique<common::BusDoorbell>(
-        context().io.unixEventPort, zmq_, *bus,
+        context().io.unixEventPort, service_.zmq(), *bus,
         std::vector<std::string>{"route.", "execution.", "reject.", "closure."},
         common::BusDoorbell::Consumer{
             .onMessage = [this](const brokers::BusMessage&) { watchHub_.poke(); },
@@ -88,7 +88,7 @@ void CustomerRole::listenToBuses() {
   }
   if (const topology::Broker* bus = context().topology.broker(topology::Bus::kCustomer)) {
     customerBus_ = std::make_unique<common::BusDoorbell>(
-        context().io.unixEventPort, zmq_, *bus, std::vector<std::string>{"md."},
+        context().io.unixEventPort, service_.zmq(), *bus, std::vector<std::string>{"md."},
         common::BusDoorbell::Consumer{
             .onMessage =
                 [this](const brokers::BusMessage& message) {

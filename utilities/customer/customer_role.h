@@ -8,7 +8,6 @@
 #pragma once
 
 #include <capnp/rpc-twoparty.h>
-#include <zmq.hpp>
 
 #include <memory>
 
@@ -39,7 +38,6 @@ class CustomerRole final : public common::DaemonRole, private kj::TaskSet::Error
 
   CustomerService service_;
   WatchHub watchHub_;
-  zmq::context_t zmq_;
   std::unique_ptr<common::BusDoorbell> firmBus_;
   std::unique_ptr<common::BusDoorbell> customerBus_;
   kj::Maybe<kj::Own<kj::TlsContext>> gatewayTls_;  // until the listener takes it

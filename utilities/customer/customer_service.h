@@ -36,6 +36,9 @@ class CustomerService {
   common::SiteStorage& storage() { return storage_; }
   bdb::OwnershipGroup& firmReplica();
   base::Logger& logger() { return logger_; }
+  // The daemon's one ZeroMQ context (each costs an I/O and a reaper thread):
+  // the publisher's here, the role's bus subscribers too.
+  zmq::context_t& zmq() { return zmq_; }
   // Failed-login limits and session expiry. Loop thread only.
   LoginGuard& loginGuard() { return loginGuard_; }
   // "<utility>-s<n>": unique across this utility's connections. Loop thread only.
