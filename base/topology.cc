@@ -62,6 +62,15 @@ struct BusValue {
 struct FixVersionValue {
   std::string value;
 };
+struct PossResendValue {
+  bool honoured;
+};
+struct StatusRequestValue {
+  bool supported;
+};
+struct SecondsValue {
+  uint32_t seconds;
+};
 
 class BadValue : public po::validation_error {
  public:
@@ -139,6 +148,32 @@ void validate(boost::any& out, const std::vector<std::string>& tokens, BusValue*
   }
 }
 
+void validate(boost::any& out, const std::vector<std::string>& tokens, PossResendValue*, int) {
+  const std::string& text = singleToken(out, tokens);
+  if (text != "honoured" && text != "ignored") {
+    throw BadValue("bad poss-resend " + inQuotes(text), "expected honoured or ignored");
+  }
+  out = PossResendValue{text == "honoured"};
+}
+
+void validate(boost::any& out, const std::vector<std::string>& tokens, StatusRequestValue*, int) {
+  const std::string& text = singleToken(out, tokens);
+  if (text != "supported" && text != "unsupported") {
+    throw BadValue("bad order-status-request " + inQuotes(text),
+                   "expected supported or unsupported");
+  }
+  out = StatusRequestValue{text == "supported"};
+}
+
+void validate(boost::any& out, const std::vector<std::string>& tokens, SecondsValue*, int) {
+  const std::string& text = singleToken(out, tokens);
+  std::optional<uint32_t> seconds = parseDecimal(text, 86400);
+  if (!seconds || *seconds == 0) {
+    throw BadValue("bad answer-timeout " + inQuotes(text), "must be a number of seconds 1..86400");
+  }
+  out = SecondsValue{*seconds};
+}
+
 void validate(boost::any& out, const std::vector<std::string>& tokens, FixVersionValue*, int) {
   const std::string& text = singleToken(out, tokens);
   if (text != "FIX.4.2" && text != "FIX.4.4") {
@@ -157,15 +192,20 @@ enum class ValueType {
   kNetwork,
   kGroupIndex,
   kBus,
-  kFixVersion
+  kFixVersion,
+  kPossResend,
+  kStatusRequest,
+  kSeconds
 };
 
 struct KeySpec {
   std::string_view name;
   ValueType type;
+  bool required = true;
 };
 
-// Every key listed is required. nullopt is the [network] section.
+// The keys of each kind of section, required unless marked otherwise.
+// nullopt is the [network] section.
 const std::vector<KeySpec>& keysOf(std::optional<Role> role) {
   using T = ValueType;
   static const std::vector<KeySpec> network = {{"customer-facing", T::kNetwork},
@@ -193,7 +233,10 @@ const std::vector<KeySpec>& keysOf(std::optional<Role> role) {
   static const std::vector<KeySpec> exchange = {{"role", T::kText},
                                                 {"firm-address", T::kAddress},
                                                 {"fix-port", T::kPort},
-                                                {"fix-version", T::kFixVersion}};
+                                                {"fix-version", T::kFixVersion},
+                                                {"poss-resend", T::kPossResend, false},
+                                                {"order-status-request", T::kStatusRequest, false},
+                                                {"answer-timeout", T::kSeconds, false}};
   if (!role) return network;
   switch (*role) {
     case Role::kCustomer:
@@ -210,26 +253,37 @@ const std::vector<KeySpec>& keysOf(std::optional<Role> role) {
   return network;
 }
 
-const po::value_semantic* semanticFor(ValueType type) {
+template <typename T>
+po::typed_value<T>* requiredIf(po::typed_value<T>* value, bool required) {
+  return required ? value->required() : value;
+}
+
+po::value_semantic* semanticFor(ValueType type, bool required) {
   switch (type) {
     case ValueType::kText:
-      return po::value<std::string>()->required();
+      return requiredIf(po::value<std::string>(), required);
     case ValueType::kTextList:
-      return po::value<std::vector<std::string>>()->composing()->required();
+      return requiredIf(po::value<std::vector<std::string>>()->composing(), required);
     case ValueType::kPort:
-      return po::value<PortValue>()->required();
+      return requiredIf(po::value<PortValue>(), required);
     case ValueType::kAddress:
-      return po::value<AddressValue>()->required();
+      return requiredIf(po::value<AddressValue>(), required);
     case ValueType::kNetwork:
-      return po::value<NetworkValue>()->required();
+      return requiredIf(po::value<NetworkValue>(), required);
     case ValueType::kGroupIndex:
-      return po::value<GroupIndexValue>()->required();
+      return requiredIf(po::value<GroupIndexValue>(), required);
     case ValueType::kBus:
-      return po::value<BusValue>()->required();
+      return requiredIf(po::value<BusValue>(), required);
     case ValueType::kFixVersion:
-      return po::value<FixVersionValue>()->required();
+      return requiredIf(po::value<FixVersionValue>(), required);
+    case ValueType::kPossResend:
+      return requiredIf(po::value<PossResendValue>(), required);
+    case ValueType::kStatusRequest:
+      return requiredIf(po::value<StatusRequestValue>(), required);
+    case ValueType::kSeconds:
+      return requiredIf(po::value<SecondsValue>(), required);
   }
-  return po::value<std::string>()->required();
+  return requiredIf(po::value<std::string>(), required);
 }
 
 std::optional<Role> roleFromName(std::string_view name) {
@@ -440,7 +494,7 @@ class TopologyParser {
     for (const ScannedSection& section : scan_.sections) {
       for (const KeySpec& spec : keysOf(roleOf(section.id))) {
         keys.add_options()((section.id + "." + std::string(spec.name)).c_str(),
-                           semanticFor(spec.type));
+                           semanticFor(spec.type, spec.required));
       }
     }
     std::istringstream in{std::string(text_)};
@@ -533,12 +587,22 @@ class TopologyParser {
                                         get(id, "firm-address").as<AddressValue>().value,
                                         get(id, "admin-port").as<PortValue>().value, section.line});
           break;
-        case Role::kExchange:
-          topology_.exchanges_.push_back({id, get(id, "firm-address").as<AddressValue>().value,
-                                          get(id, "fix-port").as<PortValue>().value,
-                                          get(id, "fix-version").as<FixVersionValue>().value,
-                                          section.line});
+        case Role::kExchange: {
+          Exchange exchange{id, get(id, "firm-address").as<AddressValue>().value,
+                            get(id, "fix-port").as<PortValue>().value,
+                            get(id, "fix-version").as<FixVersionValue>().value, section.line};
+          if (const auto& v = get(id, "poss-resend"); !v.empty()) {
+            exchange.honoursPossResend = v.as<PossResendValue>().honoured;
+          }
+          if (const auto& v = get(id, "order-status-request"); !v.empty()) {
+            exchange.answersStatusRequests = v.as<StatusRequestValue>().supported;
+          }
+          if (const auto& v = get(id, "answer-timeout"); !v.empty()) {
+            exchange.answerTimeoutSeconds = v.as<SecondsValue>().seconds;
+          }
+          topology_.exchanges_.push_back(std::move(exchange));
           break;
+        }
       }
     }
   }

@@ -86,6 +86,18 @@ struct Exchange {
   uint16_t fixPort;
   std::string fixVersion;  // "FIX.4.2" or "FIX.4.4"
   int line;
+  // What the venue does that the street utility must know (docs/operations.md,
+  // "Venues"); each defaults to the cautious answer.
+  // `poss-resend = honoured`: an order re-sent with PossResend (97) = Y whose
+  // ClOrdID the venue knows is not executed twice. Default ignored: the
+  // street never re-sends blindly to such a venue.
+  bool honoursPossResend = false;
+  // `order-status-request = supported`: the venue answers OrderStatusRequest
+  // (35=H) with an ExecutionReport, ExecType I. Default unsupported.
+  bool answersStatusRequests = false;
+  // `answer-timeout`: seconds an order or a cancel may wait for the venue's
+  // first answer before an alarm names it (default 10).
+  uint32_t answerTimeoutSeconds = 10;
 };
 
 // Why a topology was refused: "<file>:<line>: <fault>", or "<file>: <fault>"

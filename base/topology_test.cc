@@ -252,6 +252,26 @@ TEST(TopologyTest, SeveralVenuesForOneStreetUtility) {
   EXPECT_EQ(topology.findUtility("ss1")->venues, (std::vector<std::string>{"xnys", "xlon"}));
 }
 
+TEST(TopologyTest, VenueBehaviourDefaultsToTheCautiousAnswer) {
+  std::optional<Topology> plain = parsed(kBase);
+  ASSERT_TRUE(plain);
+  const Exchange* xnys = plain->findExchange("xnys");
+  ASSERT_NE(xnys, nullptr);
+  EXPECT_FALSE(xnys->honoursPossResend);
+  EXPECT_FALSE(xnys->answersStatusRequests);
+  EXPECT_EQ(xnys->answerTimeoutSeconds, 10u);
+
+  std::string text = replaced(kBase, "fix-version = FIX.4.4",
+                              "fix-version = FIX.4.4\nposs-resend = honoured\n"
+                              "order-status-request = supported\nanswer-timeout = 3");
+  std::optional<Topology> described = parsed(text);
+  ASSERT_TRUE(described);
+  xnys = described->findExchange("xnys");
+  EXPECT_TRUE(xnys->honoursPossResend);
+  EXPECT_TRUE(xnys->answersStatusRequests);
+  EXPECT_EQ(xnys->answerTimeoutSeconds, 3u);
+}
+
 TEST(TopologyTest, Ipv4AndNetworks) {
   EXPECT_EQ(parseIpv4("127.1.0.1"), 0x7f010001u);
   EXPECT_EQ(parseIpv4("0.0.0.0"), 0u);
@@ -425,6 +445,17 @@ TEST(TopologyFaultTest, BadFixVersion) {
   EXPECT_TRUE(refused(
       text, lineOf(text, "FIX.5.0"),
       "bad fix-version 'FIX.5.0' for 'fix-version' of 'xnys': expected FIX.4.2 or FIX.4.4"));
+}
+
+TEST(TopologyFaultTest, BadVenueBehaviour) {
+  std::string text =
+      replaced(kBase, "fix-version = FIX.4.4", "fix-version = FIX.4.4\nposs-resend = maybe");
+  EXPECT_TRUE(
+      refused(text, lineOf(text, "maybe"),
+              "bad poss-resend 'maybe' for 'poss-resend' of 'xnys': expected honoured or ignored"));
+  text = replaced(kBase, "fix-version = FIX.4.4", "fix-version = FIX.4.4\nanswer-timeout = 0");
+  EXPECT_TRUE(refused(text, lineOf(text, "answer-timeout = 0"),
+                      "bad answer-timeout '0' for 'answer-timeout' of 'xnys'"));
 }
 
 TEST(TopologyFaultTest, DuplicateGroupIndex) {

@@ -64,7 +64,11 @@ std::string makeTestTopology(const TestTopologyOptions& options) {
       << "\npublish-port = " << port(firmSide(251)) << "\nsubscribe-port = " << port(firmSide(251))
       << "\nfirm-address = " << firmSide(251) << "\nadmin-port = " << port(firmSide(251)) << "\n\n";
   out << "[xtst]\nrole = exchange\nfirm-address = " << firmSide(41)
-      << "\nfix-port = " << port(firmSide(41)) << "\nfix-version = FIX.4.4\n";
+      << "\nfix-port = " << port(firmSide(41)) << "\nfix-version = FIX.4.4"
+      << "\nposs-resend = " << (options.venueHonoursPossResend ? "honoured" : "ignored")
+      << "\norder-status-request = "
+      << (options.venueAnswersStatusRequests ? "supported" : "unsupported")
+      << "\nanswer-timeout = " << options.venueAnswerTimeoutSeconds << "\n";
   return out.str();
 }
 

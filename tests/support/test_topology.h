@@ -24,6 +24,11 @@ struct TestTopologyOptions {
   // are then drawn at random (distinct per address), not probed.
   std::function<std::string(int host)> customerAddress{};
   std::function<std::string(int host)> firmAddress{};
+  // The exchange's section: what the simulator (triad-exchanged) does by
+  // default; a test of a venue that behaves otherwise says so here.
+  bool venueHonoursPossResend = true;
+  bool venueAnswersStatusRequests = true;
+  unsigned venueAnswerTimeoutSeconds = 10;
   std::string customerNetwork = "127.1.0.0/16";
   std::string firmNetwork = "127.2.0.0/16";
 };
