@@ -113,6 +113,32 @@ interface Admin {
   orders @13 (account :Text, symbol :Text) -> (orders :List(Customer.OrderStatus));
   busStats @14 () -> (stats :List(BusStat));
   replication @15 () -> (links :ReplicationLinks);
+  # A street utility's dealings with its venues (issue 16); others answer
+  # UNIMPLEMENTED.
+  venueAlarms @16 () -> (alarms :VenueAlarms);
+}
+
+# What a street utility has met at its venues: the requests a venue has not
+# answered, and what it sent that could not be taken as it was.
+struct VenueAlarms {
+  stuck @0 :List(StuckRequest);          # unanswered past the venue's answer-timeout
+  unconfirmed @1 :List(StuckRequest);    # routes of an earlier run not re-sent: the venue
+                                         # could not be asked whether it has them
+  venueRejects @2 :UInt64;               # session (35=3) and business (35=j) rejects, since start
+  refusedReports @3 :UInt64;             # reports refused since start (of which overfills)
+  overfills @4 :UInt64;
+  refusedReportsKept @5 :UInt64;         # refused reports in this street's group, ever
+  statusRequests @6 :UInt64;             # OrderStatusRequests (35=H) sent since start
+  unknownReferences @7 :UInt64;          # venue rejects naming nothing this street sent
+}
+
+struct StuckRequest {
+  kind @0 :Text;                         # "order" or "cancel"
+  clOrdId @1 :Text;
+  orderId @2 :Text;
+  venue @3 :Text;
+  sinceNanos @4 :Int64;                  # when it was sent (or, unconfirmed, routed)
+  statusRequested @5 :Bool;              # an OrderStatusRequest went out for it
 }
 
 struct BusStat {
