@@ -66,8 +66,9 @@ struct Route {
   street @1 :Text;
   venue @2 :Text;
   fixClOrdId @3 :Text;         # the ClOrdID sent on the FIX session
-  venueOrderId @4 :Text;       # the venue's OrderID, once acknowledged
+  venueOrderId @4 :Text;       # the venue's OrderID, once its acknowledgement is recorded
   routedAtNanos @5 :Int64;
+  acknowledgedAtNanos @6 :Int64;  # when the venue acknowledged it (0: not recorded)
 }
 
 struct Execution {
@@ -115,6 +116,32 @@ struct Closure {
   venueSession @7 :Text;
   venueExecId @8 :Text;
   enum Reason { cancelled @0; expired @1; }
+}
+
+struct RefusedReport {
+  # A report from a venue that the street utility could not record as an
+  # execution, a rejection or a closure: kept, because it may be money, for
+  # an operator to resolve with the venue; `triadctl verify` lists it.
+  # Key: (venue, venue session, venue ExecID, ClOrdID), so a resend of it is
+  # kept once.
+  id @0 :Text;
+  venue @1 :Text;
+  venueSession @2 :Text;
+  venueExecId @3 :Text;
+  clOrdId @4 :Text;            # what the report named
+  orderId @5 :Text;            # the order it names, "" if none is known
+  reason @6 :Reason;
+  detail @7 :Text;             # what was wrong, for a person
+  quantity @8 :Int64;          # a fill's LastQty (0 otherwise)
+  priceMicros @9 :Int64;       # a fill's LastPx
+  receivedAtNanos @10 :Int64;
+  message @11 :Text;           # the FIX message as received, fields separated by '|'
+  enum Reason {
+    overfill @0;               # it would take the order's filled quantity above its quantity
+    unknownOrder @1;           # no order of this street utility has its ClOrdID
+    conflictingExecId @2;      # its ExecID was recorded before with other terms
+    invalid @3;                # a field is malformed
+  }
 }
 
 # ---- type 2: firm data, written by the firm utility only ----

@@ -96,6 +96,24 @@ void readLinks(idl::ReplicationLinks::Reader links, UtilityAnswer* out) {
   }
 }
 
+void readVenueAlarms(idl::VenueAlarms::Reader alarms, VenueAlarmsAnswer* out) {
+  const auto read = [](auto list, std::vector<StuckAnswer>* into) {
+    for (idl::StuckRequest::Reader stuck : list) {
+      into->push_back({stuck.getKind(), stuck.getClOrdId(), stuck.getOrderId(), stuck.getVenue(),
+                       stuck.getSinceNanos(), stuck.getStatusRequested()});
+    }
+  };
+  read(alarms.getStuck(), &out->stuck);
+  read(alarms.getUnconfirmed(), &out->unconfirmed);
+  out->venueRejects = alarms.getVenueRejects();
+  out->refusedReports = alarms.getRefusedReports();
+  out->overfills = alarms.getOverfills();
+  out->refusedReportsKept = alarms.getRefusedReportsKept();
+  out->statusRequests = alarms.getStatusRequests();
+  out->unknownReferences = alarms.getUnknownReferences();
+  out->answered = true;
+}
+
 }  // namespace
 
 StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topology,
@@ -108,10 +126,17 @@ StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topol
   }
   askEach(
       io, admins, timeout,
-      [&input](idl::Admin::Client& admin, size_t i) {
+      [&input, &topology](idl::Admin::Client& admin, size_t i) {
         UtilityAnswer& out = input.utilities[i];
         auto groups = admin.groupsRequest().send();
         auto links = admin.replicationRequest().send();
+        kj::Promise<void> venues = kj::READY_NOW;
+        if (topology.utilities()[i].role == topology::Role::kStreet) {
+          venues = admin.venueAlarmsRequest().send().then(
+              [&out](capnp::Response<idl::Admin::VenueAlarmsResults> response) {
+                readVenueAlarms(response.getAlarms(), &out.venues);
+              });
+        }
         return admin.healthRequest()
             .send()
             .then([&out, groups = kj::mv(groups), links = kj::mv(links)](
@@ -130,10 +155,12 @@ StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topol
                 return kj::mv(links);
               });
             })
-            .then([&out](capnp::Response<idl::Admin::ReplicationResults> response) {
+            .then([&out, venues = kj::mv(venues)](
+                      capnp::Response<idl::Admin::ReplicationResults> response) mutable {
               readLinks(response.getLinks(), &out);
-              out.answered = true;
-            });
+              return kj::mv(venues);
+            })
+            .then([&out] { out.answered = true; });
       },
       [&input, timeout](size_t i, const kj::Exception& reason) {
         input.utilities[i] = UtilityAnswer{};
@@ -395,6 +422,68 @@ Outcome statusReport(const topology::Topology& topology, const StatusInput& inpu
     }
   }
 
+  // ---- What the street utilities met at their venues ----
+  json venueReports = json::array();
+  for (size_t i = 0; i < utilities.size() && i < input.utilities.size(); ++i) {
+    const VenueAlarmsAnswer& venues = input.utilities[i].venues;
+    if (!venues.answered) continue;
+    const std::string& site = utilities[i].id;
+    const auto ageText = [&](int64_t sinceNanos) {
+      return secondsText(static_cast<double>(input.nowNanos - sinceNanos) / 1e9);
+    };
+    json stuck = json::array(), unconfirmed = json::array();
+    for (const StuckAnswer& request : venues.stuck) {
+      alarms.push_back({"stuck-" + request.kind, site + ":" + request.clOrdId,
+                        request.kind + " " + request.clOrdId +
+                            (request.kind == "cancel" ? " of order " + request.orderId : "") +
+                            " unanswered by " + request.venue + " for " +
+                            ageText(request.sinceNanos) +
+                            (request.statusRequested ? " (status requested)" : "")});
+      stuck.push_back({{"kind", request.kind},
+                       {"clOrdId", request.clOrdId},
+                       {"orderId", request.orderId},
+                       {"venue", request.venue},
+                       {"sinceNanos", request.sinceNanos},
+                       {"statusRequested", request.statusRequested}});
+    }
+    for (const StuckAnswer& request : venues.unconfirmed) {
+      alarms.push_back({"unconfirmed-route", site + ":" + request.orderId,
+                        "order " + request.orderId + " was routed to " + request.venue +
+                            " in an earlier run and never acknowledged; not re-sent"});
+      unconfirmed.push_back({{"orderId", request.orderId},
+                             {"venue", request.venue},
+                             {"sinceNanos", request.sinceNanos}});
+    }
+    if (venues.overfills > 0) {
+      alarms.push_back({"overfill", site,
+                        std::to_string(venues.overfills) +
+                            " reports since start would have over-filled their order"});
+    }
+    if (venues.refusedReportsKept > 0) {
+      alarms.push_back({"refused-report", site,
+                        std::to_string(venues.refusedReportsKept) +
+                            " venue reports kept unrecorded (" +
+                            std::to_string(venues.refusedReports) +
+                            " since start): triadctl verify lists them"});
+    }
+    if (venues.venueRejects > 0 || venues.unknownReferences > 0) {
+      alarms.push_back({"venue-rejects", site,
+                        std::to_string(venues.venueRejects) + " session or business rejects, " +
+                            std::to_string(venues.unknownReferences) +
+                            " naming nothing this street sent, since start",
+                        true});
+    }
+    venueReports.push_back({{"site", site},
+                            {"stuck", stuck},
+                            {"unconfirmed", unconfirmed},
+                            {"venueRejects", venues.venueRejects},
+                            {"refusedReports", venues.refusedReports},
+                            {"refusedReportsKept", venues.refusedReportsKept},
+                            {"overfills", venues.overfills},
+                            {"statusRequests", venues.statusRequests},
+                            {"unknownReferences", venues.unknownReferences}});
+  }
+
   json alarmList = json::array(), warningList = json::array();
   std::string alarmText, warningText;
   for (const Alarm& alarm : alarms) {
@@ -409,15 +498,11 @@ Outcome statusReport(const topology::Topology& topology, const StatusInput& inpu
     }
   }
   const size_t alarmCount = alarmList.size();
-  outcome.data = {{"command", "status"},
-                  {"healthy", alarmCount == 0},
-                  {"daemons", daemons},
-                  {"groups", groups},
-                  {"replicationLinks", links},
-                  {"alarms", alarmList},
-                  {"warnings", warningList},
-                  {"asOfNanos", input.nowNanos},
-                  {"maxLagRecords", input.maxLagRecords}};
+  outcome.data = {{"command", "status"},         {"healthy", alarmCount == 0},
+                  {"daemons", daemons},          {"groups", groups},
+                  {"replicationLinks", links},   {"venues", venueReports},
+                  {"alarms", alarmList},         {"warnings", warningList},
+                  {"asOfNanos", input.nowNanos}, {"maxLagRecords", input.maxLagRecords}};
   outcome.text = daemonTable.render() + "\n" + groupTable.render() + "\n" + linkTable.render() +
                  "\n" +
                  (alarmCount == 0 ? "no alarms: every daemon up, every group caught up\n"

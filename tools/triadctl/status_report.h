@@ -25,12 +25,23 @@
 //   replication-down a site's copy of a group has no replication role
 //   wrong-master     a replica follows a site that is not the group's owner
 //   missing-group    a site does not report a group the topology has
+//   stuck-order      a street's venue has not answered an order within its
+//                    answer-timeout (the topology's [exchange] section)
+//   stuck-cancel     the same for a cancel request
+//   unconfirmed-route an order routed in an earlier run that the venue never
+//                    acknowledged and that was not re-sent: the venue could
+//                    not be asked, and does not honour PossResend
+//   refused-report   a street keeps venue reports it could not record
+//                    (`triadctl verify` lists them)
+//   overfill         a venue reported more executed than the order's quantity
 // and warnings, shown but not failing the status (they count from start,
 // so they include what happened before the first replica joined):
 //   unacknowledged   the owner made commits no replica acknowledged in time
 //   refused          a site refused replication connections or messages: a
 //                    host not in the topology, or a site speaking for a group
 //                    it does not own
+//   venue-rejects    session (35=3) and business (35=j) rejects from venues,
+//                    and those that named nothing the street sent
 
 #pragma once
 
@@ -73,6 +84,22 @@ struct LinkAnswer {
   uint64_t dropped = 0;
 };
 
+// A request a street utility's venue has not answered (Admin venueAlarms).
+struct StuckAnswer {
+  std::string kind;  // "order" or "cancel"
+  std::string clOrdId, orderId, venue;
+  int64_t sinceNanos = 0;
+  bool statusRequested = false;
+};
+
+// What a street utility met at its venues (Admin venueAlarms).
+struct VenueAlarmsAnswer {
+  bool answered = false;
+  std::vector<StuckAnswer> stuck, unconfirmed;
+  uint64_t venueRejects = 0, refusedReports = 0, overfills = 0, refusedReportsKept = 0;
+  uint64_t statusRequests = 0, unknownReferences = 0;
+};
+
 // What one utility said, or why it said nothing.
 struct UtilityAnswer {
   bool answered = false;
@@ -84,6 +111,7 @@ struct UtilityAnswer {
   std::vector<GroupAnswer> groups;
   std::vector<LinkAnswer> links;
   uint64_t refusedConnections = 0, refusedMessages = 0;
+  VenueAlarmsAnswer venues;  // street utilities only
 };
 
 // A bus or venue: up when its endpoint accepts connections.

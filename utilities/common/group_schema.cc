@@ -28,6 +28,7 @@ const std::vector<TableSchema>& tablesFor(topology::Role role) {
       entry(tables::kExecutions),
       entry(tables::kRejects),
       entry(tables::kClosures),
+      entry(tables::kRefusedReports),
   };
   // Type 2: firm data.
   static const std::vector<TableSchema> firm = {

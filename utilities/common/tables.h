@@ -28,6 +28,9 @@ inline constexpr bdb::Table<idl::Route> kRoutes{"routes", bdb::TableKind::kHashe
 inline constexpr bdb::Table<idl::Execution> kExecutions{"executions"};
 inline constexpr bdb::Table<idl::Reject> kRejects{"rejects"};
 inline constexpr bdb::Table<idl::Closure> kClosures{"closures"};
+// Reports a venue sent that could not be recorded (refusedReportKey).
+inline constexpr bdb::Table<idl::RefusedReport> kRefusedReports{"refused_reports",
+                                                                bdb::TableKind::kHashed};
 
 // Type 2: the firm group. A posting (all of its legs) is one record, under
 // the key that makes it happen once; the firm's books keep no balances or
@@ -51,6 +54,10 @@ inline constexpr bdb::Table<idl::VenueRoute> kVenueRoutes{"venue_routes"};  // s
 inline bdb::Key reportKey(std::string_view orderId, std::string_view venue,
                           std::string_view venueSession, std::string_view venueExecId) {
   return bdb::Key().add(orderId).add(venue).add(venueSession).add(venueExecId);
+}
+inline bdb::Key refusedReportKey(std::string_view venue, std::string_view venueSession,
+                                 std::string_view venueExecId, std::string_view clOrdId) {
+  return bdb::Key().add(venue).add(venueSession).add(venueExecId).add(clOrdId);
 }
 inline bdb::Key executionKey(idl::Execution::Reader execution) {
   return reportKey(execution.getOrderId().cStr(), execution.getVenue().cStr(),

@@ -1,5 +1,7 @@
 #include "utilities/firm/books_verifier.h"
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <tuple>
@@ -97,6 +99,77 @@ void malformed(Snapshot& snapshot, std::string_view table, std::string_view key,
       {Finding::Kind::kMalformed, std::string(table) + " record at key '" +
                                       std::string(bdb::KeyReader(key).text().value_or("?")) +
                                       "': " + detail});
+}
+
+Finding refusedFinding(const std::string& street, idl::RefusedReport::Reader report) {
+  Finding::Kind kind = Finding::Kind::kRefusedReport;
+  switch (report.getReason()) {
+    case idl::RefusedReport::Reason::OVERFILL:
+      kind = Finding::Kind::kOverfill;
+      break;
+    case idl::RefusedReport::Reason::UNKNOWN_ORDER:
+      kind = Finding::Kind::kUnknownOrderReport;
+      break;
+    case idl::RefusedReport::Reason::CONFLICTING_EXEC_ID:
+    case idl::RefusedReport::Reason::INVALID:
+      break;
+  }
+  const std::string order = text(report.getOrderId());
+  return {kind, street + " refused report " + text(report.getId()) + " from " +
+                    text(report.getVenue()) + " (exec id '" + text(report.getVenueExecId()) +
+                    "', ClOrdID '" + text(report.getClOrdId()) + "'" +
+                    (order.empty() ? "" : ", order " + order) +
+                    (report.getQuantity() != 0 ? ", " + std::to_string(report.getQuantity()) +
+                                                     " at " + formatMicros(report.getPriceMicros())
+                                               : "") +
+                    "): " + text(report.getDetail())};
+}
+
+// The street groups' own anomalies: refused reports, and routes their venue
+// never answered.
+bdb::Status scanStreetAnomalies(bdb::OwnershipGroup& street, int64_t nowNanos,
+                                std::vector<Finding>& findings) {
+  bdb::Status s = tables::kRefusedReports.scan(
+      street, "", [&](std::string_view, idl::RefusedReport::Reader report) {
+        findings.push_back(refusedFinding(street.name(), report));
+        return true;
+      });
+  if (!s.isOk()) return s;
+  std::set<std::string> answered;  // order ids the venue said something about
+  const auto orderOf = [&](std::string_view key) {
+    if (auto id = bdb::KeyReader(key).text()) answered.insert(std::string(*id));
+    return true;
+  };
+  s = tables::kExecutions.scan(
+      street, "", [&](std::string_view key, idl::Execution::Reader) { return orderOf(key); });
+  if (s.isOk()) {
+    s = tables::kRejects.scan(
+        street, "", [&](std::string_view key, idl::Reject::Reader) { return orderOf(key); });
+  }
+  if (s.isOk()) {
+    s = tables::kClosures.scan(
+        street, "", [&](std::string_view key, idl::Closure::Reader) { return orderOf(key); });
+  }
+  if (!s.isOk()) return s;
+  std::vector<Finding> unanswered;
+  s = tables::kRoutes.scan(street, "", [&](std::string_view, idl::Route::Reader route) {
+    const std::string order = text(route.getOrderId());
+    if (route.getAcknowledgedAtNanos() == 0 && answered.count(order) == 0 &&
+        nowNanos - route.getRoutedAtNanos() > kRouteAnswerLimitNanos) {
+      unanswered.push_back(
+          {Finding::Kind::kRouteUnanswered,
+           "order " + order + " routed by " + street.name() + " to " + text(route.getVenue()) +
+               " " + std::to_string((nowNanos - route.getRoutedAtNanos()) / 1'000'000'000) +
+               " s ago has no answer from the venue"});
+    }
+    return true;
+  });
+  if (!s.isOk()) return s;
+  // A hashed table is visited in no particular order.
+  std::sort(unanswered.begin(), unanswered.end(),
+            [](const Finding& a, const Finding& b) { return a.detail < b.detail; });
+  findings.insert(findings.end(), unanswered.begin(), unanswered.end());
+  return bdb::Status::ok();
 }
 
 bdb::Status scanStreets(std::span<bdb::OwnershipGroup* const> streets, Snapshot& snapshot) {
@@ -431,6 +504,14 @@ std::string_view findingKindName(Finding::Kind kind) {
       return "reference-mismatch";
     case Finding::Kind::kMalformed:
       return "malformed";
+    case Finding::Kind::kRefusedReport:
+      return "refused-report";
+    case Finding::Kind::kOverfill:
+      return "overfill";
+    case Finding::Kind::kUnknownOrderReport:
+      return "unknown-order-report";
+    case Finding::Kind::kRouteUnanswered:
+      return "route-unanswered";
   }
   return "unknown";
 }
@@ -450,7 +531,26 @@ std::string VerifyReport::toString() const {
 }
 
 Result<VerifyReport> verifyBooks(bdb::OwnershipGroup& firm,
-                                 std::span<bdb::OwnershipGroup* const> streetReplicas) {
+                                 std::span<bdb::OwnershipGroup* const> streetReplicas,
+                                 int64_t nowNanos) {
+  if (nowNanos == 0) {
+    nowNanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  }
+  std::vector<Finding> streetFindings;
+  for (bdb::OwnershipGroup* street : streetReplicas) {
+    if (bdb::Status s = bdb::retryOnConflict([&] {
+          std::vector<Finding> found;
+          bdb::Status scanned = scanStreetAnomalies(*street, nowNanos, found);
+          if (scanned.isOk())
+            streetFindings.insert(streetFindings.end(), found.begin(), found.end());
+          return scanned;
+        });
+        !s.isOk()) {
+      return Error::fromStorage(std::move(s));
+    }
+  }
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     Snapshot snapshot;
     if (bdb::Status s = scanStreets(streetReplicas, snapshot); !s.isOk()) {
@@ -479,6 +579,7 @@ Result<VerifyReport> verifyBooks(bdb::OwnershipGroup& firm,
     checkBookings(snapshot, report.findings);
     checkStreetExecutions(snapshot, report.findings);
     checkReferences(snapshot, report.findings);
+    report.findings.insert(report.findings.end(), streetFindings.begin(), streetFindings.end());
     return report;
   }
   return Error::refused(idl::ErrorCode::UNAVAILABLE,

@@ -18,7 +18,12 @@
 //   - every deposit or withdrawal reference holds a posting that moved its
 //     amount for its account and currency;
 //   - given the street groups' replicas: every execution in them is booked,
-//     exactly once, for its quantity and notional.
+//     exactly once, for its quantity and notional; no street keeps a venue
+//     report it refused (an over-fill, a report for an unknown order, an
+//     ExecID reused with other terms, a malformed one: each is a finding
+//     until an operator resolves it with the venue and removes it); no
+//     route is older than kRouteAnswerLimit with no answer from its venue
+//     (acknowledgement, execution, rejection or closure).
 //
 // The scans are not one transaction: verify repeats them until the firm
 // group's commit mark is the same before and after (a few attempts), so a
@@ -53,12 +58,20 @@ struct Finding {
     kUnbooked,           // a street execution the firm has not booked
     kReferenceMismatch,  // a cash reference and its posting disagree
     kMalformed,          // a key does not match its record, or a record the books never write
+    // Given the street groups' replicas (issue 16):
+    kRefusedReport,       // a venue report a street kept unrecorded (invalid, or an ExecID reused)
+    kOverfill,            // a venue reported more executed than the order's quantity
+    kUnknownOrderReport,  // a venue report naming no order of the street
+    kRouteUnanswered,     // a route older than kRouteAnswerLimit the venue never answered
   };
   Kind kind;
   std::string detail;  // one line naming the records involved
 };
 
 std::string_view findingKindName(Finding::Kind kind);
+
+// How long a venue may leave a route unanswered before verify reports it.
+inline constexpr int64_t kRouteAnswerLimitNanos = 60'000'000'000;
 
 struct VerifyReport {
   std::vector<Finding> findings;
@@ -79,7 +92,9 @@ struct VerifyReport {
 
 // Unavailable if the firm group kept changing under every attempt; storage
 // failures pass through.
+// `nowNanos` (0: the system clock) dates the routes' answer limit.
 Result<VerifyReport> verifyBooks(bdb::OwnershipGroup& firm,
-                                 std::span<bdb::OwnershipGroup* const> streetReplicas = {});
+                                 std::span<bdb::OwnershipGroup* const> streetReplicas = {},
+                                 int64_t nowNanos = 0);
 
 }  // namespace triad::firm

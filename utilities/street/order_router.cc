@@ -29,6 +29,7 @@ char fixTimeInForce(idl::TimeInForce timeInForce) {
 
 void OrderRouter::pass() {
   if (!resent_) resent_ = resendUnfinished();
+  watchVenues();
   auto orders = recorder_.unroutedOrders();
   if (auto* error = std::get_if<RecordError>(&orders)) {
     logger_.warning("scan-failed", {{"scan", "orders"}, {"reason", error->toString()}});
@@ -60,12 +61,90 @@ bool OrderRouter::resendUnfinished() {
     logger_.warning("resend-deferred", {{"reason", error->toString()}});
     return false;
   }
-  for (const bdb::Record<idl::Order>& order : std::get<0>(unfinished)) {
-    send(order.reader(), /*possibleResend=*/true);
+  int64_t asked = 0;
+  int64_t resent = 0;
+  int64_t unconfirmed = 0;
+  for (const UnfinishedRoute& route : std::get<0>(unfinished)) {
+    if (route.confirmed) continue;  // the venue has it
+    idl::Order::Reader order = route.order.reader();
+    const std::string orderId = order.getId();
+    const std::string venue = order.getVenue();
+    const topology::Exchange* exchange = topology_.findExchange(venue);
+    VenueWatch::Request request{.kind = VenueWatch::Kind::kOrder,
+                                .clOrdId = orderId,
+                                .orderId = orderId,
+                                .venue = venue,
+                                .sinceNanos = clock_()};
+    if (exchange != nullptr && exchange->answersStatusRequests) {
+      watch_.checking(request);
+      if (askStatus(venue, orderId, orderId)) ++asked;
+    } else if (exchange != nullptr && exchange->honoursPossResend) {
+      send(order, /*possibleResend=*/true);
+      ++resent;
+    } else {
+      watch_.unconfirmed(request);
+      ++unconfirmed;
+      logger_.error("alarm-unconfirmed-route", {{"order", orderId}, {"venue", venue}});
+    }
   }
-  logger_.info("unfinished-routes-resent",
-               {{"orders", static_cast<int64_t>(std::get<0>(unfinished).size())}});
+  logger_.info("unfinished-routes", {{"orders", std::get<0>(unfinished).size()},
+                                     {"status_requested", asked},
+                                     {"resent", resent},
+                                     {"unconfirmed", unconfirmed}});
   return true;
+}
+
+bool OrderRouter::askStatus(const std::string& venue, const std::string& clOrdId,
+                            const std::string& orderId) {
+  auto found = recorder_.findOrder(orderId);
+  if (auto* error = std::get_if<RecordError>(&found)) {
+    logger_.warning("status-request-deferred", {{"order", orderId}, {"reason", error->toString()}});
+    return false;
+  }
+  idl::Order::Reader order = std::get<bdb::Record<idl::Order>>(found).reader();
+  if (!initiator_.sendStatusRequest(venue, clOrdId, order.getSymbol(), fixSide(order.getSide()))) {
+    return false;
+  }
+  watch_.statusRequested(clOrdId);
+  watch_.countStatusRequest();
+  logger_.info("status-requested", {{"order", orderId}, {"venue", venue}});
+  return true;
+}
+
+void OrderRouter::watchVenues() {
+  const int64_t now = clock_();
+  for (const VenueWatch::Request& stuck : watch_.takeOverdue(now)) {
+    const bool cancel = stuck.kind == VenueWatch::Kind::kCancel;
+    logger_.error(cancel ? "alarm-stuck-cancel" : "alarm-stuck-order",
+                  {{"order", stuck.orderId},
+                   {"clordid", stuck.clOrdId},
+                   {"venue", stuck.venue},
+                   {"waited_ms", (now - stuck.sinceNanos) / 1'000'000}});
+    const topology::Exchange* exchange = topology_.findExchange(stuck.venue);
+    // A status request names an order: for a cancel, the order it cancels.
+    if (exchange != nullptr && exchange->answersStatusRequests) {
+      askStatus(stuck.venue, stuck.orderId, stuck.orderId);
+      if (cancel) watch_.statusRequested(stuck.clOrdId);
+    }
+  }
+  // Start-up checks the venue answered "unknown": it never had the order.
+  for (const std::string& orderId : watch_.takeUnknownChecked()) {
+    auto found = recorder_.findOrder(orderId);
+    if (auto* error = std::get_if<RecordError>(&found)) {
+      logger_.warning("resend-failed", {{"order", orderId}, {"reason", error->toString()}});
+      continue;
+    }
+    send(std::get<bdb::Record<idl::Order>>(found).reader(), /*possibleResend=*/false);
+  }
+  for (const VenueWatch::Acknowledgement& ack :
+       watch_.takeAcknowledgementsToRecord(now, kAcknowledgementSettle)) {
+    auto recorded = recorder_.recordAcknowledgement(ack.orderId, ack.venueOrderId, ack.atNanos);
+    if (auto* error = std::get_if<RecordError>(&recorded)) {
+      // A later run asks the venue again: nothing is lost but a shortcut.
+      logger_.warning("acknowledgement-not-recorded",
+                      {{"order", ack.orderId}, {"reason", error->toString()}});
+    }
+  }
 }
 
 void OrderRouter::announced(std::string orderId) {
@@ -156,6 +235,7 @@ void OrderRouter::send(idl::Order::Reader order, bool possibleResend) {
   message.quantity = order.getQuantity();
   message.possibleDuplicate = possibleResend;
   initiator_.send(message);
+  watch_.sent(VenueWatch::Kind::kOrder, orderId, orderId, venue, clock_());
   logger_.info(possibleResend ? "order-resent" : "order-routed",
                {{"order", orderId}, {"venue", venue}});
 }
@@ -180,6 +260,7 @@ void OrderRouter::requestCancel(idl::CancelRequest::Reader request) {
     logger_.warning("cancel-unsendable", {{"cancel", requestId}, {"venue", message.session}});
   }
   sentCancels_.insert(requestId);
+  watch_.sent(VenueWatch::Kind::kCancel, requestId, orderId, message.session, clock_());
   logger_.info("cancel-sent", {{"cancel", requestId}, {"order", orderId}});
 }
 

@@ -10,8 +10,12 @@
 #include <quickfix/SessionSettings.h>
 #include <quickfix/SocketInitiator.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "exchange/fix_codec.h"
 #include "utilities/common/crash_point.h"
@@ -104,6 +108,9 @@ class StreetFixInitiator::Impl final : public FIX::Application {
       FIX::Dictionary session;
       session.setString(FIX::SOCKET_CONNECT_HOST, venue.host);
       session.setInt(FIX::SOCKET_CONNECT_PORT, venue.port);
+      if (!venue.sourceHost.empty()) {
+        session.setString(FIX::SOCKET_CONNECT_SOURCE_HOST, venue.sourceHost);
+      }
       settings_.set(id, session);
       sessions_.emplace(venue.venue, id);
     }
@@ -147,9 +154,16 @@ class StreetFixInitiator::Impl final : public FIX::Application {
 #pragma GCC diagnostic ignored "-Wdeprecated"  // QuickFIX's exception specifications
   void toApp(FIX::Message&, const FIX::SessionID&) throw(FIX::DoNotSend) override {}
 
-  void fromAdmin(const FIX::Message&,
-                 const FIX::SessionID&) throw(FIX::FieldNotFound, FIX::IncorrectDataFormat,
-                                              FIX::IncorrectTagValue, FIX::RejectLogon) override {}
+  void fromAdmin(const FIX::Message& message,
+                 const FIX::SessionID& id) throw(FIX::FieldNotFound, FIX::IncorrectDataFormat,
+                                                 FIX::IncorrectTagValue,
+                                                 FIX::RejectLogon) override {
+    if (message.getHeader().getField(FIX::FIELD::MsgType) != FIX::MsgType_Reject) return;
+    VenueReject reject = referredReject(message, id, /*business=*/false);
+    reject.refTagId = intField(message, FIX::FIELD::RefTagID, 0);
+    reject.reason = intField(message, FIX::FIELD::SessionRejectReason, -1);
+    handler_.onVenueReject(reject);
+  }
 
   // Throwing IOException makes QuickFIX disconnect without advancing the
   // inbound sequence number (Session::next catches it): the report comes
@@ -161,12 +175,20 @@ class StreetFixInitiator::Impl final : public FIX::Application {
     const std::string venue = id.getTargetCompID().getValue();
     const std::string& msgType = message.getHeader().getField(FIX::FIELD::MsgType);
     HandlerOutcome outcome = HandlerOutcome::kDone;
-    if (msgType == FIX::MsgType_ExecutionReport) {
+    if (msgType == FIX::MsgType_ExecutionReport && isStatusAnswer(message)) {
+      outcome = handler_.onOrderStatus(statusAnswer(message, venue));
+    } else if (msgType == FIX::MsgType_ExecutionReport) {
       exchange::ExecutionReportMessage report;
       if (!exchange::decodeExecutionReport(message, venue, report)) {
         throw FIX::IncorrectDataFormat(0, "an execution report without a field it needs");
       }
-      outcome = handler_.onExecutionReport(report);
+      outcome = handler_.onExecutionReport(report, readable(message));
+    } else if (msgType == FIX::MsgType_BusinessMessageReject) {
+      VenueReject reject = referredReject(message, id, /*business=*/true);
+      reject.reason = intField(message, FIX::FIELD::BusinessRejectReason, -1);
+      if (reject.clOrdId.empty())
+        reject.clOrdId = textField(message, FIX::FIELD::BusinessRejectRefID);
+      outcome = handler_.onVenueReject(reject);
     } else if (msgType == FIX::MsgType_OrderCancelReject) {
       exchange::CancelRejectMessage reject;
       if (!exchange::decodeCancelReject(message, venue, reject)) {
@@ -185,6 +207,77 @@ class StreetFixInitiator::Impl final : public FIX::Application {
 #pragma GCC diagnostic pop
 
  private:
+  static std::string textField(const FIX::FieldMap& map, int tag) {
+    return map.isSetField(tag) ? map.getField(tag) : std::string();
+  }
+  static int intField(const FIX::FieldMap& map, int tag, int absent) {
+    if (!map.isSetField(tag)) return absent;
+    try {
+      return std::stoi(map.getField(tag));
+    } catch (const std::exception&) {
+      return absent;
+    }
+  }
+  // The message with '|' for SOH, for a person (and the records) to read.
+  static std::string readable(const FIX::Message& message) {
+    std::string text = message.toString();
+    std::replace(text.begin(), text.end(), '\x01', '|');
+    return text;
+  }
+
+  // ExecType I (FIX.4.3 on) or ExecTransType 3 (FIX.4.2): a status answer.
+  static bool isStatusAnswer(const FIX::Message& message) {
+    return textField(message, FIX::FIELD::ExecType) == std::string(1, FIX::ExecType_ORDER_STATUS) ||
+           textField(message, FIX::FIELD::ExecTransType) ==
+               std::string(1, FIX::ExecTransType_STATUS);
+  }
+
+  static OrderStatusAnswer statusAnswer(const FIX::Message& message, const std::string& venue) {
+    OrderStatusAnswer answer;
+    answer.venue = venue;
+    answer.clOrdId = textField(message, FIX::FIELD::ClOrdID);
+    answer.venueOrderId = textField(message, FIX::FIELD::OrderID);
+    const std::string status = textField(message, FIX::FIELD::OrdStatus);
+    answer.ordStatus = status.size() == 1 ? status[0] : 0;
+    answer.ordRejReason = intField(message, FIX::FIELD::OrdRejReason, -1);
+    answer.cumulativeQuantity = std::atoll(textField(message, FIX::FIELD::CumQty).c_str());
+    answer.leavesQuantity = std::atoll(textField(message, FIX::FIELD::LeavesQty).c_str());
+    answer.text = textField(message, FIX::FIELD::Text);
+    return answer;
+  }
+
+  // What a reject refers to: the message this street sent with MsgSeqNum
+  // RefSeqNum on the session, read back from QuickFIX's store.
+  VenueReject referredReject(const FIX::Message& message, const FIX::SessionID& id, bool business) {
+    VenueReject reject;
+    reject.venue = id.getTargetCompID().getValue();
+    reject.business = business;
+    reject.refSeqNum = intField(message, FIX::FIELD::RefSeqNum, 0);
+    reject.refMsgType = textField(message, FIX::FIELD::RefMsgType);
+    reject.text = textField(message, FIX::FIELD::Text);
+    reject.message = readable(message);
+    FIX::Session* session = FIX::Session::lookupSession(id);
+    if (session == nullptr || reject.refSeqNum <= 0) return reject;
+    std::vector<std::string> sent;
+    try {
+      session->getStore()->get(reject.refSeqNum, reject.refSeqNum, sent);
+    } catch (const FIX::IOException&) {
+      return reject;
+    }
+    if (sent.empty()) return reject;
+    try {
+      FIX::Message original(sent.front(), /*validate=*/false);
+      if (reject.refMsgType.empty()) {
+        reject.refMsgType = textField(original.getHeader(), FIX::FIELD::MsgType);
+      }
+      reject.clOrdId = textField(original, FIX::FIELD::ClOrdID);
+      reject.origClOrdId = textField(original, FIX::FIELD::OrigClOrdID);
+    } catch (const FIX::Exception&) {
+      // A stored message that does not parse names nothing.
+    }
+    return reject;
+  }
+
   StreetFixHandler& handler_;
   FIX::SessionSettings settings_;
   std::map<std::string, FIX::SessionID> sessions_;  // by venue id; fixed after construction
@@ -214,6 +307,16 @@ bool StreetFixInitiator::send(const exchange::NewOrderMessage& order) {
 
 bool StreetFixInitiator::send(const exchange::CancelRequestMessage& request) {
   return impl_->send(exchange::encodeCancelRequest(request), request.session);
+}
+
+bool StreetFixInitiator::sendStatusRequest(const std::string& venue, const std::string& clOrdId,
+                                           const std::string& symbol, char side) {
+  FIX::Message message;
+  message.getHeader().setField(FIX::MsgType(FIX::MsgType_OrderStatusRequest));
+  message.setField(FIX::ClOrdID(clOrdId));
+  message.setField(FIX::Symbol(symbol));
+  message.setField(FIX::Side(side));
+  return impl_->send(message, venue);
 }
 
 void StreetFixInitiator::stop() { impl_->stop(); }

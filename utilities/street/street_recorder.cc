@@ -128,6 +128,8 @@ std::string_view errorCodeName(RecordErrorCode code) {
       return "unknownOrder";
     case RecordErrorCode::kOverfill:
       return "overfill";
+    case RecordErrorCode::kConflictingReport:
+      return "conflictingReport";
     case RecordErrorCode::kStorage:
       return "storage";
   }
@@ -359,7 +361,7 @@ Outcome<Recorded<idl::Execution>> StreetRecorder::recordFill(idl::Order::Reader 
                    "a fill's price must be above zero, not " + std::to_string(fill.priceMicros));
   }
   const int64_t at = fill.executedAtNanos != 0 ? fill.executedAtNanos : clock_();
-  return recordReport(
+  auto recorded = recordReport(
       order, {fill.venueExecId, fill.venueSession}, tables::kExecutions,
       [&](idl::Execution::Builder execution, int64_t filled) -> std::optional<RecordError> {
         const int64_t ordered = order.getQuantity();
@@ -382,6 +384,20 @@ Outcome<Recorded<idl::Execution>> StreetRecorder::recordFill(idl::Order::Reader 
         execution.setExecutedAtNanos(at);
         return std::nullopt;
       });
+  // A resend repeats the report; the same identity with other terms is a
+  // venue reusing an ExecID, and which of the two is right is for a person.
+  if (auto* first = std::get_if<Recorded<idl::Execution>>(&recorded); first && first->duplicate) {
+    idl::Execution::Reader was = first->record.reader();
+    if (was.getQuantity() != fill.quantity || was.getPriceMicros() != fill.priceMicros) {
+      return refused(RecordErrorCode::kConflictingReport,
+                     "venue exec id '" + fill.venueExecId + "' of order " + orderId +
+                         " was recorded as a fill of " + std::to_string(was.getQuantity()) +
+                         " at " + std::to_string(was.getPriceMicros()) +
+                         " micros; this report says " + std::to_string(fill.quantity) + " at " +
+                         std::to_string(fill.priceMicros));
+    }
+  }
+  return recorded;
 }
 
 Outcome<Recorded<idl::Reject>> StreetRecorder::recordReject(idl::Order::Reader order,
@@ -477,30 +493,130 @@ Outcome<bool> StreetRecorder::isFinished(std::string_view orderId, int64_t quant
   return std::get<int64_t>(filled) >= quantity;
 }
 
-Outcome<std::vector<bdb::Record<idl::Order>>> StreetRecorder::unfinishedRoutes() {
-  std::vector<std::string> routed;
+Outcome<std::vector<UnfinishedRoute>> StreetRecorder::unfinishedRoutes() {
+  std::vector<std::pair<std::string, bool>> routed;  // order id, acknowledged
   bdb::Status s = bdb::retryOnConflict([&] {
     routed.clear();
-    return tables::kRoutes.scan(storage_.owned(), "",
-                                [&](std::string_view, idl::Route::Reader route) {
-                                  routed.emplace_back(route.getOrderId().cStr());
-                                  return true;
-                                });
+    return tables::kRoutes.scan(
+        storage_.owned(), "", [&](std::string_view, idl::Route::Reader route) {
+          routed.emplace_back(route.getOrderId().cStr(), route.getAcknowledgedAtNanos() != 0);
+          return true;
+        });
   });
   if (!s.isOk()) return fromStorage(std::move(s), "scanning the routes");
   // A hashed table is visited in no particular order.
   std::sort(routed.begin(), routed.end());
-  std::vector<bdb::Record<idl::Order>> unfinished;
-  for (const std::string& orderId : routed) {
+  std::vector<UnfinishedRoute> unfinished;
+  for (const auto& [orderId, acknowledged] : routed) {
     Outcome<bdb::Record<idl::Order>> order = findOrder(orderId);
     if (auto* failed = std::get_if<RecordError>(&order)) return std::move(*failed);
     const int64_t quantity = std::get<bdb::Record<idl::Order>>(order)->getQuantity();
     Outcome<bool> finished = isFinished(orderId, quantity);
     if (auto* failed = std::get_if<RecordError>(&finished)) return std::move(*failed);
-    if (!std::get<bool>(finished))
-      unfinished.push_back(std::move(std::get<bdb::Record<idl::Order>>(order)));
+    if (std::get<bool>(finished)) continue;
+    bool confirmed = acknowledged;
+    if (!confirmed) {
+      // A fill says the venue has it as surely as an acknowledgement.
+      Outcome<int64_t> filled = filledQuantity(orderId);
+      if (auto* failed = std::get_if<RecordError>(&filled)) return std::move(*failed);
+      confirmed = std::get<int64_t>(filled) > 0;
+    }
+    unfinished.push_back({std::move(std::get<bdb::Record<idl::Order>>(order)), confirmed});
   }
   return unfinished;
+}
+
+Outcome<bool> StreetRecorder::recordAcknowledgement(std::string_view orderId,
+                                                    std::string_view venueOrderId,
+                                                    int64_t atNanos) {
+  if (!isIdText(venueOrderId, kMaxVenueExecId)) {
+    return refused(RecordErrorCode::kInvalidReport,
+                   "a venue order id must be 1 to 128 printable characters");
+  }
+  const bdb::Key key = bdb::Key::of(orderId);
+  bool written = false;
+  bool unknown = false;
+  bdb::Status s = writeWithRetries(storage_.owned(), [&](bdb::WriteTxn& txn) {
+    written = false;
+    unknown = false;
+    bdb::Record<idl::Route> route;
+    bdb::Status found = tables::kRoutes.get(txn, key, &route);
+    if (found.isNotFound()) {
+      unknown = true;
+      return bdb::Status::ok();
+    }
+    if (!found.isOk() || route->getAcknowledgedAtNanos() != 0) return found;
+    capnp::MallocMessageBuilder message;
+    message.setRoot(route.reader());
+    auto updated = message.getRoot<idl::Route>();
+    updated.setVenueOrderId(std::string(venueOrderId));
+    updated.setAcknowledgedAtNanos(atNanos != 0 ? atNanos : clock_());
+    written = true;
+    return tables::kRoutes.put(txn, key, message);
+  });
+  if (!s.isOk()) {
+    return fromStorage(std::move(s), "recording the acknowledgement of " + std::string(orderId));
+  }
+  if (unknown) {
+    return refused(RecordErrorCode::kUnknownOrder,
+                   "no route of order " + std::string(orderId) + " is recorded here");
+  }
+  return written;
+}
+
+Outcome<bool> StreetRecorder::recordRefused(const RefusedReportEntry& entry) {
+  const std::string session = entry.venueSession;
+  // The key's parts must be key text; a malformed ExecID is kept under a
+  // stand-in (the message itself is kept whole).
+  const std::string execId =
+      isIdText(entry.venueExecId, kMaxVenueExecId) ? entry.venueExecId : "(malformed)";
+  const std::string clOrdId = isIdText(entry.clOrdId, kMaxId) ? entry.clOrdId : "(malformed)";
+  const bdb::Key key = tables::refusedReportKey(entry.venue, session, execId, clOrdId);
+  capnp::MallocMessageBuilder message;
+  auto record = message.initRoot<idl::RefusedReport>();
+  record.setVenue(entry.venue);
+  record.setVenueSession(session);
+  record.setVenueExecId(entry.venueExecId);
+  record.setClOrdId(entry.clOrdId);
+  record.setOrderId(entry.orderId);
+  record.setReason(entry.reason);
+  record.setDetail(entry.detail);
+  record.setQuantity(entry.quantity);
+  record.setPriceMicros(entry.priceMicros);
+  record.setReceivedAtNanos(entry.receivedAtNanos != 0 ? entry.receivedAtNanos : clock_());
+  record.setMessage(entry.message);
+  bool written = false;
+  bdb::Status s = writeWithRetries(storage_.owned(), [&](bdb::WriteTxn& txn) {
+    bdb::Record<idl::RefusedReport> existing;
+    bdb::Status found = tables::kRefusedReports.get(txn, key, &existing);
+    written = found.isNotFound();
+    if (!written) return found;
+    std::string id;
+    if (bdb::Status allocated = common::allocateId(txn, self_, &id); !allocated.isOk()) {
+      return allocated;
+    }
+    message.getRoot<idl::RefusedReport>().setId(id);
+    return tables::kRefusedReports.put(txn, key, message);
+  });
+  if (!s.isOk()) return fromStorage(std::move(s), "keeping a refused report");
+  return written;
+}
+
+Outcome<std::vector<bdb::Record<idl::RefusedReport>>> StreetRecorder::refusedReports() {
+  std::vector<bdb::Record<idl::RefusedReport>> reports;
+  bdb::Status s = bdb::retryOnConflict([&] {
+    reports.clear();
+    return tables::kRefusedReports.scan(storage_.owned(), "",
+                                        [&](std::string_view, idl::RefusedReport::Reader report) {
+                                          reports.push_back(ownedCopy<idl::RefusedReport>(report));
+                                          return true;
+                                        });
+  });
+  if (!s.isOk()) return fromStorage(std::move(s), "scanning the refused reports");
+  std::sort(reports.begin(), reports.end(), [](const auto& a, const auto& b) {
+    return a->getReceivedAtNanos() < b->getReceivedAtNanos();
+  });
+  return reports;
 }
 
 Outcome<bool> StreetRecorder::isCancelAnswered(std::string_view orderId,

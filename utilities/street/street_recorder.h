@@ -22,12 +22,12 @@
 //      quantity is refused (kOverfill) and nothing is written.
 //    - a reject or closure stores its Reject/Closure.
 //  A repeat returns the record stored the first time, with duplicate = true,
-//  and writes nothing. A venue ExecID already used for another kind of
-//  report of the order is refused (kInvalidReport). The same ExecID for
-//  another order is another report (the order id leads the key): a venue
-//  names the order of every report by its ClOrdID, and a resend repeats it.
-//  A street utility's own refusal (no venue involved, e.g. a venue it does
-//  not serve) needs an ExecID too: use one derived from the order id
+//  and writes nothing; a fill repeated with another quantity or price is not
+//  a repeat but a venue reusing an ExecID (kConflictingReport). A venue ExecID already used for
+//  another kind of report of the order is refused (kInvalidReport). The same ExecID for another
+//  order is another report (the order id leads the key): a venue names the order of every report by
+//  its ClOrdID, and a resend repeats it. A street utility's own refusal (no venue involved, e.g. a
+//  venue it does not serve) needs an ExecID too: use one derived from the order id
 //  ("ss1:reject:<order id>") and no venue session (such an id is unique for
 //  ever), so that it is idempotent like the others.
 //
@@ -77,11 +77,12 @@
 namespace triad::street {
 
 enum class RecordErrorCode {
-  kInvalidReport,  // a field is malformed, or a venue ExecID was reused: the reason names it
-  kWrongStreet,    // the order is routed to another street utility
-  kUnknownOrder,   // no such order in the customer replicas (yet)
-  kOverfill,       // the fill would take the filled quantity above the order's quantity
-  kStorage,        // the storage layer failed: see `storage`
+  kInvalidReport,      // a field is malformed, or a venue ExecID was reused: the reason names it
+  kWrongStreet,        // the order is routed to another street utility
+  kUnknownOrder,       // no such order in the customer replicas (yet)
+  kOverfill,           // the fill would take the filled quantity above the order's quantity
+  kConflictingReport,  // the ExecID was recorded before for this order with other terms
+  kStorage,            // the storage layer failed: see `storage`
 };
 
 // "invalidReport", "overfill", ...
@@ -139,6 +140,29 @@ struct ClosureReport {
   int64_t atNanos = 0;  // 0: the recorder's clock
 };
 
+// A report from a venue that could not be recorded: kept for an operator.
+struct RefusedReportEntry {
+  std::string venue{};
+  std::string venueSession{};  // as the report's would be, "" if unknown
+  std::string venueExecId{};   // the report's, or one derived as for a reject
+  std::string clOrdId{};
+  std::string orderId{};  // "" if no order is known
+  idl::RefusedReport::Reason reason = idl::RefusedReport::Reason::INVALID;
+  std::string detail{};
+  int64_t quantity = 0;
+  int64_t priceMicros = 0;
+  std::string message{};        // the FIX message, '|' between fields
+  int64_t receivedAtNanos = 0;  // 0: the recorder's clock
+};
+
+// A route recorded in an earlier run whose order is not finished.
+struct UnfinishedRoute {
+  bdb::Record<idl::Order> order;
+  // The venue is known to have the order: its acknowledgement or a fill of
+  // it is recorded.
+  bool confirmed = false;
+};
+
 struct ScanCounters {
   uint64_t scanned = 0;  // customer groups read
   uint64_t skipped = 0;  // customer groups skipped: unchanged since their last scan
@@ -180,6 +204,16 @@ class StreetRecorder {
                                                             const RejectReport& reject);
   [[nodiscard]] Outcome<Recorded<idl::Closure>> recordClosure(idl::Order::Reader order,
                                                               const ClosureReport& closure);
+  // The venue acknowledged the order (its OrderID): written into the route,
+  // so that a later run knows the venue has it. A route that already holds
+  // one is left alone; an order with no route is refused (kUnknownOrder).
+  [[nodiscard]] Outcome<bool> recordAcknowledgement(std::string_view orderId,
+                                                    std::string_view venueOrderId, int64_t atNanos);
+  // Keeps a report that could not be recorded (idempotent: its key is the
+  // report's identity); true if it was new.
+  [[nodiscard]] Outcome<bool> recordRefused(const RefusedReportEntry& entry);
+  // Every refused report kept in this street's group.
+  [[nodiscard]] Outcome<std::vector<bdb::Record<idl::RefusedReport>>> refusedReports();
 
   // Oldest first within each customer group, groups in topology order.
   [[nodiscard]] Outcome<std::vector<bdb::Record<idl::Order>>> unroutedOrders(bool force = false);
@@ -188,10 +222,9 @@ class StreetRecorder {
       bool force = false);
 
   // The orders routed here that no closure, order rejection or complete
-  // fill has finished yet, in order id order. A run may have died between
-  // recording a route and its order reaching the wire; the next run sends
-  // these again as possible resends (docs/decisions.md).
-  [[nodiscard]] Outcome<std::vector<bdb::Record<idl::Order>>> unfinishedRoutes();
+  // fill has finished yet, in order id order, each with whether the venue
+  // is known to have it (order_router.h decides what to do with the others).
+  [[nodiscard]] Outcome<std::vector<UnfinishedRoute>> unfinishedRoutes();
 
   CatchUpStats catchUpStats() const;
 

@@ -192,13 +192,16 @@ class StreetRecorderTest : public ::testing::Test {
   }
 
   // Polls until customer utility `at` derives `state` for the order.
+  // `filled` >= 0: and that quantity filled (a state can be reached before
+  // the last fill has replicated).
   static customer::DerivedStatus eventually(const std::string& at, const std::string& id,
-                                            OrderState state) {
+                                            OrderState state, int64_t filled = -1) {
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     for (;;) {
       auto view = desk(at).status("acct-1", id);
       auto* found = std::get_if<customer::OrderView>(&view);
-      if ((found != nullptr && found->status.state == state) ||
+      if ((found != nullptr && found->status.state == state &&
+           (filled < 0 || found->status.filledQuantity == filled)) ||
           std::chrono::steady_clock::now() > deadline) {
         if (found == nullptr) {
           ADD_FAILURE() << std::get<customer::OrderError>(view).reason;
@@ -386,7 +389,7 @@ TEST_F(StreetRecorderTest, AnExecIdIsTheSameReportOnlyInTheSameVenueSessionOfThe
             std::vector<std::string>{std::string(elsewhere.record->getId().cStr())});
   EXPECT_EQ(executionIds("ss1", id).size(), 2u);
 
-  EXPECT_EQ(eventually("cf2", id, OrderState::PARTIALLY_FILLED).filledQuantity, 20);
+  EXPECT_EQ(eventually("cf2", id, OrderState::PARTIALLY_FILLED, 20).filledQuantity, 20);
 }
 
 TEST_F(StreetRecorderTest, AnOverfillIsRefusedAndNothingIsWritten) {
@@ -425,6 +428,75 @@ TEST_F(StreetRecorderTest, AnOverfillIsRefusedAndNothingIsWritten) {
   customer::DerivedStatus status = eventually("cf1", id, OrderState::FILLED);
   EXPECT_EQ(status.filledQuantity, 100);
   EXPECT_FALSE(status.overfilled);
+}
+
+TEST_F(StreetRecorderTest, AnExecIdReusedWithOtherTermsIsAConflictNotARepeat) {
+  const std::string id = place("cf1", "reuse-1");
+  bdb::Record<idl::Order> order = orderAt("ss1", id);
+  StreetRecorder ss1 = recorder("ss1");
+  ASSERT_FALSE(must(ss1.recordRoute(order.reader(), id)).duplicate);
+  const FillReport first{
+      .venueExecId = "1", .venueSession = "20231113", .quantity = 10, .priceMicros = 10'000'000};
+  ASSERT_FALSE(must(ss1.recordFill(order.reader(), first)).duplicate);
+  // A venue that restarted its ExecIDs the same day: same identity, other terms.
+  FillReport again = first;
+  again.quantity = 5;
+  const uint64_t before = streetPosition("ss1");
+  RecordError conflict = refusal(ss1.recordFill(order.reader(), again));
+  EXPECT_EQ(conflict.code, RecordErrorCode::kConflictingReport) << conflict.toString();
+  EXPECT_NE(conflict.reason.find("recorded as a fill of 10"), std::string::npos) << conflict.reason;
+  EXPECT_EQ(streetPosition("ss1"), before);
+  // The very same report is still a repeat.
+  EXPECT_TRUE(must(ss1.recordFill(order.reader(), first)).duplicate);
+}
+
+TEST_F(StreetRecorderTest, ARefusedReportIsKeptOnceAndListed) {
+  StreetRecorder ss1 = recorder("ss1");
+  const RefusedReportEntry entry{.venue = "XNYS",
+                                 .venueSession = "20231113",
+                                 .venueExecId = "E-9",
+                                 .clOrdId = "cf1-nobody",
+                                 .orderId = "",
+                                 .reason = idl::RefusedReport::Reason::UNKNOWN_ORDER,
+                                 .detail = "unknownOrder: no such order",
+                                 .quantity = 7,
+                                 .priceMicros = 1'000'000,
+                                 .message = "8=FIX.4.4|35=8|17=E-9|"};
+  EXPECT_TRUE(must(ss1.recordRefused(entry)));
+  const uint64_t before = streetPosition("ss1");
+  EXPECT_FALSE(must(ss1.recordRefused(entry)));  // a resend of it: kept once
+  EXPECT_EQ(streetPosition("ss1"), before);
+  std::vector<bdb::Record<idl::RefusedReport>> kept = must(ss1.refusedReports());
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(std::string(kept[0]->getClOrdId().cStr()), "cf1-nobody");
+  EXPECT_EQ(kept[0]->getReason(), idl::RefusedReport::Reason::UNKNOWN_ORDER);
+  EXPECT_EQ(kept[0]->getQuantity(), 7);
+  EXPECT_EQ(std::string(kept[0]->getMessage().cStr()), "8=FIX.4.4|35=8|17=E-9|");
+}
+
+TEST_F(StreetRecorderTest, AnUnfinishedRouteIsConfirmedByItsAcknowledgementOrAFill) {
+  const std::string acked = place("cf1", "confirm-1");
+  const std::string filled = place("cf1", "confirm-2");
+  const std::string silent = place("cf1", "confirm-3");
+  StreetRecorder ss1 = recorder("ss1");
+  for (const std::string& id : {acked, filled, silent}) {
+    ASSERT_FALSE(must(ss1.recordRoute(orderAt("ss1", id).reader(), id)).duplicate);
+  }
+  EXPECT_TRUE(must(ss1.recordAcknowledgement(acked, "V-1", 0)));
+  EXPECT_FALSE(must(ss1.recordAcknowledgement(acked, "V-1", 0)));  // already there
+  ASSERT_FALSE(must(ss1.recordFill(orderAt("ss1", filled).reader(),
+                                   {.venueExecId = "C-1", .quantity = 1, .priceMicros = 1'000'000}))
+                   .duplicate);
+  EXPECT_EQ(refusal(ss1.recordAcknowledgement("cf1-000000000", "V-2", 0)).code,
+            RecordErrorCode::kUnknownOrder);
+
+  std::map<std::string, bool> confirmed;
+  for (const UnfinishedRoute& route : must(ss1.unfinishedRoutes())) {
+    confirmed[route.order->getId().cStr()] = route.confirmed;
+  }
+  EXPECT_TRUE(confirmed.at(acked));
+  EXPECT_TRUE(confirmed.at(filled));
+  EXPECT_FALSE(confirmed.at(silent));
 }
 
 TEST_F(StreetRecorderTest, AStreetStartedLateFindsTheOrdersRoutedToItAndOnlyThose) {

@@ -22,7 +22,55 @@ int64_t nowNanos() {
       .count();
 }
 
+// The street's Admin: the common methods and venueAlarms.
+class StreetAdmin final : public common::AdminServer {
+ public:
+  StreetAdmin(common::DaemonContext& context, StreetRecorder& recorder, const VenueWatch& watch)
+      : AdminServer(context.identity, context.storage, context.health),
+        recorder_(recorder),
+        watch_(watch) {}
+
+ protected:
+  kj::Promise<void> venueAlarms(VenueAlarmsContext context) override {
+    const VenueWatch::Snapshot snapshot = watch_.snapshot();
+    auto alarms = context.getResults().initAlarms();
+    const auto fill = [](auto list, const std::vector<VenueWatch::Request>& requests) {
+      for (size_t i = 0; i < requests.size(); ++i) {
+        const VenueWatch::Request& request = requests[i];
+        auto out = list[i];
+        out.setKind(request.kind == VenueWatch::Kind::kCancel ? "cancel" : "order");
+        out.setClOrdId(request.clOrdId);
+        out.setOrderId(request.orderId);
+        out.setVenue(request.venue);
+        out.setSinceNanos(request.sinceNanos);
+        out.setStatusRequested(request.statusRequested);
+      }
+    };
+    fill(alarms.initStuck(snapshot.stuck.size()), snapshot.stuck);
+    fill(alarms.initUnconfirmed(snapshot.unconfirmed.size()), snapshot.unconfirmed);
+    alarms.setVenueRejects(snapshot.counters.venueRejects);
+    alarms.setRefusedReports(snapshot.counters.refusedReports);
+    alarms.setOverfills(snapshot.counters.overfills);
+    alarms.setStatusRequests(snapshot.counters.statusRequests);
+    alarms.setUnknownReferences(snapshot.counters.unknownReferences);
+    auto kept = recorder_.refusedReports();
+    if (auto* error = std::get_if<RecordError>(&kept)) {
+      return KJ_EXCEPTION(FAILED, "reading the refused reports", error->toString());
+    }
+    alarms.setRefusedReportsKept(std::get<0>(kept).size());
+    return kj::READY_NOW;
+  }
+
+ private:
+  StreetRecorder& recorder_;
+  const VenueWatch& watch_;
+};
+
 }  // namespace
+
+kj::Own<common::AdminServer> StreetRole::makeAdmin() {
+  return kj::heap<StreetAdmin>(context(), recorder_, watch_);
+}
 
 void StreetRole::addOptions(po::options_description& options) {
   options.add_options()(
@@ -33,8 +81,9 @@ void StreetRole::addOptions(po::options_description& options) {
 StreetRole::StreetRole(common::DaemonContext& context)
     : DaemonRole(context),
       recorder_(context.topology, *context.storage, nowNanos),
+      watch_(context.topology),
       bus_(context.topology, context.utility->id, context.firmBusCurve),
-      reports_(recorder_, context.logger, nowNanos, &bus_),
+      reports_(recorder_, watch_, context.logger, nowNanos, &bus_),
       tasks_(*this) {}
 
 // Members go in reverse order: the tasks, the doorbell, the router, then
@@ -54,7 +103,8 @@ kj::Promise<void> StreetRole::start() {
     config.venues.push_back({.venue = exchange->id,
                              .beginString = exchange->fixVersion,
                              .host = exchange->firmAddress,
-                             .port = exchange->fixPort});
+                             .port = exchange->fixPort,
+                             .sourceHost = site.firmAddress});
   }
   std::error_code created;
   std::filesystem::create_directories(fix, created);
@@ -63,7 +113,8 @@ kj::Promise<void> StreetRole::start() {
   if (!initiator_) {
     return KJ_EXCEPTION(FAILED, "the FIX initiator did not start", error);
   }
-  router_ = std::make_unique<OrderRouter>(site, recorder_, *initiator_, context().logger, &bus_);
+  router_ = std::make_unique<OrderRouter>(context().topology, site, recorder_, *initiator_, watch_,
+                                          context().logger, nowNanos, &bus_);
   context().logger.info("fix-started", {{"sessions", config.venues.size()}});
 
   const int64_t intervalMs = context().variables["catch-up-interval-ms"].as<int64_t>();

@@ -28,6 +28,7 @@
 #include "utilities/street/street_bus.h"
 #include "utilities/street/street_fix_initiator.h"
 #include "utilities/street/street_recorder.h"
+#include "utilities/street/venue_watch.h"
 
 namespace triad::street {
 
@@ -39,6 +40,8 @@ class StreetRole final : public common::DaemonRole, private kj::TaskSet::ErrorHa
   explicit StreetRole(common::DaemonContext& context);
   ~StreetRole() noexcept override;
   kj::Promise<void> start() override;
+  // Admin with venueAlarms: what the VenueWatch holds.
+  kj::Own<common::AdminServer> makeAdmin() override;
 
  private:
   // An order or cancel the bus announced, awaited in the replicas.
@@ -59,6 +62,7 @@ class StreetRole final : public common::DaemonRole, private kj::TaskSet::ErrorHa
   void taskFailed(kj::Exception&& exception) override;
 
   StreetRecorder recorder_;
+  VenueWatch watch_;
   StreetBus bus_;
   ReportRecorder reports_;
   std::unique_ptr<StreetFixInitiator> initiator_;  // after reports_: stopped first
