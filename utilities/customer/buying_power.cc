@@ -27,8 +27,21 @@ int64_t BuyingPower::reserveFor(idl::Order::Reader order, int64_t lastPriceMicro
   return notional > INT64_MAX ? INT64_MAX : static_cast<int64_t>(notional);
 }
 
+int64_t BuyingPower::heldBy(idl::Order::Reader order, int64_t leavesQuantity) {
+  if (order.getSide() != idl::Side::BUY || leavesQuantity <= 0) return 0;
+  if (order.getType() != idl::OrderType::MARKET) {
+    const __int128 held = static_cast<__int128>(leavesQuantity) * order.getLimitPriceMicros();
+    return held > INT64_MAX ? INT64_MAX : static_cast<int64_t>(held);
+  }
+  if (order.getQuantity() <= 0) return 0;
+  const __int128 held =
+      static_cast<__int128>(order.getReservedMicros()) * leavesQuantity / order.getQuantity();
+  return static_cast<int64_t>(held);
+}
+
 std::optional<OrderError> BuyingPower::check(OrderDesk& desk, std::string_view account,
-                                             idl::Order::Reader order) {
+                                             idl::Order::Builder builder) {
+  idl::Order::Reader order = builder.asReader();
   bdb::OwnershipGroup* firm = firmGroup(topology_, storage_);
   if (firm == nullptr) return OrderError{ErrorCode::UNAVAILABLE, "no firm replica here"};
   bdb::Record<idl::Account> record;
@@ -67,9 +80,7 @@ std::optional<OrderError> BuyingPower::check(OrderDesk& desk, std::string_view a
   int64_t openSells = 0;
   for (const OrderView& view : std::get<std::vector<OrderView>>(open)) {
     if (view.order->getSide() == idl::Side::BUY) {
-      reservedByBuys +=
-          view.status.leavesQuantity *
-          (view.order->getLimitPriceMicros() > 0 ? view.order->getLimitPriceMicros() : lastPrice);
+      reservedByBuys += heldBy(view.order.reader(), view.status.leavesQuantity);
     } else if (std::string_view(view.order->getSymbol().cStr()) == symbol) {
       openSells += view.status.leavesQuantity;
     }
@@ -97,6 +108,7 @@ std::optional<OrderError> BuyingPower::check(OrderDesk& desk, std::string_view a
                         "position in " + symbol + " would exceed the limit of " +
                             std::to_string(limits.getMaxPosition()) + " shares"};
     }
+    builder.setReservedMicros(needs);
   } else if (!limits.getAllowShort()) {
     const int64_t available = position - openSells;
     if (order.getQuantity() > available) {

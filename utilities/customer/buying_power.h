@@ -34,10 +34,15 @@ class BuyingPower {
   // What the order would reserve: quantity times the limit (or collared last) price.
   static int64_t reserveFor(idl::Order::Reader order, int64_t lastPriceMicros);
 
-  // Refuses the order with a reason, or lets it through. `desk` lists the
-  // account's open orders.
+  // What an open buy holds now: its leaves times its limit price, or for a
+  // market order the same share of what it reserved at placement. The
+  // pre-trade check and the balance's `reserved` both sum this, so they agree.
+  static int64_t heldBy(idl::Order::Reader order, int64_t leavesQuantity);
+
+  // Refuses the order with a reason, or lets it through, setting what a buy
+  // reserves (Order.reservedMicros). `desk` lists the account's open orders.
   std::optional<OrderError> check(OrderDesk& desk, std::string_view account,
-                                  idl::Order::Reader order);
+                                  idl::Order::Builder order);
 
  private:
   const topology::Topology& topology_;

@@ -21,7 +21,7 @@ CustomerService::CustomerService(const topology::Topology& topology, common::Sit
       logger_(logger),
       buyingPower_(topology, storage),
       desk_(topology, storage, nowNanos,
-            [this](std::string_view account, idl::Order::Reader order) {
+            [this](std::string_view account, idl::Order::Builder order) {
               return buyingPower_.check(desk_, account, order);
             }),
       offload_(threads),

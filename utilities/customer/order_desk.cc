@@ -217,7 +217,7 @@ Outcome<OrderView> OrderDesk::place(std::string_view account, std::string_view s
   order.setVenue(route.getVenue());
   order.setSession(std::string(session));
   if (preTradeCheck_) {
-    if (auto refused = preTradeCheck_(account, order.asReader())) return *refused;
+    if (auto refused = preTradeCheck_(account, order)) return *refused;
   }
 
   const bdb::Key clientKey = bdb::Key().add(account).add(clientOrderId);

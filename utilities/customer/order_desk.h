@@ -57,9 +57,10 @@ struct OrderView {
 };
 
 // A check before an order is accepted (buying power, risk limits). Returns
-// the refusal, or nothing to let the order through.
+// the refusal, or nothing to let the order through; it may set what it holds
+// for the order (Order.reservedMicros) on the record about to be written.
 using PreTradeCheck =
-    std::function<std::optional<OrderError>(std::string_view account, idl::Order::Reader order)>;
+    std::function<std::optional<OrderError>(std::string_view account, idl::Order::Builder order)>;
 
 class OrderDesk {
  public:

@@ -191,10 +191,8 @@ kj::Promise<void> SessionServer::balance(BalanceContext context) {
         Outcome<std::vector<OrderView>> open = service_.desk().list(account_, true);
         if (auto* views = std::get_if<std::vector<OrderView>>(&open)) {
           for (const OrderView& view : *views) {
-            if (view.order->getSide() == idl::Side::BUY) {
-              answer->reservedMicros +=
-                  view.status.leavesQuantity * view.order->getLimitPriceMicros();
-            }
+            answer->reservedMicros +=
+                BuyingPower::heldBy(view.order.reader(), view.status.leavesQuantity);
           }
         }
         return answer;
