@@ -25,6 +25,7 @@ struct Envelope {
     booking @12 :Records.Posting;      # a booked execution: its trade posting
     halt @13 :Records.Halt;
     marketData @14 :MarketData;
+    venueStatus @15 :VenueStatus;
   }
 }
 
@@ -33,6 +34,16 @@ struct Heartbeat {
   # publisher's group position for lag monitoring.
   lastSequence @0 :UInt64;
   commitSequence @1 :UInt64;
+}
+
+struct VenueStatus {
+  # Whether a street utility's FIX session to a venue is logged on: sent on
+  # every change and again every few seconds (topic "venue.<venue>").
+  venue @0 :Text;
+  street @1 :Text;             # the street utility whose session this is
+  up @2 :Bool;
+  reason @3 :Text;             # why it went down, when it did
+  atNanos @4 :Int64;           # when the session's state last changed
 }
 
 struct MarketData {

@@ -106,6 +106,42 @@ TEST_F(ReportTest, EverythingUpAndCaughtUpIsExitZeroWithEveryGroupAtEverySite) {
   EXPECT_EQ(outcome.data["replicationLinks"].size(), sites * (sites - 1));
 }
 
+TEST_F(ReportTest, AStreetsVenueAnomaliesAreAlarmsAndItsRejectsAWarning) {
+  StatusInput input = healthy();
+  VenueAlarmsAnswer& venues = input.utilities[index("ss1")].venues;
+  venues.answered = true;
+  venues.stuck.push_back({"order", "cf1-7", "cf1-7", "xtst", 990 * kSecond, true});
+  venues.stuck.push_back({"cancel", "cf1-9", "cf1-8", "xtst", 995 * kSecond, false});
+  venues.unconfirmed.push_back({"order", "cf2-3", "cf2-3", "xtst", 900 * kSecond, false});
+  venues.overfills = 1;
+  venues.refusedReports = 2;
+  venues.refusedReportsKept = 3;
+  venues.venueRejects = 4;
+  Outcome outcome = statusReport(*topology_, input);
+  EXPECT_EQ(outcome.exitCode, kExitRefused) << outcome.text;
+  EXPECT_EQ(alarmKinds(outcome),
+            (std::vector<std::string>{"stuck-order ss1:cf1-7", "stuck-cancel ss1:cf1-9",
+                                      "unconfirmed-route ss1:cf2-3", "overfill ss1",
+                                      "refused-report ss1"}));
+  EXPECT_NE(outcome.text.find("order cf1-7 unanswered by xtst for 10.0 s (status requested)"),
+            std::string::npos)
+      << outcome.text;
+  EXPECT_NE(outcome.text.find("cancel cf1-9 of order cf1-8"), std::string::npos) << outcome.text;
+  ASSERT_EQ(outcome.data["warnings"].size(), 1u);
+  EXPECT_EQ(outcome.data["warnings"][0]["kind"], "venue-rejects");
+  ASSERT_EQ(outcome.data["venues"].size(), 1u);
+  EXPECT_EQ(outcome.data["venues"][0]["site"], "ss1");
+  EXPECT_EQ(outcome.data["venues"][0]["stuck"].size(), 2u);
+  EXPECT_EQ(outcome.data["venues"][0]["refusedReportsKept"].get<uint64_t>(), 3u);
+
+  // Only rejects: a warning, and the status stays healthy.
+  StatusInput quiet = healthy();
+  quiet.utilities[index("ss1")].venues.answered = true;
+  quiet.utilities[index("ss1")].venues.venueRejects = 2;
+  Outcome calm = statusReport(*topology_, quiet);
+  EXPECT_EQ(calm.exitCode, kExitOk) << calm.text;
+}
+
 TEST_F(ReportTest, AReplicaBehindItsOwnerAlarmsWithLagInCommitsAndSeconds) {
   StatusInput input = healthy();
   // The owner reports cf1 has not acknowledged its last 15 commits, the

@@ -132,10 +132,18 @@ StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topol
         auto links = admin.replicationRequest().send();
         kj::Promise<void> venues = kj::READY_NOW;
         if (topology.utilities()[i].role == topology::Role::kStreet) {
-          venues = admin.venueAlarmsRequest().send().then(
-              [&out](capnp::Response<idl::Admin::VenueAlarmsResults> response) {
-                readVenueAlarms(response.getAlarms(), &out.venues);
-              });
+          // A street daemon that does not serve it (an older version, or a
+          // bare frame in tests) is still up: it just shows no venue alarms.
+          venues = admin.venueAlarmsRequest()
+                       .send()
+                       .then([&out](capnp::Response<idl::Admin::VenueAlarmsResults> response) {
+                         readVenueAlarms(response.getAlarms(), &out.venues);
+                       })
+                       .catch_([](kj::Exception&& exception) {
+                         if (exception.getType() != kj::Exception::Type::UNIMPLEMENTED) {
+                           kj::throwFatalException(kj::mv(exception));
+                         }
+                       });
         }
         return admin.healthRequest()
             .send()
@@ -437,7 +445,7 @@ Outcome statusReport(const topology::Topology& topology, const StatusInput& inpu
                         request.kind + " " + request.clOrdId +
                             (request.kind == "cancel" ? " of order " + request.orderId : "") +
                             " unanswered by " + request.venue + " for " +
-                            ageText(request.sinceNanos) +
+                            ageText(request.sinceNanos) + " s" +
                             (request.statusRequested ? " (status requested)" : "")});
       stuck.push_back({{"kind", request.kind},
                        {"clOrdId", request.clOrdId},

@@ -764,3 +764,69 @@ TEST_F(BooksTest, HaltsRoutesAndLimits) {
 
 }  // namespace
 }  // namespace triad::firm
+
+namespace triad::firm {
+namespace {
+
+// Issue 16: what a street could not record, and a route its venue never
+// answered, keep verify from being clean until they are resolved.
+TEST_F(BooksTest, VerifyReportsAStreetsRefusedReportsAndUnansweredRoutes) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto write = [&](auto table, const bdb::Key& key, capnp::MessageBuilder& message) {
+    ASSERT_TRUE(
+        street_->write([&](bdb::WriteTxn& txn) { return table.put(txn, key, message); }).isOk());
+  };
+  auto remove = [&](std::string_view table, const bdb::Key& key) {
+    ASSERT_TRUE(street_->write([&](bdb::WriteTxn& txn) { return txn.remove(table, key); }).isOk());
+  };
+  capnp::MallocMessageBuilder overfill;
+  auto refused = overfill.initRoot<idl::RefusedReport>();
+  refused.setId("ss1-refused-1");
+  refused.setVenue("XTST");
+  refused.setVenueExecId("E-7");
+  refused.setClOrdId("cf1-over");
+  refused.setOrderId("cf1-over");
+  refused.setReason(idl::RefusedReport::Reason::OVERFILL);
+  refused.setQuantity(5);
+  refused.setPriceMicros(10 * kDollar);
+  refused.setDetail("overfill: a fill of 5 would make 105 filled of 100 ordered");
+  const bdb::Key refusedKey = tables::refusedReportKey("XTST", "", "E-7", "cf1-over");
+  write(tables::kRefusedReports, refusedKey, overfill);
+
+  capnp::MallocMessageBuilder silent, answered;
+  auto route = silent.initRoot<idl::Route>();
+  route.setOrderId("cf1-silent");
+  route.setVenue("XTST");
+  route.setRoutedAtNanos(now - 2 * kRouteAnswerLimitNanos);
+  write(tables::kRoutes, bdb::Key::of("cf1-silent"), silent);
+  auto acknowledged = answered.initRoot<idl::Route>();
+  acknowledged.setOrderId("cf1-acked");
+  acknowledged.setVenue("XTST");
+  acknowledged.setRoutedAtNanos(now - 2 * kRouteAnswerLimitNanos);
+  acknowledged.setAcknowledgedAtNanos(now - kRouteAnswerLimitNanos);
+  write(tables::kRoutes, bdb::Key::of("cf1-acked"), answered);
+
+  Result<VerifyReport> report = books_->verify(streets());
+  ASSERT_TRUE(report.isOk()) << report.toString();
+  EXPECT_EQ(report.value().count(Finding::Kind::kOverfill), 1u) << report.value().toString();
+  EXPECT_EQ(report.value().count(Finding::Kind::kRouteUnanswered), 1u) << report.value().toString();
+  EXPECT_EQ(report.value().findings.size(), 2u) << report.value().toString();
+  EXPECT_NE(report.value().toString().find("order cf1-silent routed by"), std::string::npos)
+      << report.value().toString();
+  EXPECT_NE(report.value().toString().find("E-7"), std::string::npos);
+
+  // Resolved: the report removed by an operator, the route answered.
+  remove(tables::kRefusedReports.name(), refusedKey);
+  acknowledged.setOrderId("cf1-silent");
+  write(tables::kRoutes, bdb::Key::of("cf1-silent"), answered);
+  report = books_->verify(streets());
+  ASSERT_TRUE(report.isOk());
+  EXPECT_TRUE(report.value().clean()) << report.value().toString();
+  remove(tables::kRoutes.name(), bdb::Key::of("cf1-silent"));
+  remove(tables::kRoutes.name(), bdb::Key::of("cf1-acked"));
+}
+
+}  // namespace
+}  // namespace triad::firm

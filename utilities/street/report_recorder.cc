@@ -282,10 +282,12 @@ void ReportRecorder::onMarketData(const exchange::MarketDataMessage& update) {
 
 void ReportRecorder::onLogon(const std::string& venue) {
   logger_.info("fix-logon", {{"venue", venue}});
+  if (bus_ != nullptr) bus_->venueStatus(venue, true, "");
 }
 
 void ReportRecorder::onLogout(const std::string& venue) {
   logger_.info("fix-logout", {{"venue", venue}});
+  if (bus_ != nullptr) bus_->venueStatus(venue, false, "FIX session logged out or disconnected");
 }
 
 }  // namespace triad::street

@@ -92,10 +92,37 @@ void StreetBus::relay(const std::string& venue, const exchange::MarketDataMessag
   });
 }
 
+void StreetBus::publishVenueStatus(const std::string& venue, const Session& session) {
+  if (!customer_) return;
+  customer_->publish("venue." + venue, [&](auto record) {
+    idl::VenueStatus::Builder status = record.initVenueStatus();
+    status.setVenue(venue);
+    status.setStreet(street_);
+    status.setUp(session.up);
+    status.setReason(session.reason);
+    status.setAtNanos(session.sinceNanos);
+  });
+}
+
+void StreetBus::venueStatus(const std::string& venue, bool up, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  Session& session = sessions_[venue];
+  session = {up, reason, nowNanos()};
+  publishVenueStatus(venue, session);
+}
+
+void StreetBus::announce(idl::Halt::Reader halt) {
+  std::lock_guard lock(mutex_);
+  if (customer_) customer_->publish("halt", [&](auto record) { record.setHalt(halt); });
+}
+
 void StreetBus::heartbeat() {
   std::lock_guard lock(mutex_);
   if (firm_) firm_->publishHeartbeats();
   if (customer_) customer_->publishHeartbeats();
+  if (++heartbeats_ % 5 == 0) {
+    for (const auto& [venue, session] : sessions_) publishVenueStatus(venue, session);
+  }
 }
 
 }  // namespace triad::street

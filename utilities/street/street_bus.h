@@ -4,9 +4,13 @@
 // market data on the customer bus.
 //
 // Topics: "route.<street>", "execution.<street>", "reject.<street>",
-// "closure.<street>" on the firm bus; "md.<venue>.<symbol>" on the customer
-// bus, each message the whole top of book and last trade as this street
-// utility knows it (FIX sends one side per message; subscribers want all).
+// "closure.<street>" on the firm bus; on the customer bus
+// "md.<venue>.<symbol>", each message the whole top of book and last trade
+// as this street utility knows it (FIX sends one side per message;
+// subscribers want all), "venue.<venue>" (its FIX session up or down, on
+// every change and again with every fifth heartbeat, so that a subscriber
+// that joins late learns it), and "halt" (a halt or resume the firm
+// recorded, as this street's replica of the firm group shows it).
 //
 // The records are announced after their commit; nothing depends on the
 // announcement arriving (consumers catch up from the replicas).
@@ -46,6 +50,8 @@ class StreetBus {
   void announce(idl::Reject::Reader reject);
   void announce(idl::Closure::Reader closure);
   void relay(const std::string& venue, const exchange::MarketDataMessage& update);
+  void venueStatus(const std::string& venue, bool up, const std::string& reason);
+  void announce(idl::Halt::Reader halt);
 
   // Every topic's next sequence number, so that a subscriber notices a lost
   // last message. Call about once a second.
@@ -63,7 +69,16 @@ class StreetBus {
   zmq::context_t zmq_;
   std::unique_ptr<brokers::BusPublisher> firm_;
   std::unique_ptr<brokers::BusPublisher> customer_;
+  struct Session {
+    bool up = false;
+    std::string reason;
+    int64_t sinceNanos = 0;
+  };
+  void publishVenueStatus(const std::string& venue, const Session& session);
+
   std::map<std::pair<std::string, std::string>, Top> tops_;  // by (venue, symbol)
+  std::map<std::string, Session> sessions_;                  // by venue
+  uint64_t heartbeats_ = 0;
 };
 
 }  // namespace triad::street

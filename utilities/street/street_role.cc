@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <variant>
 
+#include "utilities/common/tables.h"
+
 namespace triad::street {
 
 namespace po = boost::program_options;
@@ -160,8 +162,40 @@ void StreetRole::passSoon() {
   }));
 }
 
+void StreetRole::publishHalts() {
+  bdb::OwnershipGroup* firm = nullptr;
+  for (const topology::Utility& utility : context().topology.utilities()) {
+    if (utility.role == topology::Role::kFirm) firm = context().storage->group(utility.id);
+  }
+  if (firm == nullptr) return;
+  const uint64_t position = firm->commitPosition().sequence;
+  if (haltsPosition_ == position) return;
+  std::vector<bdb::Record<idl::Halt>> changed;
+  bdb::Status s = bdb::retryOnConflict([&] {
+    changed.clear();
+    return tables::kHalts.scan(*firm, "", [&](std::string_view, idl::Halt::Reader halt) {
+      auto known = halts_.find(halt.getSymbol().cStr());
+      if (known == halts_.end() ||
+          known->second != std::pair(halt.getHalted(), halt.getAtNanos())) {
+        changed.push_back(bdb::Record<idl::Halt>::copyOf(halt));
+      }
+      return true;
+    });
+  });
+  if (!s.isOk()) {
+    context().logger.warning("halts-not-read", {{"reason", s.toString()}});
+    return;
+  }
+  haltsPosition_ = position;
+  for (const bdb::Record<idl::Halt>& halt : changed) {
+    halts_[halt->getSymbol().cStr()] = {halt->getHalted(), halt->getAtNanos()};
+    bus_.announce(halt.reader());
+  }
+}
+
 void StreetRole::runPass() {
   router_->pass();
+  publishHalts();
   pruneAwaited();
   if (awaited_.empty() || retryQueued_) return;
   retryQueued_ = true;

@@ -18,7 +18,9 @@
 #include <kj/async.h>
 
 #include <deque>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "utilities/common/bus_doorbell.h"
@@ -57,6 +59,9 @@ class StreetRole final : public common::DaemonRole, private kj::TaskSet::ErrorHa
   void runPass();
   // Drops what has replicated (the pass just saw it) or waited too long.
   void pruneAwaited();
+  // Publishes on the customer bus every halt or resume in the firm replica
+  // not yet published (all of them once at start).
+  void publishHalts();
   kj::Promise<void> passEvery(kj::Duration interval);
   kj::Promise<void> heartbeatEverySecond();
   void taskFailed(kj::Exception&& exception) override;
@@ -70,6 +75,8 @@ class StreetRole final : public common::DaemonRole, private kj::TaskSet::ErrorHa
   zmq::context_t zmq_;
   std::unique_ptr<common::BusDoorbell> doorbell_;
   std::deque<Awaited> awaited_;
+  std::map<std::string, std::pair<bool, int64_t>> halts_;  // published: symbol -> (halted, at)
+  std::optional<uint64_t> haltsPosition_;                  // the firm replica's, when read
   bool passQueued_ = false;
   bool retryQueued_ = false;
   kj::TaskSet tasks_;
