@@ -239,6 +239,7 @@ class VenueInput {
   virtual ~VenueInput() = default;
   virtual void onNewOrder(const NewOrderMessage& order) = 0;
   virtual void onCancelRequest(const CancelRequestMessage& request) = 0;
+  virtual void onStatusRequest(const StatusRequestMessage& request) = 0;
   // A street utility logged on: it is sent the best bid and offer of every book.
   virtual void onLogon(const std::string& session) = 0;
 };
@@ -247,14 +248,19 @@ class VenueInput {
 // message and returns: it never blocks on the network nor calls back, so the
 // venue may call it while holding its lock, and a session's messages leave
 // in the order they were queued. Reports for a session that is not logged
-// on are kept in its message store and resent when it logs on again;
-// market data is only ever sent to logged-on sessions.
+// on are kept in its message store and resent when it logs on again (so are
+// status answers and business rejects; a session Reject, an admin message,
+// is replaced by a gap fill on resend, as QuickFIX does with every admin
+// message); market data is only ever sent to logged-on sessions.
 class VenueOutput {
  public:
   virtual ~VenueOutput() = default;
   virtual void sendExecutionReport(const ExecutionReportMessage& report) = 0;
   virtual void sendCancelReject(const CancelRejectMessage& reject) = 0;
   virtual void sendMarketData(const MarketDataMessage& update) = 0;
+  virtual void sendOrderStatus(const OrderStatusMessage& status) = 0;
+  virtual void sendSessionReject(const SessionRejectMessage& reject) = 0;
+  virtual void sendBusinessReject(const BusinessRejectMessage& reject) = 0;
 };
 
 }  // namespace exchange
