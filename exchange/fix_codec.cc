@@ -1,5 +1,6 @@
 #include "exchange/fix_codec.h"
 
+#include <quickfix/Exceptions.h>
 #include <quickfix/FixFields.h>
 #include <quickfix/FixValues.h>
 #include <quickfix/Group.h>
@@ -250,10 +251,16 @@ CancelRequestMessage decodeCancelRequest(const FIX::Message& message, const std:
 StatusRequestMessage decodeStatusRequest(const FIX::Message& message, const std::string& session) {
   StatusRequestMessage request;
   request.session = session;
+  // ClOrdID, Symbol and Side are required in FIX.4.2 and FIX.4.4 alike,
+  // and the answer (an ExecutionReport) must carry Symbol and Side even
+  // for an order the venue does not know.
   request.clOrdId = message.getField(FIX::FIELD::ClOrdID);  // throws FIX::FieldNotFound
-  request.orderId = fieldOr(message, FIX::FIELD::OrderID);
-  request.symbol = fieldOr(message, FIX::FIELD::Symbol);
+  request.symbol = message.getField(FIX::FIELD::Symbol);    // throws FIX::FieldNotFound
   request.side = charOr0(message, FIX::FIELD::Side);
+  if (!message.isSetField(FIX::FIELD::Side)) throw FIX::FieldNotFound(FIX::FIELD::Side);
+  if (request.side == 0) throw FIX::IncorrectTagValue(FIX::FIELD::Side);
+  if (request.symbol.empty()) throw FIX::IncorrectTagValue(FIX::FIELD::Symbol);
+  request.orderId = fieldOr(message, FIX::FIELD::OrderID);
   request.msgSeqNum = msgSeqNumOf(message);
   return request;
 }

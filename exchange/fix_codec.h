@@ -39,13 +39,19 @@ namespace exchange {
 // ---- Venue side -------------------------------------------------------------
 
 // Reads a NewOrderSingle from `session`. Throws FIX::FieldNotFound when
-// ClOrdID (11) is missing: QuickFIX then answers with a session-level reject,
-// since no execution report could name the order. Every other missing or
+// ClOrdID (11) is missing: QuickFIX then answers with a reject naming the
+// tag (from FIX.4.2 on a BusinessMessageReject, 380=5), since no execution
+// report could name the order. Every other missing or
 // malformed field is described in `fault` for the venue to reject.
 NewOrderMessage decodeNewOrder(const FIX::Message& message, const std::string& session);
 // Reads an OrderCancelRequest; FIX::FieldNotFound without ClOrdID (11).
 CancelRequestMessage decodeCancelRequest(const FIX::Message& message, const std::string& session);
-// Reads an OrderStatusRequest; FIX::FieldNotFound without ClOrdID (11).
+// Reads an OrderStatusRequest. Throws FIX::FieldNotFound without ClOrdID
+// (11), Symbol (55) or Side (54), all required and all needed for the
+// answer (QuickFIX then answers, from FIX.4.2 on, with a
+// BusinessMessageReject 380=5 naming the tag in its Text), and
+// FIX::IncorrectTagValue when Symbol is empty or Side not one character (a
+// session-level Reject 373=5 with RefTagID).
 StatusRequestMessage decodeStatusRequest(const FIX::Message& message, const std::string& session);
 
 FIX::Message encodeExecutionReport(const std::string& beginString,

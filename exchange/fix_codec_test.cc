@@ -191,9 +191,15 @@ TEST_P(FixCodecTest, StatusRequestsRoundTrip) {
   EXPECT_EQ(decoded.side, '2');
   EXPECT_EQ(decoded.msgSeqNum, 7);
 
-  FIX::Message withoutClOrdId = encodeStatusRequest(request);
-  withoutClOrdId.removeField(FIX::FIELD::ClOrdID);
-  EXPECT_THROW(decodeStatusRequest(withoutClOrdId, "ss1"), FIX::FieldNotFound);
+  // Each is required, and the answer needs Symbol and Side.
+  for (int tag : {FIX::FIELD::ClOrdID, FIX::FIELD::Symbol, FIX::FIELD::Side}) {
+    FIX::Message without = encodeStatusRequest(request);
+    without.removeField(tag);
+    EXPECT_THROW(decodeStatusRequest(without, "ss1"), FIX::FieldNotFound) << tag;
+  }
+  FIX::Message badSide = encodeStatusRequest(request);
+  badSide.setField(FIX::FIELD::Side, "12");
+  EXPECT_THROW(decodeStatusRequest(badSide, "ss1"), FIX::IncorrectTagValue);
 }
 
 OrderStatusMessage partlyFilled() {

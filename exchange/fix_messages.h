@@ -2,8 +2,8 @@
 // messages the venue handles (NewOrderSingle, OrderCancelRequest,
 // OrderStatusRequest) and sends (ExecutionReport, OrderCancelReject,
 // MarketDataIncrementalRefresh, and the two rejects: Reject and
-// BusinessMessageReject), and the two interfaces between the venue's logic (venue.h) and QuickFIX
-// (fix_venue.h).
+// BusinessMessageReject), and the two interfaces between the venue's logic
+// (venue.h) and QuickFIX (fix_venue.h).
 //
 // Why the split: QuickFIX 1.15.1's headers (Debian 12) use dynamic exception
 // specifications, which C++17 removed, so every file that includes them is
@@ -38,7 +38,8 @@ struct NewOrderMessage {
   int64_t priceMicros = 0;  // 44; 0 when absent (market orders)
   int64_t quantity = 0;     // 38, whole shares
   // PossDupFlag (43) or PossResend (97) is Y: the sender may have sent this
-  // order before. A ClOrdID already seen is then ignored, never doubled.
+  // order before. A ClOrdID already seen is then not executed again (see
+  // venue.h for the answer, and for the mode that ignores PossResend).
   bool possibleDuplicate = false;
   // Each flag on its own (either sets possibleDuplicate): PossDupFlag (43)
   // is Y, a session-level resend; PossResend (97) is Y, an application-level

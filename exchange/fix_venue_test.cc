@@ -588,6 +588,27 @@ TEST_P(FixVenueTest, AStatusRequestIsAnsweredWithTheOrdersStatus) {
   EXPECT_EQ(unknown.status.ordStatus, '8');
   EXPECT_EQ(unknown.status.ordRejReason, 5);
   EXPECT_NE(unknown.text.find("|103=5|"), std::string::npos) << unknown.text;
+
+  // Without Side (required, and needed for the answer): QuickFIX's answer
+  // to a missing field in an application message, a BusinessMessageReject
+  // 380=5 (conditionally required field missing) naming tag 54; the
+  // session carries on.
+  StatusRequestMessage sideless = statusRequestOf("B1");
+  sideless.side = 0;
+  ASSERT_TRUE(ss1.send(sideless));
+  const int sidelessSeqNum = ss1.sentSeqNum("B1");
+  ReceivedMessage refused;
+  ASSERT_TRUE(ss1.waitFor(
+      [&](const ReceivedMessage& message) {
+        return message.msgType == "j" && message.businessReject.refSeqNum == sidelessSeqNum;
+      },
+      kTimeout, &refused))
+      << transcript(ss1);
+  EXPECT_EQ(refused.businessReject.refMsgType, "H");
+  EXPECT_EQ(refused.businessReject.reason, 5);
+  EXPECT_NE(refused.businessReject.text.find("(54)"), std::string::npos) << refused.text;
+  ASSERT_TRUE(ss1.send(limitOrder("B2", '1', 99 * kDollar, 10)));
+  awaitReport(ss1, "B2", ExecutionKind::kNew);
 }
 
 // ---- Venue modes -----------------------------------------------------------------

@@ -1,5 +1,6 @@
-// The exchange's order entry: FIX orders and cancel requests in; execution
-// reports, cancel rejects and market data out; one MatchingEngine, kept
+// The exchange's order entry: FIX orders, cancel and status requests in;
+// execution reports, status answers, cancel rejects, the rejects of the
+// venue modes (VenueRules) and market data out; one MatchingEngine, kept
 // populated by a LiquidityProvider, in between. It knows nothing of QuickFIX
 // (fix_venue.h delivers the messages), so tests drive it directly.
 //
