@@ -1,5 +1,6 @@
 #include "exchange/fix_codec.h"
 
+#include <quickfix/Exceptions.h>
 #include <quickfix/FixFields.h>
 #include <quickfix/FixValues.h>
 #include <quickfix/Group.h>
@@ -21,6 +22,10 @@ constexpr int kCxlRejTooLate = 0;
 constexpr int kCxlRejUnknownOrder = 1;
 constexpr int kCxlRejExchangeOption = 2;  // FIX.4.2's nearest to "duplicate ClOrdID"
 constexpr int kCxlRejDuplicateClOrdId = 6;
+
+// ExecID (17) of a status answer: "will be 0 (zero)" in FIX.4.2 (for
+// ExecTransType 3) and FIX.4.4 (for ExecType I) alike.
+constexpr char kStatusExecId[] = "0";
 
 bool isFix42(const std::string& beginString) { return beginString == FIX::BeginString_FIX42; }
 
@@ -122,6 +127,21 @@ char charOr0(const FIX::FieldMap& map, int tag) {
   return text.size() == 1 ? text[0] : 0;
 }
 
+int intOr0(const FIX::FieldMap& map, int tag) {
+  return map.isSetField(tag) ? std::atoi(map.getField(tag).c_str()) : 0;
+}
+
+int msgSeqNumOf(const FIX::Message& message) {
+  return intOr0(message.getHeader(), FIX::FIELD::MsgSeqNum);
+}
+
+// An ExecutionReport that answers a status request rather than reporting an
+// event: ExecType I (FIX.4.3 on) or ExecTransType 3 (FIX.4.2).
+bool isStatusAnswer(const FIX::Message& message) {
+  return charOr0(message, FIX::FIELD::ExecType) == FIX::ExecType_ORDER_STATUS ||
+         charOr0(message, FIX::FIELD::ExecTransType) == FIX::ExecTransType_STATUS;
+}
+
 char execTypeOf(ExecutionKind kind, bool fix42) {
   switch (kind) {
     case ExecutionKind::kNew:
@@ -188,6 +208,9 @@ NewOrderMessage decodeNewOrder(const FIX::Message& message, const std::string& s
   order.session = session;
   order.clOrdId = message.getField(FIX::FIELD::ClOrdID);  // throws FIX::FieldNotFound
   order.possibleDuplicate = possibleDuplicate(message);
+  order.possDupFlag = flagIsSet(message.getHeader(), FIX::FIELD::PossDupFlag);
+  order.possResend = flagIsSet(message.getHeader(), FIX::FIELD::PossResend);
+  order.msgSeqNum = msgSeqNumOf(message);
   std::string& fault = order.fault;
   if (order.clOrdId.empty()) fault = fieldName("ClOrdID", FIX::FIELD::ClOrdID) + " is empty";
   readText(message, "Symbol", FIX::FIELD::Symbol, true, order.symbol, fault);
@@ -215,12 +238,30 @@ CancelRequestMessage decodeCancelRequest(const FIX::Message& message, const std:
   request.session = session;
   request.clOrdId = message.getField(FIX::FIELD::ClOrdID);  // throws FIX::FieldNotFound
   request.possibleDuplicate = possibleDuplicate(message);
+  request.msgSeqNum = msgSeqNumOf(message);
   std::string& fault = request.fault;
   if (request.clOrdId.empty()) fault = fieldName("ClOrdID", FIX::FIELD::ClOrdID) + " is empty";
   readText(message, "OrigClOrdID", FIX::FIELD::OrigClOrdID, true, request.origClOrdId, fault);
   readText(message, "OrderID", FIX::FIELD::OrderID, false, request.orderId, fault);
   readText(message, "Symbol", FIX::FIELD::Symbol, false, request.symbol, fault);
   readChar(message, "Side", FIX::FIELD::Side, false, request.side, fault);
+  return request;
+}
+
+StatusRequestMessage decodeStatusRequest(const FIX::Message& message, const std::string& session) {
+  StatusRequestMessage request;
+  request.session = session;
+  // ClOrdID, Symbol and Side are required in FIX.4.2 and FIX.4.4 alike,
+  // and the answer (an ExecutionReport) must carry Symbol and Side even
+  // for an order the venue does not know.
+  request.clOrdId = message.getField(FIX::FIELD::ClOrdID);  // throws FIX::FieldNotFound
+  request.symbol = message.getField(FIX::FIELD::Symbol);    // throws FIX::FieldNotFound
+  request.side = charOr0(message, FIX::FIELD::Side);
+  if (!message.isSetField(FIX::FIELD::Side)) throw FIX::FieldNotFound(FIX::FIELD::Side);
+  if (request.side == 0) throw FIX::IncorrectTagValue(FIX::FIELD::Side);
+  if (request.symbol.empty()) throw FIX::IncorrectTagValue(FIX::FIELD::Symbol);
+  request.orderId = fieldOr(message, FIX::FIELD::OrderID);
+  request.msgSeqNum = msgSeqNumOf(message);
   return request;
 }
 
@@ -287,10 +328,65 @@ FIX::Message encodeMarketData(const MarketDataMessage& update) {
   return message;
 }
 
+FIX::Message encodeOrderStatus(const std::string& beginString, const OrderStatusMessage& status) {
+  const bool fix42 = isFix42(beginString);
+  FIX::Message message;
+  message.getHeader().setField(FIX::MsgType(FIX::MsgType_ExecutionReport));
+  message.setField(FIX::OrderID(status.orderId));
+  message.setField(FIX::ClOrdID(status.clOrdId));
+  message.setField(FIX::ExecID(kStatusExecId));
+  if (fix42) {
+    message.setField(FIX::ExecTransType(FIX::ExecTransType_STATUS));
+    message.setField(FIX::ExecType(status.ordStatus));  // FIX.4.2 has no ExecType I
+  } else {
+    message.setField(FIX::ExecType(FIX::ExecType_ORDER_STATUS));
+  }
+  message.setField(FIX::OrdStatus(status.ordStatus));
+  message.setField(FIX::Symbol(status.symbol));
+  if (status.side != 0) message.setField(FIX::Side(status.side));
+  if (status.ordType != 0) message.setField(FIX::OrdType(status.ordType));
+  if (status.timeInForce != 0) message.setField(FIX::TimeInForce(status.timeInForce));
+  if (status.orderQuantity > 0) setQuantity(message, FIX::FIELD::OrderQty, status.orderQuantity);
+  if (status.priceMicros > 0) setPrice(message, FIX::FIELD::Price, status.priceMicros);
+  setQuantity(message, FIX::FIELD::LeavesQty, status.leavesQuantity);
+  setQuantity(message, FIX::FIELD::CumQty, status.cumulativeQuantity);
+  setPrice(message, FIX::FIELD::AvgPx, status.averagePriceMicros);
+  if (status.ordRejReason >= 0) message.setField(FIX::OrdRejReason(status.ordRejReason));
+  if (!status.text.empty()) message.setField(FIX::Text(status.text));
+  setTransactTime(message);
+  return message;
+}
+
+FIX::Message encodeSessionReject(const SessionRejectMessage& reject) {
+  // RefTagID, RefMsgType and SessionRejectReason exist from FIX.4.2 on,
+  // which is the oldest version the venue speaks.
+  FIX::Message message;
+  message.getHeader().setField(FIX::MsgType(FIX::MsgType_Reject));
+  message.setField(FIX::RefSeqNum(reject.refSeqNum));
+  if (reject.refTagId != 0) message.setField(FIX::RefTagID(reject.refTagId));
+  message.setField(FIX::RefMsgType(reject.refMsgType));
+  message.setField(FIX::SessionRejectReason(reject.reason));
+  if (!reject.text.empty()) message.setField(FIX::Text(reject.text));
+  return message;
+}
+
+FIX::Message encodeBusinessReject(const BusinessRejectMessage& reject) {
+  FIX::Message message;
+  message.getHeader().setField(FIX::MsgType(FIX::MsgType_BusinessMessageReject));
+  message.setField(FIX::RefSeqNum(reject.refSeqNum));
+  message.setField(FIX::RefMsgType(reject.refMsgType));
+  if (!reject.refId.empty()) message.setField(FIX::BusinessRejectRefID(reject.refId));
+  message.setField(FIX::BusinessRejectReason(reject.reason));
+  if (!reject.text.empty()) message.setField(FIX::Text(reject.text));
+  return message;
+}
+
 FIX::Message encodeNewOrder(const NewOrderMessage& order) {
   FIX::Message message;
   message.getHeader().setField(FIX::MsgType(FIX::MsgType_NewOrderSingle));
-  if (order.possibleDuplicate) message.getHeader().setField(FIX::PossResend(true));
+  if (order.possibleDuplicate || order.possResend) {
+    message.getHeader().setField(FIX::PossResend(true));
+  }
   message.setField(FIX::ClOrdID(order.clOrdId));
   message.setField(
       FIX::HandlInst(FIX::HandlInst_AUTOMATED_EXECUTION_ORDER_PRIVATE_NO_BROKER_INTERVENTION));
@@ -317,8 +413,19 @@ FIX::Message encodeCancelRequest(const CancelRequestMessage& request) {
   return message;
 }
 
+FIX::Message encodeStatusRequest(const StatusRequestMessage& request) {
+  FIX::Message message;
+  message.getHeader().setField(FIX::MsgType(FIX::MsgType_OrderStatusRequest));
+  if (!request.orderId.empty()) message.setField(FIX::OrderID(request.orderId));
+  message.setField(FIX::ClOrdID(request.clOrdId));
+  message.setField(FIX::Symbol(request.symbol));
+  if (request.side != 0) message.setField(FIX::Side(request.side));
+  return message;
+}
+
 bool decodeExecutionReport(const FIX::Message& message, const std::string& session,
                            ExecutionReportMessage& report) {
+  if (isStatusAnswer(message)) return false;
   const char execType = charOr0(message, FIX::FIELD::ExecType);
   const char ordStatus = charOr0(message, FIX::FIELD::OrdStatus);
   ExecutionReportMessage decoded;
@@ -406,6 +513,67 @@ bool decodeMarketData(const FIX::Message& message, const std::string& session,
   decoded.quantity = quantityOr0(*entry, FIX::FIELD::MDEntrySize);
   if (decoded.symbol.empty()) return false;
   update = decoded;
+  return true;
+}
+
+bool decodeOrderStatus(const FIX::Message& message, const std::string& session,
+                       OrderStatusMessage& status) {
+  if (!isStatusAnswer(message) || !message.isSetField(FIX::FIELD::OrderID) ||
+      !message.isSetField(FIX::FIELD::OrdStatus)) {
+    return false;
+  }
+  OrderStatusMessage decoded;
+  decoded.session = session;
+  decoded.orderId = message.getField(FIX::FIELD::OrderID);
+  decoded.clOrdId = fieldOr(message, FIX::FIELD::ClOrdID);
+  decoded.ordStatus = charOr0(message, FIX::FIELD::OrdStatus);
+  decoded.symbol = fieldOr(message, FIX::FIELD::Symbol);
+  decoded.side = charOr0(message, FIX::FIELD::Side);
+  decoded.ordType = charOr0(message, FIX::FIELD::OrdType);
+  decoded.timeInForce = charOr0(message, FIX::FIELD::TimeInForce);
+  decoded.orderQuantity = quantityOr0(message, FIX::FIELD::OrderQty);
+  decoded.priceMicros = priceOr0(message, FIX::FIELD::Price);
+  decoded.leavesQuantity = quantityOr0(message, FIX::FIELD::LeavesQty);
+  decoded.cumulativeQuantity = quantityOr0(message, FIX::FIELD::CumQty);
+  decoded.averagePriceMicros = priceOr0(message, FIX::FIELD::AvgPx);
+  if (message.isSetField(FIX::FIELD::OrdRejReason)) {
+    decoded.ordRejReason = intOr0(message, FIX::FIELD::OrdRejReason);
+  }
+  decoded.text = fieldOr(message, FIX::FIELD::Text);
+  status = decoded;
+  return true;
+}
+
+bool decodeSessionReject(const FIX::Message& message, const std::string& session,
+                         SessionRejectMessage& reject) {
+  if (!message.isSetField(FIX::FIELD::RefSeqNum)) return false;
+  SessionRejectMessage decoded;
+  decoded.session = session;
+  decoded.refSeqNum = intOr0(message, FIX::FIELD::RefSeqNum);
+  decoded.refTagId = intOr0(message, FIX::FIELD::RefTagID);
+  decoded.refMsgType = fieldOr(message, FIX::FIELD::RefMsgType);
+  decoded.reason = message.isSetField(FIX::FIELD::SessionRejectReason)
+                       ? intOr0(message, FIX::FIELD::SessionRejectReason)
+                       : -1;
+  decoded.text = fieldOr(message, FIX::FIELD::Text);
+  reject = decoded;
+  return true;
+}
+
+bool decodeBusinessReject(const FIX::Message& message, const std::string& session,
+                          BusinessRejectMessage& reject) {
+  if (!message.isSetField(FIX::FIELD::RefMsgType) ||
+      !message.isSetField(FIX::FIELD::BusinessRejectReason)) {
+    return false;
+  }
+  BusinessRejectMessage decoded;
+  decoded.session = session;
+  decoded.refSeqNum = intOr0(message, FIX::FIELD::RefSeqNum);
+  decoded.refMsgType = message.getField(FIX::FIELD::RefMsgType);
+  decoded.refId = fieldOr(message, FIX::FIELD::BusinessRejectRefID);
+  decoded.reason = intOr0(message, FIX::FIELD::BusinessRejectReason);
+  decoded.text = fieldOr(message, FIX::FIELD::Text);
+  reject = decoded;
   return true;
 }
 

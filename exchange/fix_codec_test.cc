@@ -158,6 +158,151 @@ TEST_P(FixCodecTest, OrdersRoundTrip) {
   EXPECT_TRUE(decoded.possibleDuplicate);
 }
 
+TEST_P(FixCodecTest, OrdersCarryTheirResendFlagsAndSequenceNumber) {
+  NewOrderMessage order;
+  order.clOrdId = "O1";
+  order.symbol = "ACME";
+  order.side = '1';
+  order.ordType = '2';
+  order.priceMicros = 100000000;
+  order.quantity = 100;
+  order.possResend = true;
+  FIX::Message message = encodeNewOrder(order);
+  EXPECT_EQ(message.getHeader().getField(FIX::FIELD::PossResend), "Y");
+  const NewOrderMessage decoded = decodeNewOrder(overTheWire(message, GetParam()), "ss1");
+  EXPECT_TRUE(decoded.possResend);
+  EXPECT_FALSE(decoded.possDupFlag);
+  EXPECT_TRUE(decoded.possibleDuplicate);
+  EXPECT_EQ(decoded.msgSeqNum, 7);  // as overTheWire() numbers it
+}
+
+TEST_P(FixCodecTest, StatusRequestsRoundTrip) {
+  StatusRequestMessage request;
+  request.clOrdId = "O1";
+  request.orderId = "42";
+  request.symbol = "ACME";
+  request.side = '2';
+  const StatusRequestMessage decoded =
+      decodeStatusRequest(overTheWire(encodeStatusRequest(request), GetParam()), "ss1");
+  EXPECT_EQ(decoded.session, "ss1");
+  EXPECT_EQ(decoded.clOrdId, "O1");
+  EXPECT_EQ(decoded.orderId, "42");
+  EXPECT_EQ(decoded.symbol, "ACME");
+  EXPECT_EQ(decoded.side, '2');
+  EXPECT_EQ(decoded.msgSeqNum, 7);
+
+  // Each is required, and the answer needs Symbol and Side.
+  for (int tag : {FIX::FIELD::ClOrdID, FIX::FIELD::Symbol, FIX::FIELD::Side}) {
+    FIX::Message without = encodeStatusRequest(request);
+    without.removeField(tag);
+    EXPECT_THROW(decodeStatusRequest(without, "ss1"), FIX::FieldNotFound) << tag;
+  }
+  FIX::Message badSide = encodeStatusRequest(request);
+  badSide.setField(FIX::FIELD::Side, "12");
+  EXPECT_THROW(decodeStatusRequest(badSide, "ss1"), FIX::IncorrectTagValue);
+}
+
+OrderStatusMessage partlyFilled() {
+  OrderStatusMessage status;
+  status.orderId = "1099511627777";
+  status.clOrdId = "B1";
+  status.ordStatus = '1';
+  status.symbol = "ACME";
+  status.side = '1';
+  status.ordType = '2';
+  status.timeInForce = '0';
+  status.orderQuantity = 150;
+  status.priceMicros = 100010000;
+  status.leavesQuantity = 50;
+  status.cumulativeQuantity = 100;
+  status.averagePriceMicros = 100005000;
+  return status;
+}
+
+TEST_P(FixCodecTest, StatusAnswersRoundTripAndAreNeverExecutions) {
+  const FIX::Message wire = overTheWire(encodeOrderStatus(GetParam(), partlyFilled()), GetParam());
+  EXPECT_EQ(wire.getField(FIX::FIELD::ExecID), "0");
+  OrderStatusMessage decoded;
+  ASSERT_TRUE(decodeOrderStatus(wire, "xnys", decoded));
+  EXPECT_EQ(decoded.orderId, "1099511627777");
+  EXPECT_EQ(decoded.clOrdId, "B1");
+  EXPECT_EQ(decoded.ordStatus, '1');
+  EXPECT_EQ(decoded.orderQuantity, 150);
+  EXPECT_EQ(decoded.leavesQuantity, 50);
+  EXPECT_EQ(decoded.cumulativeQuantity, 100);
+  EXPECT_EQ(decoded.averagePriceMicros, 100005000);
+  EXPECT_EQ(decoded.ordRejReason, -1);
+  ExecutionReportMessage report;
+  EXPECT_FALSE(decodeExecutionReport(wire, "xnys", report));
+
+  // And an execution is never a status answer.
+  EXPECT_FALSE(decodeOrderStatus(overTheWire(encodeExecutionReport(GetParam(), fill()), GetParam()),
+                                 "xnys", decoded));
+}
+
+TEST_P(FixCodecTest, AnUnknownOrdersStatusIsRejectedWithUnknownOrder) {
+  OrderStatusMessage unknown;
+  unknown.orderId = "NONE";
+  unknown.clOrdId = "Z9";
+  unknown.ordStatus = '8';
+  unknown.symbol = "ACME";
+  unknown.side = '1';
+  unknown.ordRejReason = kRejectUnknownOrder;
+  unknown.text = "unknown order";
+  const FIX::Message wire = overTheWire(encodeOrderStatus(GetParam(), unknown), GetParam());
+  EXPECT_EQ(wire.getField(FIX::FIELD::OrdRejReason), "5");
+  EXPECT_FALSE(wire.isSetField(FIX::FIELD::OrderQty));
+  OrderStatusMessage decoded;
+  ASSERT_TRUE(decodeOrderStatus(wire, "xnys", decoded));
+  EXPECT_EQ(decoded.orderId, "NONE");
+  EXPECT_EQ(decoded.ordStatus, '8');
+  EXPECT_EQ(decoded.ordRejReason, kRejectUnknownOrder);
+  EXPECT_EQ(decoded.leavesQuantity, 0);
+  EXPECT_EQ(decoded.cumulativeQuantity, 0);
+  EXPECT_EQ(decoded.text, "unknown order");
+}
+
+TEST_P(FixCodecTest, SessionRejectsRoundTrip) {
+  SessionRejectMessage reject;
+  reject.refSeqNum = 12;
+  reject.refTagId = 59;
+  reject.refMsgType = "D";
+  reject.text = "TimeInForce (59) '1' refused";
+  const FIX::Message wire = overTheWire(encodeSessionReject(reject), GetParam());
+  EXPECT_EQ(wire.getHeader().getField(FIX::FIELD::MsgType), "3");
+  EXPECT_EQ(wire.getField(FIX::FIELD::SessionRejectReason), "5");
+  SessionRejectMessage decoded;
+  ASSERT_TRUE(decodeSessionReject(wire, "xnys", decoded));
+  EXPECT_EQ(decoded.session, "xnys");
+  EXPECT_EQ(decoded.refSeqNum, 12);
+  EXPECT_EQ(decoded.refTagId, 59);
+  EXPECT_EQ(decoded.refMsgType, "D");
+  EXPECT_EQ(decoded.reason, kSessionRejectValueIsIncorrect);
+  EXPECT_EQ(decoded.text, "TimeInForce (59) '1' refused");
+}
+
+TEST_P(FixCodecTest, BusinessRejectsRoundTrip) {
+  BusinessRejectMessage reject;
+  reject.refSeqNum = 13;
+  reject.refMsgType = "F";
+  reject.refId = "C1";
+  reject.text = "Unsupported Message Type";
+  const FIX::Message wire = overTheWire(encodeBusinessReject(reject), GetParam());
+  EXPECT_EQ(wire.getHeader().getField(FIX::FIELD::MsgType), "j");
+  EXPECT_EQ(wire.getField(FIX::FIELD::BusinessRejectReason), "3");
+  BusinessRejectMessage decoded;
+  ASSERT_TRUE(decodeBusinessReject(wire, "xnys", decoded));
+  EXPECT_EQ(decoded.refSeqNum, 13);
+  EXPECT_EQ(decoded.refMsgType, "F");
+  EXPECT_EQ(decoded.refId, "C1");
+  EXPECT_EQ(decoded.reason, kBusinessRejectUnsupportedMessageType);
+  EXPECT_EQ(decoded.text, "Unsupported Message Type");
+
+  FIX::Message withoutReason = encodeBusinessReject(reject);
+  withoutReason.removeField(FIX::FIELD::BusinessRejectReason);
+  EXPECT_FALSE(decodeBusinessReject(withoutReason, "xnys", decoded));
+}
+
 INSTANTIATE_TEST_SUITE_P(BothFixVersions, FixCodecTest, ::testing::Values(kFix42, kFix44));
 
 TEST(FixCodecVersionTest, FillsUseEachVersionsExecType) {
@@ -172,6 +317,19 @@ TEST(FixCodecVersionTest, FillsUseEachVersionsExecType) {
   ExecutionReportMessage decoded;
   ASSERT_TRUE(decodeExecutionReport(fix44, "xnys", decoded));
   EXPECT_EQ(decoded.kind, ExecutionKind::kFill);
+}
+
+// FIX.4.2 has no ExecType I: a status answer is ExecTransType 3 (Status)
+// with ExecType = the order's status.
+TEST(FixCodecVersionTest, StatusAnswersUseEachVersionsForm) {
+  const FIX::Message fix42 = encodeOrderStatus(kFix42, partlyFilled());
+  EXPECT_EQ(fix42.getField(FIX::FIELD::ExecTransType), "3");
+  EXPECT_EQ(fix42.getField(FIX::FIELD::ExecType), "1");
+  EXPECT_EQ(fix42.getField(FIX::FIELD::OrdStatus), "1");
+  const FIX::Message fix44 = encodeOrderStatus(kFix44, partlyFilled());
+  EXPECT_FALSE(fix44.isSetField(FIX::FIELD::ExecTransType));
+  EXPECT_EQ(fix44.getField(FIX::FIELD::ExecType), "I");
+  EXPECT_EQ(fix44.getField(FIX::FIELD::OrdStatus), "1");
 }
 
 TEST(FixCodecVersionTest, ADuplicateClOrdIdCancelRejectReasonFitsEachVersion) {

@@ -1,8 +1,9 @@
 // What the venue and the FIX boundary say to each other: plain values for the
-// messages the venue handles (NewOrderSingle, OrderCancelRequest) and sends
-// (ExecutionReport, OrderCancelReject, MarketDataIncrementalRefresh), and
-// the two interfaces between the venue's logic (venue.h) and QuickFIX
-// (fix_venue.h).
+// messages the venue handles (NewOrderSingle, OrderCancelRequest,
+// OrderStatusRequest) and sends (ExecutionReport, OrderCancelReject,
+// MarketDataIncrementalRefresh, and the two rejects: Reject and
+// BusinessMessageReject), and the two interfaces between the venue's logic
+// (venue.h) and QuickFIX (fix_venue.h).
 //
 // Why the split: QuickFIX 1.15.1's headers (Debian 12) use dynamic exception
 // specifications, which C++17 removed, so every file that includes them is
@@ -37,8 +38,16 @@ struct NewOrderMessage {
   int64_t priceMicros = 0;  // 44; 0 when absent (market orders)
   int64_t quantity = 0;     // 38, whole shares
   // PossDupFlag (43) or PossResend (97) is Y: the sender may have sent this
-  // order before. A ClOrdID already seen is then ignored, never doubled.
+  // order before. A ClOrdID already seen is then not executed again (see
+  // venue.h for the answer, and for the mode that ignores PossResend).
   bool possibleDuplicate = false;
+  // Each flag on its own (either sets possibleDuplicate): PossDupFlag (43)
+  // is Y, a session-level resend; PossResend (97) is Y, an application-level
+  // one, which some venues ignore and execute again.
+  bool possDupFlag = false;
+  bool possResend = false;
+  // MsgSeqNum (34) it arrived with: a session-level Reject refers to it.
+  int msgSeqNum = 0;
   // Set when a field is missing or malformed; the venue rejects the order
   // with this text (the ClOrdID itself is never missing: see fix_codec.h).
   std::string fault;
@@ -53,7 +62,18 @@ struct CancelRequestMessage {
   std::string symbol;       // 55
   char side = 0;            // 54
   bool possibleDuplicate = false;
+  int msgSeqNum = 0;  // 34, for a BusinessMessageReject's RefSeqNum
   std::string fault;
+};
+
+// OrderStatusRequest (35=H). Its answer is an OrderStatusMessage.
+struct StatusRequestMessage {
+  std::string session;
+  std::string clOrdId;  // 11: the order's (or a later ClOrdID of it)
+  std::string orderId;  // 37, when the sender gives it (required in FIX.4.2)
+  std::string symbol;   // 55
+  char side = 0;        // 54
+  int msgSeqNum = 0;    // 34
 };
 
 // ---- Sent by the venue ------------------------------------------------------
@@ -91,6 +111,7 @@ inline char orderStatusOf(ExecutionKind kind) {
 // OrdRejReason (103), the same codes in FIX.4.2 and FIX.4.4.
 constexpr int kRejectExchangeOption = 0;
 constexpr int kRejectUnknownSymbol = 1;
+constexpr int kRejectUnknownOrder = 5;
 constexpr int kRejectDuplicateOrder = 6;
 
 // ExecutionReport (35=8).
@@ -140,6 +161,57 @@ struct CancelRejectMessage {
   bool possibleDuplicate = false;
 };
 
+// The answer to an OrderStatusRequest: an ExecutionReport that reports no
+// event, only the order's state. FIX.4.4: ExecType (150) I (Order Status);
+// FIX.4.2, which has no such ExecType: ExecTransType (20) 3 (Status) and
+// ExecType = the OrdStatus. ExecID (17) is "0", as both versions prescribe
+// for a status answer, so it can never be taken for an execution. For a
+// ClOrdID the venue does not know: OrdStatus 8 with OrdRejReason 5 (unknown
+// order) and OrderID NONE.
+struct OrderStatusMessage {
+  std::string session;
+  std::string orderId;             // 37: "NONE" when unknown
+  std::string clOrdId;             // 11: as the request gave it
+  char ordStatus = '8';            // 39: the order's status now
+  std::string symbol;              // 55
+  char side = 0;                   // 54
+  char ordType = 0;                // 40; 0 when unknown
+  char timeInForce = 0;            // 59; 0 when unknown
+  int64_t orderQuantity = 0;       // 38; 0 when unknown (then not sent)
+  int64_t priceMicros = 0;         // 44; 0 for market orders or when unknown
+  int64_t leavesQuantity = 0;      // 151
+  int64_t cumulativeQuantity = 0;  // 14
+  int64_t averagePriceMicros = 0;  // 6, rounded down to a micro
+  int ordRejReason = -1;           // 103: kRejectUnknownOrder when unknown
+  std::string text;                // 58
+};
+
+// SessionRejectReason (373) and BusinessRejectReason (380) that the venue sends.
+constexpr int kSessionRejectValueIsIncorrect = 5;
+constexpr int kBusinessRejectUnsupportedMessageType = 3;
+
+// Reject (35=3): a message refused at the session level. Its sequence
+// number is consumed; the application never sees it.
+struct SessionRejectMessage {
+  std::string session;
+  int refSeqNum = 0;                            // 45: the refused message's MsgSeqNum
+  int refTagId = 0;                             // 371: the offending field
+  std::string refMsgType;                       // 372: "D", ...
+  int reason = kSessionRejectValueIsIncorrect;  // 373
+  std::string text;                             // 58: what was refused, and why
+};
+
+// BusinessMessageReject (35=j): an application message the venue does not
+// take, here because it does not support the message type.
+struct BusinessRejectMessage {
+  std::string session;
+  int refSeqNum = 0;       // 45
+  std::string refMsgType;  // 372: "F", "H"
+  std::string refId;       // 379 BusinessRejectRefID: the message's ClOrdID
+  int reason = kBusinessRejectUnsupportedMessageType;  // 380
+  std::string text;                                    // 58
+};
+
 // What a market data entry is: MDEntryType (269).
 enum class MarketDataEntryType : char { kBid = '0', kOffer = '1', kTrade = '2' };
 
@@ -168,6 +240,7 @@ class VenueInput {
   virtual ~VenueInput() = default;
   virtual void onNewOrder(const NewOrderMessage& order) = 0;
   virtual void onCancelRequest(const CancelRequestMessage& request) = 0;
+  virtual void onStatusRequest(const StatusRequestMessage& request) = 0;
   // A street utility logged on: it is sent the best bid and offer of every book.
   virtual void onLogon(const std::string& session) = 0;
 };
@@ -176,14 +249,19 @@ class VenueInput {
 // message and returns: it never blocks on the network nor calls back, so the
 // venue may call it while holding its lock, and a session's messages leave
 // in the order they were queued. Reports for a session that is not logged
-// on are kept in its message store and resent when it logs on again;
-// market data is only ever sent to logged-on sessions.
+// on are kept in its message store and resent when it logs on again (so are
+// status answers and business rejects; a session Reject, an admin message,
+// is replaced by a gap fill on resend, as QuickFIX does with every admin
+// message); market data is only ever sent to logged-on sessions.
 class VenueOutput {
  public:
   virtual ~VenueOutput() = default;
   virtual void sendExecutionReport(const ExecutionReportMessage& report) = 0;
   virtual void sendCancelReject(const CancelRejectMessage& reject) = 0;
   virtual void sendMarketData(const MarketDataMessage& update) = 0;
+  virtual void sendOrderStatus(const OrderStatusMessage& status) = 0;
+  virtual void sendSessionReject(const SessionRejectMessage& reject) = 0;
+  virtual void sendBusinessReject(const BusinessRejectMessage& reject) = 0;
 };
 
 }  // namespace exchange

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -57,6 +58,11 @@ class FixTestClient::Impl final : public FIX::Application {
     return changed_.wait_for(lock, timeout, [this] { return loggedOn_; });
   }
 
+  bool waitForLogons(int count, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, timeout, [this, count] { return logons_ >= count; });
+  }
+
   int logons() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return logons_;
@@ -91,6 +97,12 @@ class FixTestClient::Impl final : public FIX::Application {
     return received_;
   }
 
+  int sentSeqNum(const std::string& clOrdId) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto sent = sentSeqNums_.find(clOrdId);
+    return sent == sentSeqNums_.end() ? 0 : sent->second;
+  }
+
   // ---- FIX::Application ----------------------------------------------------
   void onCreate(const FIX::SessionID&) override {}
   void onLogon(const FIX::SessionID&) override {
@@ -112,20 +124,31 @@ class FixTestClient::Impl final : public FIX::Application {
   void toApp(FIX::Message& message, const FIX::SessionID&) throw(FIX::DoNotSend) override {
     if (!message.isSetField(FIX::FIELD::ClOrdID)) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    if (markPossDup_.erase(message.getField(FIX::FIELD::ClOrdID)) == 0) return;
+    const std::string& clOrdId = message.getField(FIX::FIELD::ClOrdID);
+    // The session has numbered the message (Session::fill) before this call.
+    sentSeqNums_[clOrdId] = std::atoi(message.getHeader().getField(FIX::FIELD::MsgSeqNum).c_str());
+    if (markPossDup_.erase(clOrdId) == 0) return;
     FIX::Header& header = message.getHeader();
     header.setField(FIX::PossDupFlag(true));
     header.setField(FIX::FIELD::OrigSendingTime, header.getField(FIX::FIELD::SendingTime));
   }
 
-  void fromAdmin(const FIX::Message&,
+  void fromAdmin(const FIX::Message& message,
                  const FIX::SessionID&) throw(FIX::FieldNotFound, FIX::IncorrectDataFormat,
-                                              FIX::IncorrectTagValue, FIX::RejectLogon) override {}
+                                              FIX::IncorrectTagValue, FIX::RejectLogon) override {
+    if (message.getHeader().getField(FIX::FIELD::MsgType) == FIX::MsgType_Reject) record(message);
+  }
 
   void fromApp(const FIX::Message& message,
                const FIX::SessionID&) throw(FIX::FieldNotFound, FIX::IncorrectDataFormat,
                                             FIX::IncorrectTagValue,
                                             FIX::UnsupportedMessageType) override {
+    record(message);
+  }
+#pragma GCC diagnostic pop
+
+ private:
+  void record(const FIX::Message& message) {
     ReceivedMessage received;
     const FIX::Header& header = message.getHeader();
     received.msgType = header.getField(FIX::FIELD::MsgType);
@@ -133,7 +156,14 @@ class FixTestClient::Impl final : public FIX::Application {
     received.possDup = header.isSetField(FIX::FIELD::PossDupFlag) &&
                        header.getField(FIX::FIELD::PossDupFlag) == "Y";
     if (received.msgType == FIX::MsgType_ExecutionReport) {
-      decodeExecutionReport(message, config_.targetCompId, received.report);
+      received.isStatus = decodeOrderStatus(message, config_.targetCompId, received.status);
+      if (!received.isStatus) {
+        decodeExecutionReport(message, config_.targetCompId, received.report);
+      }
+    } else if (received.msgType == FIX::MsgType_Reject) {
+      decodeSessionReject(message, config_.targetCompId, received.sessionReject);
+    } else if (received.msgType == FIX::MsgType_BusinessMessageReject) {
+      decodeBusinessReject(message, config_.targetCompId, received.businessReject);
     } else if (received.msgType == FIX::MsgType_OrderCancelReject) {
       decodeCancelReject(message, config_.targetCompId, received.cancelReject);
     } else if (received.msgType == FIX::MsgType_MarketDataIncrementalRefresh) {
@@ -147,9 +177,7 @@ class FixTestClient::Impl final : public FIX::Application {
     }
     changed_.notify_all();
   }
-#pragma GCC diagnostic pop
 
- private:
   const FixTestClientConfig config_;
   const FIX::SessionID session_;
   FIX::SessionSettings settings_;
@@ -161,7 +189,8 @@ class FixTestClient::Impl final : public FIX::Application {
   std::condition_variable changed_;
   bool loggedOn_ = false;
   int logons_ = 0;
-  std::set<std::string> markPossDup_;  // ClOrdIDs to send as resends
+  std::set<std::string> markPossDup_;       // ClOrdIDs to send as resends
+  std::map<std::string, int> sentSeqNums_;  // ClOrdID -> MsgSeqNum it last left with
   std::vector<ReceivedMessage> received_;
 };
 
@@ -181,6 +210,9 @@ FixTestClient::~FixTestClient() = default;
 bool FixTestClient::waitForLogon(std::chrono::milliseconds timeout) {
   return impl_->waitForLogon(timeout);
 }
+bool FixTestClient::waitForLogons(int count, std::chrono::milliseconds timeout) {
+  return impl_->waitForLogons(count, timeout);
+}
 int FixTestClient::logons() const { return impl_->logons(); }
 
 bool FixTestClient::send(const NewOrderMessage& order, bool markPossDup) {
@@ -189,6 +221,14 @@ bool FixTestClient::send(const NewOrderMessage& order, bool markPossDup) {
 
 bool FixTestClient::send(const CancelRequestMessage& request) {
   return impl_->send(encodeCancelRequest(request), request.clOrdId, false);
+}
+
+bool FixTestClient::send(const StatusRequestMessage& request) {
+  return impl_->send(encodeStatusRequest(request), request.clOrdId, false);
+}
+
+int FixTestClient::sentSeqNum(const std::string& clOrdId) const {
+  return impl_->sentSeqNum(clOrdId);
 }
 
 bool FixTestClient::waitFor(const std::function<bool(const ReceivedMessage&)>& match,

@@ -1,7 +1,7 @@
 // A FIX client for tests: a QuickFIX SocketInitiator with a persistent
 // FileStore, playing a street utility against triad-exchanged. It records
-// every application message it receives, decoded (fix_codec.h), and lets a
-// test wait for one.
+// every application message it receives, and every session-level Reject
+// (35=3), decoded (fix_codec.h), and lets a test wait for one.
 //
 // QuickFIX stays in fix_test_client.cc, which is C++14 (see fix_messages.h);
 // this header is what the C++20 tests see. Test-only: never linked into a
@@ -32,14 +32,20 @@ struct FixTestClientConfig {
 };
 
 struct ReceivedMessage {
-  std::string msgType;  // "8", "9", "X", ...
+  std::string msgType;  // "8", "9", "X", "3", "j", ...
   int seqNum = 0;
   bool possDup = false;  // PossDupFlag=Y: a resend
-  // Exactly one is meaningful, by msgType.
-  ExecutionReportMessage report;     // "8"
-  CancelRejectMessage cancelReject;  // "9"
-  MarketDataMessage marketData;      // "X"
-  std::string text;                  // the whole message, '|' between fields
+  // "8" is either an execution (`report`) or a status answer (`isStatus`,
+  // ExecType I or ExecTransType 3: `status`).
+  bool isStatus = false;
+  // Exactly one is meaningful, by msgType (and isStatus).
+  ExecutionReportMessage report;         // "8"
+  OrderStatusMessage status;             // "8", isStatus
+  CancelRejectMessage cancelReject;      // "9"
+  MarketDataMessage marketData;          // "X"
+  SessionRejectMessage sessionReject;    // "3"
+  BusinessRejectMessage businessReject;  // "j"
+  std::string text;                      // the whole message, '|' between fields
 };
 
 class FixTestClient {
@@ -54,6 +60,9 @@ class FixTestClient {
   FixTestClient& operator=(const FixTestClient&) = delete;
 
   bool waitForLogon(std::chrono::milliseconds timeout);
+  // Until this client has logged on `count` times since start (it logs on
+  // again by itself after the venue restarts).
+  bool waitForLogons(int count, std::chrono::milliseconds timeout);
   int logons() const;
 
   // Sends, or (not logged on) stores for the venue to ask for on logon.
@@ -61,6 +70,10 @@ class FixTestClient {
   // as a session-level resend of it would.
   bool send(const NewOrderMessage& order, bool markPossDup = false);
   bool send(const CancelRequestMessage& request);
+  bool send(const StatusRequestMessage& request);
+  // The MsgSeqNum (34) the last message naming this ClOrdID (11) left with;
+  // 0 if none has. What a Reject's RefSeqNum (45) must name.
+  int sentSeqNum(const std::string& clOrdId) const;
 
   // The first message received since start (oldest first) that `match`es,
   // waiting up to `timeout` for one to arrive. False on timeout.

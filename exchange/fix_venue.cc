@@ -27,12 +27,25 @@ namespace {
 // begins, here at midnight UTC.
 const char kSessionBoundary[] = "00:00:00";
 
-// One queued message: exactly one of the three, by kind.
+// One queued message: exactly one of the others, by kind (C++14: no
+// std::variant).
 struct Outgoing {
-  enum class Kind { kExecutionReport, kCancelReject, kMarketData } kind;
+  enum class Kind {
+    kExecutionReport,
+    kCancelReject,
+    kMarketData,
+    kOrderStatus,
+    kSessionReject,
+    kBusinessReject
+  } kind;
   ExecutionReportMessage report;
   CancelRejectMessage reject;
   MarketDataMessage update;
+  OrderStatusMessage status;
+  SessionRejectMessage sessionReject;
+  BusinessRejectMessage businessReject;
+
+  explicit Outgoing(Kind k) : kind(k) {}
 };
 
 }  // namespace
@@ -132,6 +145,8 @@ class FixVenue::Impl final : public FIX::Application {
       input_->onNewOrder(decodeNewOrder(message, street));
     } else if (type == FIX::MsgType_OrderCancelRequest) {
       input_->onCancelRequest(decodeCancelRequest(message, street));
+    } else if (type == FIX::MsgType_OrderStatusRequest) {
+      input_->onStatusRequest(decodeStatusRequest(message, street));
     } else {
       throw FIX::UnsupportedMessageType();
     }
@@ -177,6 +192,21 @@ class FixVenue::Impl final : public FIX::Application {
         } else {
           for (const std::string& street : config_.streetIds) sendIfLoggedOn(street, message);
         }
+        break;
+      }
+      case Outgoing::Kind::kOrderStatus: {
+        FIX::Message message = encodeOrderStatus(config_.beginString, outgoing.status);
+        sendTo(outgoing.status.session, message);
+        break;
+      }
+      case Outgoing::Kind::kSessionReject: {
+        FIX::Message message = encodeSessionReject(outgoing.sessionReject);
+        sendTo(outgoing.sessionReject.session, message);
+        break;
+      }
+      case Outgoing::Kind::kBusinessReject: {
+        FIX::Message message = encodeBusinessReject(outgoing.businessReject);
+        sendTo(outgoing.businessReject.session, message);
         break;
       }
     }
@@ -231,17 +261,38 @@ uint16_t FixVenue::listenPort() const { return impl_->listenPort(); }
 void FixVenue::stop() { impl_->stop(); }
 
 void FixVenue::sendExecutionReport(const ExecutionReportMessage& report) {
-  Outgoing outgoing{Outgoing::Kind::kExecutionReport, report, {}, {}};
+  Outgoing outgoing(Outgoing::Kind::kExecutionReport);
+  outgoing.report = report;
   impl_->enqueue(std::move(outgoing));
 }
 
 void FixVenue::sendCancelReject(const CancelRejectMessage& reject) {
-  Outgoing outgoing{Outgoing::Kind::kCancelReject, {}, reject, {}};
+  Outgoing outgoing(Outgoing::Kind::kCancelReject);
+  outgoing.reject = reject;
   impl_->enqueue(std::move(outgoing));
 }
 
 void FixVenue::sendMarketData(const MarketDataMessage& update) {
-  Outgoing outgoing{Outgoing::Kind::kMarketData, {}, {}, update};
+  Outgoing outgoing(Outgoing::Kind::kMarketData);
+  outgoing.update = update;
+  impl_->enqueue(std::move(outgoing));
+}
+
+void FixVenue::sendOrderStatus(const OrderStatusMessage& status) {
+  Outgoing outgoing(Outgoing::Kind::kOrderStatus);
+  outgoing.status = status;
+  impl_->enqueue(std::move(outgoing));
+}
+
+void FixVenue::sendSessionReject(const SessionRejectMessage& reject) {
+  Outgoing outgoing(Outgoing::Kind::kSessionReject);
+  outgoing.sessionReject = reject;
+  impl_->enqueue(std::move(outgoing));
+}
+
+void FixVenue::sendBusinessReject(const BusinessRejectMessage& reject) {
+  Outgoing outgoing(Outgoing::Kind::kBusinessReject);
+  outgoing.businessReject = reject;
   impl_->enqueue(std::move(outgoing));
 }
 

@@ -2,12 +2,15 @@
 // with one FIX.4.2 or FIX.4.4 session per street utility that trades here
 // (SenderCompID = the exchange id, TargetCompID = the street utility id).
 //
-// Inbound, NewOrderSingle (35=D) and OrderCancelRequest (35=F) are decoded
-// (fix_codec.h) and handed to a VenueInput (the Venue: venue.h); QuickFIX
-// itself answers any other application message as an unsupported message
-// type, and one without a ClOrdID with a reject naming tag 11. Outbound,
-// it is the Venue's VenueOutput: reports and market data are queued and
-// sent by one sender thread, in queue order.
+// Inbound, NewOrderSingle (35=D), OrderCancelRequest (35=F) and
+// OrderStatusRequest (35=H) are decoded (fix_codec.h) and handed to a
+// VenueInput (the Venue: venue.h); QuickFIX itself answers any other
+// application message as an unsupported message type, and one without a
+// ClOrdID with a reject naming tag 11. Outbound, it is the Venue's
+// VenueOutput: reports, status answers, the rejects the venue's rules call
+// for (a session-level Reject 35=3 is sent like any other message, under the
+// session's next sequence number) and market data are queued and sent by
+// one sender thread, in queue order.
 //
 // Threads. QuickFIX calls the Application on one thread per connection
 // (BoundSocketAcceptor); the Venue takes its own lock. Sending happens on the
@@ -79,6 +82,9 @@ class FixVenue final : public VenueOutput {
   void sendExecutionReport(const ExecutionReportMessage& report) override;
   void sendCancelReject(const CancelRejectMessage& reject) override;
   void sendMarketData(const MarketDataMessage& update) override;
+  void sendOrderStatus(const OrderStatusMessage& status) override;
+  void sendSessionReject(const SessionRejectMessage& reject) override;
+  void sendBusinessReject(const BusinessRejectMessage& reject) override;
 
  private:
   class Impl;

@@ -3,8 +3,10 @@
 // provider, cancels are confirmed or refused, bad and duplicate orders are
 // rejected, market data flows, DAY orders expire, and a street utility that
 // crashes and comes back with its persistent store gets every report exactly
-// once. Every test runs against a FIX.4.4 venue (xnys) and a FIX.4.2 one
-// (xlon).
+// once. Status requests are answered; each venue mode (--only-limit-day,
+// --no-cancel, --no-status-requests, --ignore-poss-resend,
+// --exec-ids-restart, --no-market-data) shows what it changes on the wire.
+// Every test runs against a FIX.4.4 venue (xnys) and a FIX.4.2 one (xlon).
 //
 // Addresses are on the firm-side loopback range, ports are picked free, every
 // wait has a deadline, and ChildProcess kills and reaps the daemon even when
@@ -186,6 +188,39 @@ std::function<bool(const ReceivedMessage&)> marketDataOf(std::string symbol,
   };
 }
 
+std::function<bool(const ReceivedMessage&)> statusOf(std::string clOrdId) {
+  return [clOrdId](const ReceivedMessage& message) {
+    return message.msgType == "8" && message.isStatus && message.status.clOrdId == clOrdId;
+  };
+}
+
+std::function<bool(const ReceivedMessage&)> sessionRejectOf(int refSeqNum) {
+  return [refSeqNum](const ReceivedMessage& message) {
+    return message.msgType == "3" && message.sessionReject.refSeqNum == refSeqNum;
+  };
+}
+
+std::function<bool(const ReceivedMessage&)> businessRejectOf(std::string refId) {
+  return [refId](const ReceivedMessage& message) {
+    return message.msgType == "j" && message.businessReject.refId == refId;
+  };
+}
+
+StatusRequestMessage statusRequestOf(std::string clOrdId) {
+  StatusRequestMessage request;
+  request.clOrdId = std::move(clOrdId);
+  request.symbol = "ACME";
+  request.side = '1';
+  return request;
+}
+
+size_t countMessages(const FixTestClient& client,
+                     const std::function<bool(const ReceivedMessage&)>& match) {
+  size_t count = 0;
+  for (const ReceivedMessage& message : client.received()) count += match(message) ? 1 : 0;
+  return count;
+}
+
 size_t countReports(const FixTestClient& client, const std::string& clOrdId) {
   size_t count = 0;
   for (const ReceivedMessage& message : client.received()) {
@@ -225,17 +260,28 @@ class FixVenueTest : public ::testing::TestWithParam<std::string> {
   uint16_t port() { return deployment_.fixPort[id()]; }
   std::string stderrText() const { return readFile(directory_ / "exchanged.stderr"); }
 
-  void startExchange() {
-    exchange_ = std::make_unique<ChildProcess>(
-        testing::builtProgram("exchange/triad-exchanged"),
-        std::vector<std::string>{"--topology", (directory_ / "topology.conf").string(), "--id",
-                                 id(), "--data", (directory_ / "exchange").string(), "--symbols",
-                                 (directory_ / "symbols.conf").string()},
-        (directory_ / "exchanged.stderr").string());
+  // `modes`: venue modes, e.g. "--no-cancel"; none is the simulator's default.
+  void startExchange(const std::vector<std::string>& modes = {}) {
+    std::vector<std::string> arguments{"--topology", (directory_ / "topology.conf").string(),
+                                       "--id",       id(),
+                                       "--data",     (directory_ / "exchange").string(),
+                                       "--symbols",  (directory_ / "symbols.conf").string()};
+    arguments.insert(arguments.end(), modes.begin(), modes.end());
+    exchange_ =
+        std::make_unique<ChildProcess>(testing::builtProgram("exchange/triad-exchanged"), arguments,
+                                       (directory_ / "exchanged.stderr").string());
     const std::optional<std::string> line = exchange_->readLine(kTimeout);
     ASSERT_TRUE(line) << stderrText();
     EXPECT_EQ(*line, "triad-exchanged id=" + id() + " fix=" + version() + " listen=" + address() +
                          ":" + std::to_string(port()));
+  }
+
+  // Stops the venue as its operators would (SIGTERM) and starts it again
+  // with `modes`, on the same data folder: same FIX stores, new run.
+  void restartExchange(const std::vector<std::string>& modes) {
+    exchange_->kill(SIGTERM);
+    ASSERT_EQ(exchange_->wait(kTimeout), 0) << stderrText();
+    startExchange(modes);
   }
 
   // A street utility's initiator, logged on; its store survives it, so a
@@ -276,10 +322,17 @@ class FixVenueTest : public ::testing::TestWithParam<std::string> {
 
   // Messages of one session are handled in order: once the venue has
   // answered this (refused) cancel, it has answered everything sent before.
+  // (Under --no-cancel the answer is a BusinessMessageReject.)
   void awaitEverythingSentSoFar(FixTestClient& client) {
     const std::string sentinel = "SENTINEL-" + std::to_string(++sentinels_);
     ASSERT_TRUE(client.send(cancelOf(sentinel, "NO-SUCH-ORDER")));
-    awaitCancelReject(client, sentinel);
+    const auto rejected = cancelRejectOf(sentinel);
+    const auto unsupported = businessRejectOf(sentinel);
+    EXPECT_TRUE(client.waitFor(
+        [&](const ReceivedMessage& message) { return rejected(message) || unsupported(message); },
+        kTimeout))
+        << "no answer to " << sentinel << "; received:\n"
+        << transcript(client);
   }
 
   testing::TempDir directory_;
@@ -386,13 +439,16 @@ TEST_P(FixVenueTest, ADuplicateClOrdIdIsRejectedAndAResendIsIgnored) {
   EXPECT_NE(rejected.text.find("duplicate ClOrdID"), std::string::npos) << rejected.text;
 
   // A session-level resend (PossDupFlag=Y) and an application resend
-  // (PossResend=Y) of an order the venue has seen create nothing.
+  // (PossResend=Y) of an order the venue has seen create nothing; the
+  // latter is answered with the order's status (ExecType I), which is not
+  // an execution.
   ASSERT_TRUE(ss1.send(limitOrder("D1", '1', kAcme, 10), /*markPossDup=*/true));
   NewOrderMessage possResend = limitOrder("D1", '1', kAcme, 10);
-  possResend.possibleDuplicate = true;
+  possResend.possResend = true;
   ASSERT_TRUE(ss1.send(possResend));
   awaitEverythingSentSoFar(ss1);
   EXPECT_EQ(countReports(ss1, "D1"), 2u) << transcript(ss1);
+  EXPECT_EQ(countMessages(ss1, statusOf("D1")), 1u) << transcript(ss1);
 
   // One order of 10 at 100.00 is the best bid, not two.
   ASSERT_TRUE(ss1.send(limitOrder("S1", '2', kAcme, 15)));
@@ -505,6 +561,192 @@ TEST_P(FixVenueTest, RefusesAnExchangeTheTopologyDoesNotName) {
   EXPECT_EQ(other.wait(kTimeout), 1);
   EXPECT_NE(readFile(directory_ / "other.stderr").find("no exchange 'xpar'"), std::string::npos)
       << readFile(directory_ / "other.stderr");
+}
+
+// ---- Status requests ----------------------------------------------------------
+
+TEST_P(FixVenueTest, AStatusRequestIsAnsweredWithTheOrdersStatus) {
+  FixTestClient& ss1 = connect("ss1");
+  ASSERT_TRUE(ss1.send(limitOrder("B1", '1', kAcme + kCent, 150)));  // 100 fill, 50 rest
+  const ExecutionReportMessage partly = awaitReport(ss1, "B1", ExecutionKind::kPartialFill);
+  ASSERT_TRUE(ss1.send(statusRequestOf("B1")));
+  ReceivedMessage answer;
+  ASSERT_TRUE(ss1.waitFor(statusOf("B1"), kTimeout, &answer)) << transcript(ss1);
+  EXPECT_EQ(answer.status.orderId, partly.orderId);
+  EXPECT_EQ(answer.status.ordStatus, '1');
+  EXPECT_EQ(answer.status.cumulativeQuantity, 100);
+  EXPECT_EQ(answer.status.leavesQuantity, 50);
+  EXPECT_EQ(answer.status.averagePriceMicros, kAcme + kCent);
+  EXPECT_NE(answer.text.find("|17=0|"), std::string::npos) << answer.text;  // ExecID 0
+  const std::string form = version() == "FIX.4.4" ? "|150=I|" : "|20=3|";
+  EXPECT_NE(answer.text.find(form), std::string::npos) << answer.text;
+
+  ASSERT_TRUE(ss1.send(statusRequestOf("NEVER-SENT")));
+  ReceivedMessage unknown;
+  ASSERT_TRUE(ss1.waitFor(statusOf("NEVER-SENT"), kTimeout, &unknown)) << transcript(ss1);
+  EXPECT_EQ(unknown.status.orderId, "NONE");
+  EXPECT_EQ(unknown.status.ordStatus, '8');
+  EXPECT_EQ(unknown.status.ordRejReason, 5);
+  EXPECT_NE(unknown.text.find("|103=5|"), std::string::npos) << unknown.text;
+
+  // Without Side (required, and needed for the answer): QuickFIX's answer
+  // to a missing field in an application message, a BusinessMessageReject
+  // 380=5 (conditionally required field missing) naming tag 54; the
+  // session carries on.
+  StatusRequestMessage sideless = statusRequestOf("B1");
+  sideless.side = 0;
+  ASSERT_TRUE(ss1.send(sideless));
+  const int sidelessSeqNum = ss1.sentSeqNum("B1");
+  ReceivedMessage refused;
+  ASSERT_TRUE(ss1.waitFor(
+      [&](const ReceivedMessage& message) {
+        return message.msgType == "j" && message.businessReject.refSeqNum == sidelessSeqNum;
+      },
+      kTimeout, &refused))
+      << transcript(ss1);
+  EXPECT_EQ(refused.businessReject.refMsgType, "H");
+  EXPECT_EQ(refused.businessReject.reason, 5);
+  EXPECT_NE(refused.businessReject.text.find("(54)"), std::string::npos) << refused.text;
+  ASSERT_TRUE(ss1.send(limitOrder("B2", '1', 99 * kDollar, 10)));
+  awaitReport(ss1, "B2", ExecutionKind::kNew);
+}
+
+// ---- Venue modes -----------------------------------------------------------------
+
+TEST_P(FixVenueTest, NoStatusRequestsAnswersThemWithABusinessReject) {
+  restartExchange({"--no-status-requests"});
+  FixTestClient& ss1 = connect("ss1");
+  ASSERT_TRUE(ss1.send(limitOrder("R1", '1', 99 * kDollar, 10)));
+  awaitReport(ss1, "R1", ExecutionKind::kNew);
+  ASSERT_TRUE(ss1.send(statusRequestOf("R1")));
+  ReceivedMessage reject;
+  ASSERT_TRUE(ss1.waitFor(businessRejectOf("R1"), kTimeout, &reject)) << transcript(ss1);
+  EXPECT_EQ(reject.businessReject.refMsgType, "H");
+  EXPECT_EQ(reject.businessReject.reason, 3);
+  EXPECT_EQ(reject.businessReject.refSeqNum, ss1.sentSeqNum("R1"));
+  EXPECT_EQ(countMessages(ss1, statusOf("R1")), 0u);
+}
+
+TEST_P(FixVenueTest, OnlyLimitDayRefusesOtherOrdersWithASessionReject) {
+  restartExchange({"--only-limit-day"});
+  FixTestClient& ss1 = connect("ss1");
+  NewOrderMessage market = limitOrder("M1", '1', 0, 10);
+  market.ordType = '1';
+  ASSERT_TRUE(ss1.send(market));
+  ReceivedMessage byType;
+  ASSERT_TRUE(ss1.waitFor(sessionRejectOf(ss1.sentSeqNum("M1")), kTimeout, &byType))
+      << transcript(ss1);
+  EXPECT_EQ(byType.sessionReject.refTagId, 40);
+  EXPECT_EQ(byType.sessionReject.refMsgType, "D");
+  EXPECT_EQ(byType.sessionReject.reason, 5);
+  EXPECT_NE(byType.sessionReject.text.find("OrdType (40)"), std::string::npos) << byType.text;
+
+  ASSERT_TRUE(ss1.send(limitOrder("G1", '1', 99 * kDollar, 10, '1')));  // GTC
+  ReceivedMessage byTimeInForce;
+  ASSERT_TRUE(ss1.waitFor(sessionRejectOf(ss1.sentSeqNum("G1")), kTimeout, &byTimeInForce))
+      << transcript(ss1);
+  EXPECT_EQ(byTimeInForce.sessionReject.refTagId, 59);
+  EXPECT_EQ(byTimeInForce.sessionReject.refMsgType, "D");
+  EXPECT_EQ(byTimeInForce.sessionReject.reason, 5);
+  EXPECT_NE(byTimeInForce.sessionReject.text.find("TimeInForce (59)"), std::string::npos);
+
+  // The session carries on, and a limit DAY order is taken.
+  ASSERT_TRUE(ss1.send(limitOrder("L1", '1', 99 * kDollar, 10)));
+  awaitReport(ss1, "L1", ExecutionKind::kNew);
+  awaitEverythingSentSoFar(ss1);
+  EXPECT_EQ(countReports(ss1, "M1"), 0u) << transcript(ss1);
+  EXPECT_EQ(countReports(ss1, "G1"), 0u) << transcript(ss1);
+}
+
+TEST_P(FixVenueTest, NoCancelAnswersACancelWithABusinessRejectAndKeepsTheOrder) {
+  restartExchange({"--no-cancel"});
+  FixTestClient& ss1 = connect("ss1");
+  ASSERT_TRUE(ss1.send(limitOrder("R1", '1', kAcme, 10)));
+  awaitReport(ss1, "R1", ExecutionKind::kNew);
+  ASSERT_TRUE(ss1.send(cancelOf("C1", "R1")));
+  ReceivedMessage reject;
+  ASSERT_TRUE(ss1.waitFor(businessRejectOf("C1"), kTimeout, &reject)) << transcript(ss1);
+  EXPECT_EQ(reject.businessReject.refMsgType, "F");
+  EXPECT_EQ(reject.businessReject.reason, 3);
+  EXPECT_EQ(reject.businessReject.refSeqNum, ss1.sentSeqNum("C1"));
+  EXPECT_FALSE(reject.businessReject.text.empty());
+
+  // Still in the book: a sell at its price fills against it.
+  ASSERT_TRUE(ss1.send(limitOrder("S1", '2', kAcme, 10)));
+  awaitReport(ss1, "R1", ExecutionKind::kFill);
+  EXPECT_EQ(countReports(ss1, "C1"), 0u) << transcript(ss1);
+}
+
+size_t countFills(const FixTestClient& client, const std::string& clOrdId) {
+  return countMessages(client, reportOf(clOrdId, ExecutionKind::kFill));
+}
+
+TEST_P(FixVenueTest, APossResendOrderExecutesOnceByDefault) {
+  FixTestClient& ss1 = connect("ss1");
+  ASSERT_TRUE(ss1.send(limitOrder("B1", '1', kAcme + kCent, 50)));
+  awaitReport(ss1, "B1", ExecutionKind::kFill);
+  NewOrderMessage resend = limitOrder("B1", '1', kAcme + kCent, 50);
+  resend.possResend = true;
+  ASSERT_TRUE(ss1.send(resend));
+  ReceivedMessage status;
+  ASSERT_TRUE(ss1.waitFor(statusOf("B1"), kTimeout, &status)) << transcript(ss1);
+  EXPECT_EQ(status.status.ordStatus, '2');
+  EXPECT_EQ(status.status.cumulativeQuantity, 50);
+  awaitEverythingSentSoFar(ss1);
+  EXPECT_EQ(countFills(ss1, "B1"), 1u) << transcript(ss1);
+}
+
+TEST_P(FixVenueTest, IgnorePossResendExecutesAResentOrderTwice) {
+  restartExchange({"--ignore-poss-resend"});
+  FixTestClient& ss1 = connect("ss1");
+  ASSERT_TRUE(ss1.send(limitOrder("B1", '1', kAcme + kCent, 50)));
+  const ExecutionReportMessage first = awaitReport(ss1, "B1", ExecutionKind::kFill);
+  NewOrderMessage resend = limitOrder("B1", '1', kAcme + kCent, 50);
+  resend.possResend = true;
+  ASSERT_TRUE(ss1.send(resend));
+  ASSERT_TRUE(ss1.waitFor(
+      [&](const ReceivedMessage& message) {
+        return reportOf("B1", ExecutionKind::kFill)(message) &&
+               message.report.orderId != first.orderId;
+      },
+      kTimeout))
+      << transcript(ss1);
+  awaitEverythingSentSoFar(ss1);
+  EXPECT_EQ(countFills(ss1, "B1"), 2u) << transcript(ss1);
+  EXPECT_EQ(countMessages(ss1, statusOf("B1")), 0u) << transcript(ss1);
+}
+
+TEST_P(FixVenueTest, ExecIdsRestartAtOneAfterTheVenueRestarts) {
+  restartExchange({"--exec-ids-restart"});
+  FixTestClient& ss1 = connect("ss1");
+  ASSERT_TRUE(ss1.send(limitOrder("B1", '1', kAcme + kCent, 50)));
+  EXPECT_EQ(awaitReport(ss1, "B1", ExecutionKind::kNew).execId, "1");
+  EXPECT_EQ(awaitReport(ss1, "B1", ExecutionKind::kFill).execId, "2");
+
+  restartExchange({"--exec-ids-restart"});
+  ASSERT_TRUE(ss1.waitForLogons(2, kTimeout)) << stderrText();
+  ASSERT_TRUE(ss1.send(limitOrder("B2", '1', kAcme + kCent, 50)));
+  EXPECT_EQ(awaitReport(ss1, "B2", ExecutionKind::kNew).execId, "1");
+  EXPECT_EQ(awaitReport(ss1, "B2", ExecutionKind::kFill).execId, "2");
+
+  // The restarted venue knows none of the orders before it (venue.h, "Memory").
+  ASSERT_TRUE(ss1.send(statusRequestOf("B1")));
+  ReceivedMessage forgotten;
+  ASSERT_TRUE(ss1.waitFor(statusOf("B1"), kTimeout, &forgotten)) << transcript(ss1);
+  EXPECT_EQ(forgotten.status.ordRejReason, 5);
+}
+
+TEST_P(FixVenueTest, NoMarketDataPublishesNothing) {
+  restartExchange({"--no-market-data"});
+  FixTestClient& ss1 = connect("ss1");
+  ASSERT_TRUE(ss1.send(limitOrder("B1", '1', kAcme + kCent, 50)));  // trades, moves the offer
+  awaitReport(ss1, "B1", ExecutionKind::kFill);
+  FixTestClient& ss2 = connect("ss2");
+  awaitEverythingSentSoFar(ss1);
+  awaitEverythingSentSoFar(ss2);
+  const auto anyMarketData = [](const ReceivedMessage& message) { return message.msgType == "X"; };
+  EXPECT_EQ(countMessages(ss1, anyMarketData), 0u) << transcript(ss1);
+  EXPECT_EQ(countMessages(ss2, anyMarketData), 0u) << transcript(ss2);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothFixVersions, FixVenueTest, ::testing::Values("xnys", "xlon"),

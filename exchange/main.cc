@@ -17,6 +17,11 @@
 // sessions out. Exits 1 if the topology, the data folder or the address is
 // refused, 2 on bad options.
 //
+// Venue modes: each of --only-limit-day, --no-cancel, --no-status-requests,
+// --ignore-poss-resend, --exec-ids-restart and --no-market-data makes the
+// simulator behave as some real venue does (venue.h, VenueRules; README.md),
+// so that a street utility can be tested against it. None is the default.
+//
 // Under systemd (Type=notify, packaging/systemd/triad-exchanged@.service):
 // READY=1 once the FIX acceptor listens, WATCHDOG=1 at half of WatchdogSec=
 // from the thread that takes the signals, STOPPING=1 on the way down.
@@ -54,6 +59,7 @@ using triad::exchange::FixVenueConfig;
 using triad::exchange::SymbolLiquidity;
 using triad::exchange::Venue;
 using triad::exchange::VenueOptions;
+using triad::exchange::VenueRules;
 using triad::topology::Role;
 using triad::topology::Topology;
 using triad::topology::TopologyError;
@@ -68,6 +74,7 @@ struct Options {
   std::filesystem::path data;
   std::vector<SymbolLiquidity> symbols;
   int dayEndSecond;  // seconds after midnight UTC
+  VenueRules rules;
 };
 
 // "HH:MM" or "HH:MM:SS", UTC, as seconds after midnight.
@@ -107,6 +114,26 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
       "day-end", po::value<std::string>()->default_value("21:00"),
       "when DAY orders expire, HH:MM[:SS] UTC (SIGUSR1 expires them at once)")(
       "config", po::value<std::string>(), "read these options from a config file as well");
+  po::options_description modes(
+      "Venue modes: behave like a stricter third-party venue (default: none of them)");
+  modes.add_options()(
+      "only-limit-day", po::bool_switch(),
+      "accept only limit orders with TimeInForce DAY; refuse any other NewOrderSingle with a "
+      "session-level Reject (35=3, SessionRejectReason 5, RefTagID 40 or 59), no report")(
+      "no-cancel", po::bool_switch(),
+      "answer OrderCancelRequest with BusinessMessageReject (35=j, reason 3 Unsupported "
+      "Message Type, BusinessRejectRefID = its ClOrdID); the order stays in the book")(
+      "no-status-requests", po::bool_switch(),
+      "answer OrderStatusRequest with BusinessMessageReject (35=j, reason 3) instead of a "
+      "status ExecutionReport (ExecType I; FIX.4.2: ExecTransType 3)")(
+      "ignore-poss-resend", po::bool_switch(),
+      "execute a NewOrderSingle with PossResend=Y as a new order even if its ClOrdID is known "
+      "(default: answer it with the known order's status, execute nothing)")(
+      "exec-ids-restart", po::bool_switch(),
+      "number ExecIDs 1, 2, ... from every start of the process (default: "
+      "<exchange>-<run>-<n>, never issued twice)")("no-market-data", po::bool_switch(),
+                                                   "publish no market data at all");
+  described.add(modes);
   po::variables_map values;
   try {
     po::store(po::parse_command_line(argc, argv, described), values);
@@ -134,7 +161,17 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
                   .id = values["id"].as<std::string>(),
                   .data = values["data"].as<std::string>(),
                   .symbols = {},
-                  .dayEndSecond = *dayEnd};
+                  .dayEndSecond = *dayEnd,
+                  .rules = {
+                      .onlyLimitDay = values["only-limit-day"].as<bool>(),
+                      .acceptsCancels = !values["no-cancel"].as<bool>(),
+                      .answersStatusRequests = !values["no-status-requests"].as<bool>(),
+                      .honoursPossResend = !values["ignore-poss-resend"].as<bool>(),
+                      .publishesMarketData = !values["no-market-data"].as<bool>(),
+                      .execIds = values["exec-ids-restart"].as<bool>()
+                                     ? triad::exchange::ExecIdScheme::kRestartEachRun
+                                     : triad::exchange::ExecIdScheme::kUniqueForEver,
+                  }};
   if (values.count("symbol")) {
     for (const std::string& line : values["symbol"].as<std::vector<std::string>>()) {
       auto parsed = triad::exchange::parseSymbolLine(line);
@@ -226,7 +263,8 @@ int main(int argc, char** argv) {
   }
   auto created = Venue::create(VenueOptions{.exchangeId = exchange->id,
                                             .run = std::get<uint64_t>(run),
-                                            .symbols = std::move(options->symbols)},
+                                            .symbols = std::move(options->symbols),
+                                            .rules = options->rules},
                                *fix);
   if (const auto* problem = std::get_if<std::string>(&created)) {
     std::cerr << "triad-exchanged: id=" << exchange->id << ": " << *problem << "\n";

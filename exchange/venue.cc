@@ -9,6 +9,19 @@ namespace {
 
 constexpr char kNoOrderIdText[] = "NONE";
 
+// The FIX values the venue's rules refer to (the engine's enums carry FIX's
+// characters, as fix_messages.h's fields do).
+constexpr char kLimit = static_cast<char>(OrderType::kLimit);
+constexpr char kDay = static_cast<char>(TimeInForce::kDay);
+constexpr int kOrdTypeTag = 40;
+constexpr int kTimeInForceTag = 59;
+constexpr char kMsgTypeNewOrder[] = "D";
+constexpr char kMsgTypeCancelRequest[] = "F";
+constexpr char kMsgTypeStatusRequest[] = "H";
+// QuickFIX's own wording for BusinessRejectReason 3, which it sends for the
+// message types it is not given an answer for.
+constexpr char kUnsupportedMessageTypeText[] = "Unsupported Message Type";
+
 // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict for
 // `"'" + std::string(text) + "'"` (operator+ inlined into char_traits::copy).
 std::string quoted(std::string_view text) {
@@ -62,6 +75,7 @@ std::variant<std::unique_ptr<Venue>, std::string> Venue::create(VenueOptions opt
 Venue::Venue(Key, VenueOptions options, VenueOutput& output)
     : exchangeId_(std::move(options.exchangeId)),
       run_(options.run),
+      rules_(options.rules),
       output_(output),
       symbols_(namesOf(options.symbols)),
       provider_(engine_, {.symbols = std::move(options.symbols)}) {}
@@ -80,8 +94,23 @@ std::optional<std::string> Venue::start() {
 
 void Venue::onNewOrder(const NewOrderMessage& order) {
   std::lock_guard lock(mutex_);
+  if (refusedByRules(order)) return;
   ClOrdIds& used = clOrdIds_[order.session];
-  if (!order.clOrdId.empty() && used.contains(order.clOrdId)) {
+  // A venue that ignores PossResend takes such a resend for a new order.
+  const bool newDespiteClOrdId =
+      !rules_.honoursPossResend && order.possResend && !order.possDupFlag;
+  if (!order.clOrdId.empty() && used.contains(order.clOrdId) && !newDespiteClOrdId) {
+    if (order.possResend && !order.possDupFlag) {
+      // FIX's answer to an order resent by the application that it already
+      // has (FIX.4.4 Appendix D, F.1.b): the order's state now.
+      output_.sendOrderStatus(statusOf({.session = order.session,
+                                        .clOrdId = order.clOrdId,
+                                        .orderId = {},
+                                        .symbol = order.symbol,
+                                        .side = order.side,
+                                        .msgSeqNum = order.msgSeqNum}));
+      return;
+    }
     if (order.possibleDuplicate) return;  // the original's reports stand
     rejectOrder(order, kRejectDuplicateOrder,
                 "duplicate ClOrdID " + quoted(order.clOrdId) +
@@ -95,7 +124,7 @@ void Venue::onNewOrder(const NewOrderMessage& order) {
   }
 
   const uint64_t clientOrderId = ++lastClientOrderId_;
-  used.emplace(order.clOrdId, clientOrderId);
+  used.insert_or_assign(order.clOrdId, clientOrderId);
   orders_.emplace(clientOrderId, FixOrder{.session = order.session,
                                           .clOrdId = order.clOrdId,
                                           .symbol = order.symbol,
@@ -121,6 +150,10 @@ void Venue::onNewOrder(const NewOrderMessage& order) {
 
 void Venue::onCancelRequest(const CancelRequestMessage& request) {
   std::lock_guard lock(mutex_);
+  if (!rules_.acceptsCancels) {
+    rejectUnsupported(request.session, request.msgSeqNum, kMsgTypeCancelRequest, request.clOrdId);
+    return;
+  }
   ClOrdIds& used = clOrdIds_[request.session];
   if (!request.clOrdId.empty() && used.contains(request.clOrdId)) {
     if (request.possibleDuplicate) return;
@@ -155,8 +188,18 @@ void Venue::onCancelRequest(const CancelRequestMessage& request) {
   publish(events_);
 }
 
+void Venue::onStatusRequest(const StatusRequestMessage& request) {
+  std::lock_guard lock(mutex_);
+  if (!rules_.answersStatusRequests) {
+    rejectUnsupported(request.session, request.msgSeqNum, kMsgTypeStatusRequest, request.clOrdId);
+    return;
+  }
+  output_.sendOrderStatus(statusOf(request));
+}
+
 void Venue::onLogon(const std::string& session) {
   std::lock_guard lock(mutex_);
+  if (!rules_.publishesMarketData) return;
   for (const std::string& symbol : symbols_) {
     for (MarketDataEntryType type : {MarketDataEntryType::kBid, MarketDataEntryType::kOffer}) {
       MarketDataMessage message = topOf(*engine_.findBook(symbol), type);
@@ -274,11 +317,79 @@ ExecutionReportMessage Venue::reportFor(const FixOrder& order, ExecutionKind kin
   message.priceMicros = order.priceMicros;
   message.leavesQuantity = order.leavesQuantity;
   message.cumulativeQuantity = order.cumulativeQuantity;
-  if (order.cumulativeQuantity > 0) {
-    message.averagePriceMicros =
-        static_cast<int64_t>(order.notionalMicros / order.cumulativeQuantity);
-  }
+  message.averagePriceMicros = order.averagePriceMicros();
   return message;
+}
+
+OrderStatusMessage Venue::statusOf(const StatusRequestMessage& request) {
+  const FixOrder* order = nullptr;
+  if (const auto session = clOrdIds_.find(request.session); session != clOrdIds_.end()) {
+    if (const auto used = session->second.find(request.clOrdId); used != session->second.end()) {
+      order = findOrder(used->second);
+    }
+  }
+  OrderStatusMessage status;
+  status.session = request.session;
+  status.clOrdId = request.clOrdId;
+  if (order == nullptr) {
+    // Also a ClOrdID whose message was rejected before it became an order.
+    status.orderId = kNoOrderIdText;
+    status.ordStatus = orderStatusOf(ExecutionKind::kRejected);
+    status.symbol = request.symbol;
+    status.side = request.side;
+    status.ordRejReason = kRejectUnknownOrder;
+    status.text =
+        "unknown order: this session has no order with ClOrdID " + quoted(request.clOrdId);
+    return status;
+  }
+  status.orderId =
+      order->orderId == kNoOrderId ? std::string(kNoOrderIdText) : std::to_string(order->orderId);
+  status.ordStatus = order->ordStatus;
+  status.symbol = order->symbol;
+  status.side = order->side;
+  status.ordType = order->ordType;
+  status.timeInForce = order->timeInForce;
+  status.orderQuantity = order->quantity;
+  status.priceMicros = order->priceMicros;
+  status.leavesQuantity = order->leavesQuantity;
+  status.cumulativeQuantity = order->cumulativeQuantity;
+  status.averagePriceMicros = order->averagePriceMicros();
+  return status;
+}
+
+bool Venue::refusedByRules(const NewOrderMessage& order) {
+  if (!rules_.onlyLimitDay) return false;
+  // A missing or malformed field (0 here) is the decoder's fault to report.
+  int tag = 0;
+  std::string what;
+  if (order.ordType != 0 && order.ordType != kLimit) {
+    tag = kOrdTypeTag;
+    what = "OrdType (40) " + quoted(std::string(1, order.ordType));
+  } else if (order.timeInForce != 0 && order.timeInForce != kDay) {
+    tag = kTimeInForceTag;
+    what = "TimeInForce (59) " + quoted(std::string(1, order.timeInForce));
+  } else {
+    return false;
+  }
+  output_.sendSessionReject(
+      {.session = order.session,
+       .refSeqNum = order.msgSeqNum,
+       .refTagId = tag,
+       .refMsgType = kMsgTypeNewOrder,
+       .reason = kSessionRejectValueIsIncorrect,
+       .text = what + " refused: this venue accepts only limit orders (OrdType 2) with "
+                      "TimeInForce DAY (0)"});
+  return true;
+}
+
+void Venue::rejectUnsupported(const std::string& session, int msgSeqNum, const char* msgType,
+                              const std::string& clOrdId) {
+  output_.sendBusinessReject({.session = session,
+                              .refSeqNum = msgSeqNum,
+                              .refMsgType = msgType,
+                              .refId = clOrdId,
+                              .reason = kBusinessRejectUnsupportedMessageType,
+                              .text = kUnsupportedMessageTypeText});
 }
 
 void Venue::rejectOrder(const NewOrderMessage& order, int ordRejReason, std::string text) {
@@ -315,6 +426,7 @@ void Venue::rejectCancel(const CancelRequestMessage& request, const FixOrder* or
 }
 
 void Venue::publish(const std::vector<BookEvent>& events) {
+  if (!rules_.publishesMarketData) return;
   std::vector<const OrderBook*> touched;
   for (const BookEvent& event : events) {
     if (event.orderId == kNoOrderId) continue;  // a rejected order changed nothing
@@ -365,6 +477,7 @@ Venue::FixOrder* Venue::findOrder(uint64_t clientOrderId) {
 }
 
 std::string Venue::nextExecId() {
+  if (rules_.execIds == ExecIdScheme::kRestartEachRun) return std::to_string(++lastExecution_);
   return exchangeId_ + "-" + std::to_string(run_) + "-" + std::to_string(++lastExecution_);
 }
 

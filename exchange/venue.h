@@ -1,14 +1,18 @@
-// The exchange's order entry: FIX orders and cancel requests in; execution
-// reports, cancel rejects and market data out; one MatchingEngine, kept
+// The exchange's order entry: FIX orders, cancel and status requests in;
+// execution reports, status answers, cancel rejects, the rejects of the
+// venue modes (VenueRules) and market data out; one MatchingEngine, kept
 // populated by a LiquidityProvider, in between. It knows nothing of QuickFIX
 // (fix_venue.h delivers the messages), so tests drive it directly.
 //
 // Contract:
 // - ClOrdIDs belong to a session (a street utility) and are single-use, for
 //   orders and cancel requests alike. A message reusing one changes nothing:
-//   if it is flagged as a possible duplicate (PossDupFlag or PossResend = Y)
-//   it is ignored, since the original's reports stand (and the session's
-//   store resends any the street side missed); otherwise it is refused with
+//   if it is a session-level resend (PossDupFlag = Y) it is ignored, since
+//   the original's reports stand (and the session's store resends any the
+//   street side missed); if it is an application-level resend (PossResend =
+//   Y, PossDupFlag not Y) it is answered with the order's state now, as an
+//   OrderStatusRequest would be (FIX.4.4 Appendix D, F.1.b); otherwise it is
+//   refused with
 //   the reason "duplicate ClOrdID": an order by an ExecutionReport rejected
 //   with OrdRejReason 6 and OrderID NONE, a cancel by an OrderCancelReject.
 //   The original order is never touched. A rejected message's ClOrdID counts
@@ -30,6 +34,11 @@
 //   are news, not state: they are not repeated).
 // - A FIX order's engine clientOrderId is the venue's own count (1, 2, ...);
 //   the liquidity provider's are above 2^63, and its orders get no reports.
+// - An OrderStatusRequest is answered with the order's state now
+//   (OrderStatusMessage), found by ClOrdID as a cancel finds it; a ClOrdID
+//   the session never used gets OrdStatus 8 with OrdRejReason 5 (unknown order).
+// - VenueRules can make the venue behave as real venues do where they differ
+//   from the above (see there); the defaults are the above.
 //
 // Thread-safety: every public member takes mutex_, which guards the engine,
 // the provider and every table; QuickFIX's connection threads and the
@@ -38,7 +47,9 @@
 //
 // Memory: orders and ClOrdIDs are kept for the life of the process; a
 // restart forgets them, and the books (a simulator keeps no order book on
-// disk; the FIX sessions' stores do persist).
+// disk; the FIX sessions' stores do persist). So after a restart a status
+// request for an earlier order is answered "unknown order", and an earlier
+// order resent with PossResend = Y executes again, whatever the rules.
 
 #pragma once
 
@@ -59,11 +70,47 @@
 
 namespace triad::exchange {
 
+// How ExecIDs (17) are made.
+enum class ExecIdScheme : uint8_t {
+  // "<exchange>-<run>-<n>": never issued twice (see ExecID above).
+  kUniqueForEver,
+  // "<n>", from "1" at every start of the process: what venues that number
+  // executions per session or per day look like after a restart. A report
+  // resent from the session store keeps the ExecID it had, so the same
+  // ExecID can name two executions of different runs.
+  kRestartEachRun,
+};
+
+// Where real FIX venues differ from Triad's simulator, the behaviour of one
+// of them, so that tests can run a street utility against it. The defaults
+// are the simulator's own; each rule is independent of the others.
+struct VenueRules {
+  // Only limit orders (OrdType 2) with TimeInForce DAY (0, or absent). Any
+  // other NewOrderSingle is refused at the session level: a Reject (35=3)
+  // with RefTagID 40 or 59 and SessionRejectReason 5. Nothing enters the
+  // book, and its ClOrdID stays unused.
+  bool onlyLimitDay = false;
+  // False: an OrderCancelRequest is answered with a BusinessMessageReject
+  // (35=j) "Unsupported Message Type" (reason 3), BusinessRejectRefID = its
+  // ClOrdID; the order stays in the book and the ClOrdID stays unused.
+  bool acceptsCancels = true;
+  // False: an OrderStatusRequest is answered in the same way.
+  bool answersStatusRequests = true;
+  // False: an order flagged PossResend (97) = Y, and not PossDupFlag, whose
+  // ClOrdID the session already used is a new order: it executes again, and
+  // the ClOrdID names the new order from then on (for cancels and status).
+  bool honoursPossResend = true;
+  // False: no market data at all, neither after trades nor at logon.
+  bool publishesMarketData = true;
+  ExecIdScheme execIds = ExecIdScheme::kUniqueForEver;
+};
+
 struct VenueOptions {
   std::string exchangeId;  // prefixes ExecIDs: "xnys"
   uint64_t run = 1;        // this start of the daemon; see ExecID above
   // The listed symbols, each kept populated by the liquidity provider.
   std::vector<SymbolLiquidity> symbols;
+  VenueRules rules;
 };
 
 class Venue final : public VenueInput {
@@ -86,6 +133,7 @@ class Venue final : public VenueInput {
   // VenueInput.
   void onNewOrder(const NewOrderMessage& order) override;
   void onCancelRequest(const CancelRequestMessage& request) override;
+  void onStatusRequest(const StatusRequestMessage& request) override;
   void onLogon(const std::string& session) override;
 
   // End of the trading day: every resting DAY order expires, with a report.
@@ -112,6 +160,10 @@ class Venue final : public VenueInput {
     __int128 notionalMicros = 0;  // sum of fill quantity x price, for AvgPx
 
     bool open() const { return orderId != kNoOrderId && (ordStatus == '0' || ordStatus == '1'); }
+    // AvgPx (6), rounded down to a micro; 0 before the first fill.
+    int64_t averagePriceMicros() const {
+      return cumulativeQuantity > 0 ? static_cast<int64_t>(notionalMicros / cumulativeQuantity) : 0;
+    }
   };
 
   // The cancel request being served, if any, while its events are reported.
@@ -135,6 +187,11 @@ class Venue final : public VenueInput {
   void publish(const std::vector<BookEvent>& events);
   static MarketDataMessage topOf(const OrderBook& book, MarketDataEntryType type);
   ExecutionReportMessage reportFor(const FixOrder& order, ExecutionKind kind);
+  OrderStatusMessage statusOf(const StatusRequestMessage& request);
+  // Sends the session-level Reject and returns true when rules_ refuse the order.
+  bool refusedByRules(const NewOrderMessage& order);
+  void rejectUnsupported(const std::string& session, int msgSeqNum, const char* msgType,
+                         const std::string& clOrdId);
   void reportFill(uint64_t clientOrderId, int64_t quantity, int64_t priceMicros,
                   int64_t leavesQuantity, int64_t cumulativeQuantity);
   void rejectOrder(const NewOrderMessage& order, int ordRejReason, std::string text);
@@ -145,6 +202,7 @@ class Venue final : public VenueInput {
 
   const std::string exchangeId_;
   const uint64_t run_;
+  const VenueRules rules_;
   VenueOutput& output_;
 
   const std::vector<std::string> symbols_;  // as configured

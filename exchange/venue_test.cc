@@ -31,15 +31,33 @@ class RecordingOutput final : public VenueOutput {
     std::lock_guard lock(mutex_);
     marketData.push_back(snapshot);
   }
+  void sendOrderStatus(const OrderStatusMessage& status) override {
+    std::lock_guard lock(mutex_);
+    statuses.push_back(status);
+  }
+  void sendSessionReject(const SessionRejectMessage& reject) override {
+    std::lock_guard lock(mutex_);
+    sessionRejects.push_back(reject);
+  }
+  void sendBusinessReject(const BusinessRejectMessage& reject) override {
+    std::lock_guard lock(mutex_);
+    businessRejects.push_back(reject);
+  }
   void clear() {
     reports.clear();
     cancelRejects.clear();
     marketData.clear();
+    statuses.clear();
+    sessionRejects.clear();
+    businessRejects.clear();
   }
 
   std::vector<ExecutionReportMessage> reports;
   std::vector<CancelRejectMessage> cancelRejects;
   std::vector<MarketDataMessage> marketData;
+  std::vector<OrderStatusMessage> statuses;
+  std::vector<SessionRejectMessage> sessionRejects;
+  std::vector<BusinessRejectMessage> businessRejects;
 
  private:
   std::mutex mutex_;
@@ -69,16 +87,32 @@ CancelRequestMessage cancel(std::string session, std::string clOrdId, std::strin
   return request;
 }
 
+StatusRequestMessage statusRequest(std::string session, std::string clOrdId, int msgSeqNum = 0) {
+  StatusRequestMessage request;
+  request.session = std::move(session);
+  request.clOrdId = std::move(clOrdId);
+  request.symbol = "ACME";
+  request.side = '1';
+  request.msgSeqNum = msgSeqNum;
+  return request;
+}
+
 class VenueTest : public ::testing::Test {
  protected:
-  VenueTest() {
+  VenueTest() { start({}, 7); }
+
+  // A new venue in place of the old one, as a restart of the daemon makes
+  // it: the books and every order are gone.
+  void start(VenueRules rules, uint64_t run) {
+    venue_.reset();
     auto created = Venue::create({.exchangeId = "xtst",
-                                  .run = 7,
+                                  .run = run,
                                   .symbols = {{.symbol = "ACME",
                                                .referencePriceMicros = kReference,
                                                .tickMicros = kCent,
                                                .levels = 3,
-                                               .quantityPerLevel = 100}}},
+                                               .quantityPerLevel = 100}},
+                                  .rules = rules},
                                  output_);
     if (auto* fault = std::get_if<std::string>(&created)) ADD_FAILURE() << *fault;
     venue_ = std::move(std::get<std::unique_ptr<Venue>>(created));
@@ -374,6 +408,181 @@ TEST_F(VenueTest, ExecIdsAreUniqueAcrossARun) {
   }
 }
 
+// ---- Status requests and the venue modes (VenueRules) ----------------------
+
+TEST_F(VenueTest, AStatusRequestIsAnsweredWithTheOrdersStateNow) {
+  venue_->onNewOrder(limit("ss1", "O1", '1', kReference + kCent, 150));  // fills 100, rests 50
+  output_.clear();
+  venue_->onStatusRequest(statusRequest("ss1", "O1"));
+  ASSERT_EQ(output_.statuses.size(), 1u);
+  const OrderStatusMessage& status = output_.statuses[0];
+  EXPECT_EQ(status.session, "ss1");
+  EXPECT_EQ(status.clOrdId, "O1");
+  EXPECT_NE(status.orderId, "NONE");
+  EXPECT_EQ(status.ordStatus, '1');  // partially filled
+  EXPECT_EQ(status.orderQuantity, 150);
+  EXPECT_EQ(status.cumulativeQuantity, 100);
+  EXPECT_EQ(status.leavesQuantity, 50);
+  EXPECT_EQ(status.averagePriceMicros, kReference + kCent);
+  EXPECT_EQ(status.ordRejReason, -1);
+  EXPECT_TRUE(output_.reports.empty());
+  EXPECT_TRUE(output_.businessRejects.empty());
+}
+
+TEST_F(VenueTest, AStatusRequestForAnUnknownOrderIsRejectedAsUnknown) {
+  venue_->onNewOrder(limit("ss1", "O1", '1', kReference, 10));
+  output_.clear();
+  for (const StatusRequestMessage& request :
+       {statusRequest("ss1", "NEVER"), statusRequest("ss2", "O1")}) {  // another session's
+    venue_->onStatusRequest(request);
+  }
+  ASSERT_EQ(output_.statuses.size(), 2u);
+  for (const OrderStatusMessage& status : output_.statuses) {
+    EXPECT_EQ(status.orderId, "NONE");
+    EXPECT_EQ(status.ordStatus, '8');
+    EXPECT_EQ(status.ordRejReason, kRejectUnknownOrder);
+    EXPECT_EQ(status.symbol, "ACME");
+    EXPECT_EQ(status.side, '1');
+  }
+}
+
+TEST_F(VenueTest, OnlyLimitDayRefusesOtherOrdersWithASessionReject) {
+  start({.onlyLimitDay = true}, 7);
+  NewOrderMessage market = limit("ss1", "M1", '1', 0, 10);
+  market.ordType = '1';
+  market.msgSeqNum = 12;
+  venue_->onNewOrder(market);
+  NewOrderMessage ioc = limit("ss1", "I1", '1', kReference, 10, '3');
+  ioc.msgSeqNum = 13;
+  venue_->onNewOrder(ioc);
+  EXPECT_TRUE(output_.reports.empty());
+  EXPECT_TRUE(output_.marketData.empty());
+  ASSERT_EQ(output_.sessionRejects.size(), 2u);
+  const SessionRejectMessage& byType = output_.sessionRejects[0];
+  EXPECT_EQ(byType.session, "ss1");
+  EXPECT_EQ(byType.refSeqNum, 12);
+  EXPECT_EQ(byType.refTagId, 40);
+  EXPECT_EQ(byType.refMsgType, "D");
+  EXPECT_EQ(byType.reason, kSessionRejectValueIsIncorrect);
+  EXPECT_NE(byType.text.find("OrdType (40) '1'"), std::string::npos) << byType.text;
+  const SessionRejectMessage& byTimeInForce = output_.sessionRejects[1];
+  EXPECT_EQ(byTimeInForce.refSeqNum, 13);
+  EXPECT_EQ(byTimeInForce.refTagId, 59);
+  EXPECT_NE(byTimeInForce.text.find("TimeInForce (59) '3'"), std::string::npos);
+
+  // A limit DAY order is taken, even under a refused order's ClOrdID.
+  venue_->onNewOrder(limit("ss1", "I1", '1', kReference, 10));
+  ASSERT_EQ(output_.reports.size(), 1u);
+  EXPECT_EQ(output_.reports[0].kind, ExecutionKind::kNew);
+  EXPECT_EQ(bestBid(), (PriceLevel{kReference, 10, 1}));
+}
+
+TEST_F(VenueTest, NoCancelAnswersACancelWithABusinessRejectAndKeepsTheOrder) {
+  start({.acceptsCancels = false}, 7);
+  venue_->onNewOrder(limit("ss1", "O1", '1', kReference, 10));
+  output_.clear();
+  CancelRequestMessage request = cancel("ss1", "C1", "O1");
+  request.msgSeqNum = 5;
+  venue_->onCancelRequest(request);
+  ASSERT_EQ(output_.businessRejects.size(), 1u);
+  const BusinessRejectMessage& reject = output_.businessRejects[0];
+  EXPECT_EQ(reject.session, "ss1");
+  EXPECT_EQ(reject.refSeqNum, 5);
+  EXPECT_EQ(reject.refMsgType, "F");
+  EXPECT_EQ(reject.refId, "C1");
+  EXPECT_EQ(reject.reason, kBusinessRejectUnsupportedMessageType);
+  EXPECT_FALSE(reject.text.empty());
+  EXPECT_TRUE(output_.reports.empty());
+  EXPECT_TRUE(output_.cancelRejects.empty());
+  EXPECT_EQ(bestBid(), (PriceLevel{kReference, 10, 1}));
+}
+
+TEST_F(VenueTest, NoStatusRequestsAnswersThemWithABusinessReject) {
+  start({.answersStatusRequests = false}, 7);
+  venue_->onNewOrder(limit("ss1", "O1", '1', kReference, 10));
+  output_.clear();
+  venue_->onStatusRequest(statusRequest("ss1", "O1", 9));
+  EXPECT_TRUE(output_.statuses.empty());
+  ASSERT_EQ(output_.businessRejects.size(), 1u);
+  EXPECT_EQ(output_.businessRejects[0].refSeqNum, 9);
+  EXPECT_EQ(output_.businessRejects[0].refMsgType, "H");
+  EXPECT_EQ(output_.businessRejects[0].refId, "O1");
+  EXPECT_EQ(output_.businessRejects[0].reason, kBusinessRejectUnsupportedMessageType);
+}
+
+NewOrderMessage possResend(NewOrderMessage order) {
+  order.possResend = true;
+  order.possibleDuplicate = true;
+  return order;
+}
+
+TEST_F(VenueTest, AnOrderResentWithPossResendIsAnsweredWithItsStatusNotExecutedAgain) {
+  venue_->onNewOrder(limit("ss1", "O1", '1', kReference + kCent, 50));  // fills
+  output_.clear();
+  venue_->onNewOrder(possResend(limit("ss1", "O1", '1', kReference + kCent, 50)));
+  EXPECT_TRUE(output_.reports.empty());
+  ASSERT_EQ(output_.statuses.size(), 1u);
+  EXPECT_EQ(output_.statuses[0].clOrdId, "O1");
+  EXPECT_EQ(output_.statuses[0].ordStatus, '2');
+  EXPECT_EQ(output_.statuses[0].cumulativeQuantity, 50);
+  EXPECT_EQ(output_.statuses[0].leavesQuantity, 0);
+}
+
+TEST_F(VenueTest, IgnorePossResendExecutesTheResendAgain) {
+  start({.honoursPossResend = false}, 7);
+  venue_->onNewOrder(limit("ss1", "O1", '1', kReference + kCent, 50));
+  venue_->onNewOrder(possResend(limit("ss1", "O1", '1', kReference + kCent, 50)));
+  std::vector<ExecutionReportMessage> fills;
+  for (const auto& report : output_.reports) {
+    if (report.kind == ExecutionKind::kFill) fills.push_back(report);
+  }
+  ASSERT_EQ(fills.size(), 2u);  // the double execution the street must guard against
+  EXPECT_NE(fills[0].orderId, fills[1].orderId);
+  EXPECT_EQ(fills[1].clOrdId, "O1");
+  EXPECT_TRUE(output_.statuses.empty());
+
+  // A session-level resend (PossDupFlag) is still recognised.
+  output_.clear();
+  NewOrderMessage possDup = limit("ss1", "O1", '1', kReference + kCent, 50);
+  possDup.possDupFlag = true;
+  possDup.possibleDuplicate = true;
+  venue_->onNewOrder(possDup);
+  EXPECT_TRUE(output_.reports.empty());
+}
+
+TEST_F(VenueTest, ExecIdsRestartAtOneOnEveryStartWhenAsked) {
+  start({.execIds = ExecIdScheme::kRestartEachRun}, 7);
+  venue_->onNewOrder(limit("ss1", "O1", '1', kReference + kCent, 50));
+  ASSERT_EQ(output_.reports.size(), 2u);
+  EXPECT_EQ(output_.reports[0].execId, "1");
+  EXPECT_EQ(output_.reports[1].execId, "2");
+  start({.execIds = ExecIdScheme::kRestartEachRun}, 8);
+  venue_->onNewOrder(limit("ss1", "O2", '1', kReference + kCent, 50));
+  ASSERT_EQ(output_.reports.size(), 2u);
+  EXPECT_EQ(output_.reports[0].execId, "1");
+}
+
+TEST_F(VenueTest, NoMarketDataPublishesNothing) {
+  start({.publishesMarketData = false}, 7);
+  venue_->onLogon("ss1");
+  venue_->onNewOrder(limit("ss1", "O1", '1', kReference + kCent, 50));  // a trade, a new offer
+  venue_->onNewOrder(limit("ss1", "O2", '1', kReference, 10));          // a new bid
+  EXPECT_EQ(output_.reports.size(), 3u);
+  EXPECT_TRUE(output_.marketData.empty());
+}
+
+// The venue keeps no orders on disk (venue.h, "Memory"): a restart forgets them.
+TEST_F(VenueTest, ARestartForgetsEveryOrderAndClOrdId) {
+  venue_->onNewOrder(limit("ss1", "O1", '1', kReference, 10));
+  start({}, 8);
+  venue_->onStatusRequest(statusRequest("ss1", "O1"));
+  ASSERT_EQ(output_.statuses.size(), 1u);
+  EXPECT_EQ(output_.statuses[0].ordRejReason, kRejectUnknownOrder);
+  venue_->onNewOrder(possResend(limit("ss1", "O1", '1', kReference, 10)));
+  ASSERT_EQ(output_.reports.size(), 1u);
+  EXPECT_EQ(output_.reports[0].kind, ExecutionKind::kNew);
+}
+
 TEST(VenueCreateTest, RefusesUnusableOptions) {
   RecordingOutput output;
   const SymbolLiquidity acme{.symbol = "ACME",
@@ -385,13 +594,15 @@ TEST(VenueCreateTest, RefusesUnusableOptions) {
     auto created = Venue::create(std::move(options), output);
     return std::holds_alternative<std::string>(created) ? std::get<std::string>(created) : "";
   };
-  EXPECT_NE(fault({.exchangeId = "", .symbols = {acme}}), "");
-  EXPECT_NE(fault({.exchangeId = "x", .symbols = {}}), "");
-  EXPECT_NE(fault({.exchangeId = "x", .symbols = {acme, acme}}).find("configured twice"),
-            std::string::npos);
+  EXPECT_NE(fault({.exchangeId = "", .symbols = {acme}, .rules = {}}), "");
+  EXPECT_NE(fault({.exchangeId = "x", .symbols = {}, .rules = {}}), "");
+  EXPECT_NE(
+      fault({.exchangeId = "x", .symbols = {acme, acme}, .rules = {}}).find("configured twice"),
+      std::string::npos);
   SymbolLiquidity bad = acme;
   bad.tickMicros = 0;
-  EXPECT_NE(fault({.exchangeId = "x", .symbols = {bad}}).find("tick"), std::string::npos);
+  EXPECT_NE(fault({.exchangeId = "x", .symbols = {bad}, .rules = {}}).find("tick"),
+            std::string::npos);
 }
 
 // QuickFIX calls from one thread per connection: the venue's lock must keep
