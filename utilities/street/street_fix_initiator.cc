@@ -159,9 +159,17 @@ class StreetFixInitiator::Impl final : public FIX::Application {
                                                  FIX::IncorrectTagValue,
                                                  FIX::RejectLogon) override {
     if (message.getHeader().getField(FIX::FIELD::MsgType) != FIX::MsgType_Reject) return;
-    VenueReject reject = referredReject(message, id, /*business=*/false);
-    reject.refTagId = intField(message, FIX::FIELD::RefTagID, 0);
-    reject.reason = intField(message, FIX::FIELD::SessionRejectReason, -1);
+    exchange::SessionRejectMessage decoded;
+    if (!exchange::decodeSessionReject(message, id.getTargetCompID().getValue(), decoded)) return;
+    VenueReject reject;
+    reject.venue = decoded.session;
+    reject.refSeqNum = decoded.refSeqNum;
+    reject.refMsgType = decoded.refMsgType;
+    reject.refTagId = decoded.refTagId;
+    reject.reason = decoded.reason;
+    reject.text = decoded.text;
+    reject.message = readable(message);
+    findReferred(id, reject);
     handler_.onVenueReject(reject);
   }
 
@@ -175,8 +183,19 @@ class StreetFixInitiator::Impl final : public FIX::Application {
     const std::string venue = id.getTargetCompID().getValue();
     const std::string& msgType = message.getHeader().getField(FIX::FIELD::MsgType);
     HandlerOutcome outcome = HandlerOutcome::kDone;
-    if (msgType == FIX::MsgType_ExecutionReport && isStatusAnswer(message)) {
-      outcome = handler_.onOrderStatus(statusAnswer(message, venue));
+    exchange::OrderStatusMessage status;
+    if (msgType == FIX::MsgType_ExecutionReport &&
+        exchange::decodeOrderStatus(message, venue, status)) {
+      OrderStatusAnswer answer;
+      answer.venue = venue;
+      answer.clOrdId = status.clOrdId;
+      answer.venueOrderId = status.orderId;
+      answer.ordStatus = status.ordStatus;
+      answer.ordRejReason = status.ordRejReason;
+      answer.cumulativeQuantity = status.cumulativeQuantity;
+      answer.leavesQuantity = status.leavesQuantity;
+      answer.text = status.text;
+      outcome = handler_.onOrderStatus(answer);
     } else if (msgType == FIX::MsgType_ExecutionReport) {
       exchange::ExecutionReportMessage report;
       if (!exchange::decodeExecutionReport(message, venue, report)) {
@@ -184,10 +203,21 @@ class StreetFixInitiator::Impl final : public FIX::Application {
       }
       outcome = handler_.onExecutionReport(report, readable(message));
     } else if (msgType == FIX::MsgType_BusinessMessageReject) {
-      VenueReject reject = referredReject(message, id, /*business=*/true);
-      reject.reason = intField(message, FIX::FIELD::BusinessRejectReason, -1);
-      if (reject.clOrdId.empty())
-        reject.clOrdId = textField(message, FIX::FIELD::BusinessRejectRefID);
+      exchange::BusinessRejectMessage decoded;
+      if (!exchange::decodeBusinessReject(message, venue, decoded)) {
+        throw FIX::IncorrectDataFormat(0, "a business reject without a field it needs");
+      }
+      VenueReject reject;
+      reject.venue = venue;
+      reject.business = true;
+      reject.refSeqNum = decoded.refSeqNum;
+      reject.refMsgType = decoded.refMsgType;
+      reject.reason = decoded.reason;
+      reject.text = decoded.text;
+      reject.message = readable(message);
+      findReferred(id, reject);
+      // Without the sent message, the venue's reference is the ClOrdID.
+      if (reject.clOrdId.empty()) reject.clOrdId = decoded.refId;
       outcome = handler_.onVenueReject(reject);
     } else if (msgType == FIX::MsgType_OrderCancelReject) {
       exchange::CancelRejectMessage reject;
@@ -210,14 +240,6 @@ class StreetFixInitiator::Impl final : public FIX::Application {
   static std::string textField(const FIX::FieldMap& map, int tag) {
     return map.isSetField(tag) ? map.getField(tag) : std::string();
   }
-  static int intField(const FIX::FieldMap& map, int tag, int absent) {
-    if (!map.isSetField(tag)) return absent;
-    try {
-      return std::stoi(map.getField(tag));
-    } catch (const std::exception&) {
-      return absent;
-    }
-  }
   // The message with '|' for SOH, for a person (and the records) to read.
   static std::string readable(const FIX::Message& message) {
     std::string text = message.toString();
@@ -225,46 +247,18 @@ class StreetFixInitiator::Impl final : public FIX::Application {
     return text;
   }
 
-  // ExecType I (FIX.4.3 on) or ExecTransType 3 (FIX.4.2): a status answer.
-  static bool isStatusAnswer(const FIX::Message& message) {
-    return textField(message, FIX::FIELD::ExecType) == std::string(1, FIX::ExecType_ORDER_STATUS) ||
-           textField(message, FIX::FIELD::ExecTransType) ==
-               std::string(1, FIX::ExecTransType_STATUS);
-  }
-
-  static OrderStatusAnswer statusAnswer(const FIX::Message& message, const std::string& venue) {
-    OrderStatusAnswer answer;
-    answer.venue = venue;
-    answer.clOrdId = textField(message, FIX::FIELD::ClOrdID);
-    answer.venueOrderId = textField(message, FIX::FIELD::OrderID);
-    const std::string status = textField(message, FIX::FIELD::OrdStatus);
-    answer.ordStatus = status.size() == 1 ? status[0] : 0;
-    answer.ordRejReason = intField(message, FIX::FIELD::OrdRejReason, -1);
-    answer.cumulativeQuantity = std::atoll(textField(message, FIX::FIELD::CumQty).c_str());
-    answer.leavesQuantity = std::atoll(textField(message, FIX::FIELD::LeavesQty).c_str());
-    answer.text = textField(message, FIX::FIELD::Text);
-    return answer;
-  }
-
   // What a reject refers to: the message this street sent with MsgSeqNum
   // RefSeqNum on the session, read back from QuickFIX's store.
-  VenueReject referredReject(const FIX::Message& message, const FIX::SessionID& id, bool business) {
-    VenueReject reject;
-    reject.venue = id.getTargetCompID().getValue();
-    reject.business = business;
-    reject.refSeqNum = intField(message, FIX::FIELD::RefSeqNum, 0);
-    reject.refMsgType = textField(message, FIX::FIELD::RefMsgType);
-    reject.text = textField(message, FIX::FIELD::Text);
-    reject.message = readable(message);
+  static void findReferred(const FIX::SessionID& id, VenueReject& reject) {
     FIX::Session* session = FIX::Session::lookupSession(id);
-    if (session == nullptr || reject.refSeqNum <= 0) return reject;
+    if (session == nullptr || reject.refSeqNum <= 0) return;
     std::vector<std::string> sent;
     try {
       session->getStore()->get(reject.refSeqNum, reject.refSeqNum, sent);
     } catch (const FIX::IOException&) {
-      return reject;
+      return;
     }
-    if (sent.empty()) return reject;
+    if (sent.empty()) return;
     try {
       FIX::Message original(sent.front(), /*validate=*/false);
       if (reject.refMsgType.empty()) {
@@ -275,7 +269,6 @@ class StreetFixInitiator::Impl final : public FIX::Application {
     } catch (const FIX::Exception&) {
       // A stored message that does not parse names nothing.
     }
-    return reject;
   }
 
   StreetFixHandler& handler_;
@@ -311,12 +304,12 @@ bool StreetFixInitiator::send(const exchange::CancelRequestMessage& request) {
 
 bool StreetFixInitiator::sendStatusRequest(const std::string& venue, const std::string& clOrdId,
                                            const std::string& symbol, char side) {
-  FIX::Message message;
-  message.getHeader().setField(FIX::MsgType(FIX::MsgType_OrderStatusRequest));
-  message.setField(FIX::ClOrdID(clOrdId));
-  message.setField(FIX::Symbol(symbol));
-  message.setField(FIX::Side(side));
-  return impl_->send(message, venue);
+  exchange::StatusRequestMessage request;
+  request.session = venue;
+  request.clOrdId = clOrdId;
+  request.symbol = symbol;
+  request.side = side;
+  return impl_->send(exchange::encodeStatusRequest(request), venue);
 }
 
 void StreetFixInitiator::stop() { impl_->stop(); }
