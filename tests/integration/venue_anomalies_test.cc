@@ -21,12 +21,14 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -215,6 +217,35 @@ class VenueAnomaliesTest : public ::testing::Test {
     return false;
   }
 
+  // The local addresses of the established TCP connections to `host:port`
+  // (/proc/net/tcp: little-endian hex IPv4 address, hex port).
+  static std::set<std::string> connectionsFrom(const std::string& host, uint16_t port) {
+    auto hex = [](const std::string& dotted) {
+      unsigned a = 0, b = 0, c = 0, d = 0;
+      std::sscanf(dotted.c_str(), "%u.%u.%u.%u", &a, &b, &c, &d);
+      char text[16];
+      std::snprintf(text, sizeof text, "%02X%02X%02X%02X", d, c, b, a);
+      return std::string(text);
+    };
+    char remote[32];
+    std::snprintf(remote, sizeof remote, "%s:%04X", hex(host).c_str(), port);
+    std::set<std::string> locals;
+    std::ifstream in("/proc/net/tcp");
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, peer, state;
+      fields >> slot >> local >> peer >> state;
+      if (peer != remote || state != "01") continue;
+      const unsigned address = std::stoul(local.substr(0, 8), nullptr, 16);
+      locals.insert(std::to_string(address & 0xff) + "." + std::to_string((address >> 8) & 0xff) +
+                    "." + std::to_string((address >> 16) & 0xff) + "." +
+                    std::to_string(address >> 24));
+    }
+    return locals;
+  }
+
   std::string logs() {
     std::string out;
     for (const char* id : {"ss1", "xtst", "cf1", "firm"}) {
@@ -263,6 +294,12 @@ TEST_F(VenueAnomaliesTest, SessionAndBusinessRejectsEndWithTheVenuesReasonAndAre
   EXPECT_NE(refused.reason.find("refused the cancel request (business reject, reason 3)"),
             std::string::npos)
       << refused.reason;
+
+  // The street's FIX initiator connects from its firm-side address.
+  const topology::Exchange* xtst = deployment_->topology().findExchange("xtst");
+  ASSERT_NE(xtst, nullptr);
+  EXPECT_EQ(connectionsFrom(xtst->firmAddress, xtst->fixPort),
+            std::set<std::string>{deployment_->site("ss1").firmAddress});
 
   auto alarms = venueAlarms();
   EXPECT_EQ(alarms.getAlarms().getVenueRejects(), 3u);
