@@ -5,7 +5,8 @@
 // Each victim is restarted with `--crash-at` (utilities/common/crash_point.h)
 // and dies by SIGKILL at its moment while orders flow:
 //   - cf1 between an order's replicated commit and its firm-bus announcement;
-//   - ss1 after an order is in QuickFIX's store but before it is sent;
+//   - ss1 after an order is in QuickFIX's store but before it is sent (its
+//     restart asks the venue about the routes it never saw acknowledged);
 //   - ss1 after an execution report arrived but before it is recorded;
 //   - the firm part-way through a pass of bookings;
 //   - the firm bus's broker (kill -9 from outside);
@@ -311,11 +312,14 @@ TEST_F(CrashRecoveryTest, EveryDaemonKilledAtItsMomentLosesNothingAndBooksNothin
   expectInvariants("street.after-store-write");
   // Both recoveries ran: the venue saw ss1's sequence gap and asked for a
   // resend, which re-sent the stored order flagged PossDupFlag=Y; and ss1's
-  // own start-up pass sent its unfinished routes again as PossResend=Y. The
-  // venue took the order once (expectAllFilled: filled exactly once).
+  // own start-up pass asked the venue (OrderStatusRequest, 35=H) about the
+  // routes it never saw acknowledged, rather than re-sending them (issue
+  // 16). The venue took the order once (expectAllFilled: filled exactly
+  // once).
   EXPECT_TRUE(fixLogHas({"\00135=2\001"})) << "no ResendRequest from the venue";
   EXPECT_TRUE(fixLogHas({"\00135=D\001", "\00143=Y\001"})) << "no order resent as PossDup";
-  EXPECT_NE(deployment_.log("ss1").find("event=order-resent"), std::string::npos);
+  EXPECT_TRUE(fixLogHas({"\00135=H\001"})) << "no OrderStatusRequest at start-up";
+  EXPECT_NE(deployment_.log("ss1").find("event=status-requested"), std::string::npos);
 
   // ---- ss1: an execution report received, not recorded ----
   restart("ss1", {"--crash-at", "street.before-record:2"});

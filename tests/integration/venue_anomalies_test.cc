@@ -51,6 +51,8 @@ using testing::GatewayConnection;
 constexpr int64_t kDollar = 1'000'000;
 constexpr int kSigkilled = 128 + SIGKILL;  // ChildProcess::wait's status
 constexpr auto kPatience = 60s;
+// PossResend (97) = Y, as it stands in a FIX message log.
+constexpr char kPossResend[] = "\00197=Y\001";
 
 struct Venue {
   std::vector<std::string> modes;  // triad-exchanged's options
@@ -166,6 +168,32 @@ class VenueAnomaliesTest : public ::testing::Test {
     return eventually(orderId, [state](const Seen& seen) { return seen.state == state; });
   }
 
+  // A venue that ignores PossResend and status requests; ss1 dies at
+  // `crashPoint` with alice's order `clientId` and is started again. The
+  // order's id.
+  std::string crashStreetWith(const std::string& crashPoint, const std::string& clientId) {
+    start({.modes = {"--ignore-poss-resend", "--no-status-requests"},
+           .honoursPossResend = false,
+           .answersStatusRequests = false,
+           .streetOptions = {"--crash-at", crashPoint + ":1"}});
+    const std::string order = buy(clientId, 10, idl::OrderType::LIMIT, 101 * kDollar);
+    EXPECT_FALSE(order.empty());
+    EXPECT_EQ(deployment_->process("ss1").wait(60s), kSigkilled) << logs();
+    admin_.erase("ss1");
+    deployment_->start("utilities/street/triad-streetd", "ss1");
+    connect("ss1");
+    return order;
+  }
+
+  // Waits (30 s at most) for alice's ACME position to be `expected`.
+  void awaitPosition(int64_t expected) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (position() != expected && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(position(), expected);
+  }
+
   // ss1's Admin venueAlarms.
   capnp::Response<idl::Admin::VenueAlarmsResults> venueAlarms() {
     return admin_.at("ss1")->call((*admin_.at("ss1"))->venueAlarmsRequest());
@@ -184,24 +212,17 @@ class VenueAnomaliesTest : public ::testing::Test {
   // message log.
   std::set<std::string> fillExecIds(const std::string& clOrdId) {
     std::set<std::string> ids;
-    const std::regex execId(
-        "\x01"
-        "17=([^\x01]*)\x01");
+    const std::string soh = "\001";
+    const std::regex execId(soh + "17=([^" + soh + "]*)" + soh);
     for (const auto& file :
          std::filesystem::directory_iterator(deployment_->dataRoot("ss1") / "fix" / "log")) {
       std::ifstream in(file.path());
       for (std::string line; std::getline(in, line);) {
-        if (line.find("\x01"
-                      "35=8\x01") == std::string::npos ||
-            line.find("\x01"
-                      "11=" +
-                      clOrdId + "\x01") == std::string::npos ||
-            line.find("\x01"
-                      "150=F\x01") == std::string::npos) {
-          continue;
-        }
+        const bool fillOfIt = line.find(soh + "35=8" + soh) != std::string::npos &&
+                              line.find(soh + "11=" + clOrdId + soh) != std::string::npos &&
+                              line.find(soh + "150=F" + soh) != std::string::npos;
         std::smatch match;
-        if (std::regex_search(line, match, execId)) ids.insert(match[1]);
+        if (fillOfIt && std::regex_search(line, match, execId)) ids.insert(match[1]);
       }
     }
     return ids;
@@ -244,6 +265,19 @@ class VenueAnomaliesTest : public ::testing::Test {
                     std::to_string(address >> 24));
     }
     return locals;
+  }
+
+  // `triadctl --topology <ours> <args>`: what it printed and its exit code.
+  std::pair<std::string, int> triadctl(const std::string& args) {
+    const std::string command = testing::builtProgram("tools/triadctl/triadctl") + " --topology " +
+                                deployment_->topologyPath().string() + " " + args + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) return {"popen failed", -1};
+    std::string out;
+    char buffer[4096];
+    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+    const int status = ::pclose(pipe);
+    return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
   }
 
   std::string logs() {
@@ -329,6 +363,12 @@ TEST_F(VenueAnomaliesTest, AnUnansweredOrderIsStuckUntilItsVenueAnswers) {
   }
   ASSERT_TRUE(listed) << logs();
   EXPECT_NE(deployment_->log("ss1").find("alarm-stuck-order"), std::string::npos);
+  // The operator's console says so, and fails the status.
+  const auto [text, exitCode] = triadctl("status");
+  EXPECT_EQ(exitCode, 1) << text;
+  EXPECT_NE(text.find("! stuck-order ss1:" + order + ": order " + order + " unanswered by xtst"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(status(order).state, idl::OrderState::NEW);
 
   // The venue comes back: the order goes out, fills, and is no longer stuck.
@@ -353,39 +393,21 @@ TEST_F(VenueAnomaliesTest, ExecIdsThatStartAgainAfterAVenueRestartAreEachBookedO
   std::set<std::string> first = fillExecIds(before), second = fillExecIds(after);
   ASSERT_FALSE(first.empty()) << logs();
   EXPECT_EQ(first, second);
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (position() != 20 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_EQ(position(), 20);
+  awaitPosition(20);
   EXPECT_EQ(venueAlarms().getAlarms().getRefusedReportsKept(), 0u);
 }
 
 TEST_F(VenueAnomaliesTest, AStreetRestartResendsNothingToAVenueThatIgnoresPossResend) {
   // ss1 dies when the first fill arrives, before recording it.
-  start({.modes = {"--ignore-poss-resend", "--no-status-requests"},
-         .honoursPossResend = false,
-         .answersStatusRequests = false,
-         .streetOptions = {"--crash-at", "street.before-record:1"}});
-  const std::string filled = buy("filled-1", 10, idl::OrderType::LIMIT, 101 * kDollar);
-  ASSERT_FALSE(filled.empty());
-  ASSERT_EQ(deployment_->process("ss1").wait(60s), kSigkilled) << logs();
-  admin_.erase("ss1");
-  deployment_->start("utilities/street/triad-streetd", "ss1");
-  connect("ss1");
+  const std::string filled = crashStreetWith("street.before-record", "filled-1");
+  ASSERT_FALSE(HasFailure());
 
   // The venue resends the fill (ss1 never took it); nothing is sent again,
   // so the venue, which would execute a PossResend as new, fills it once.
   ASSERT_EQ(eventually(filled, idl::OrderState::FILLED).state, idl::OrderState::FILLED) << logs();
-  EXPECT_FALSE(
-      fixLogHas("\x01"
-                "97=Y\x01"))
-      << "an order was re-sent as a possible resend";
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (position() != 10 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(100ms);
-  }
-  std::this_thread::sleep_for(1s);  // a second execution would arrive now
+  EXPECT_FALSE(fixLogHas(kPossResend)) << "an order was re-sent as a possible resend";
+  awaitPosition(10);
+  std::this_thread::sleep_for(1s);  // a second execution would have arrived by now
   EXPECT_EQ(position(), 10);
   auto alarms = venueAlarms();
   EXPECT_EQ(alarms.getAlarms().getRefusedReportsKept(), 0u);
@@ -394,16 +416,8 @@ TEST_F(VenueAnomaliesTest, AStreetRestartResendsNothingToAVenueThatIgnoresPossRe
 
 TEST_F(VenueAnomaliesTest, ARouteTheVenueNeverConfirmedIsListedNotResent) {
   // ss1 dies with the order in QuickFIX's store, not yet on the wire.
-  start({.modes = {"--ignore-poss-resend", "--no-status-requests"},
-         .honoursPossResend = false,
-         .answersStatusRequests = false,
-         .streetOptions = {"--crash-at", "street.after-store-write:1"}});
-  const std::string order = buy("unsent-1", 10, idl::OrderType::LIMIT, 101 * kDollar);
-  ASSERT_FALSE(order.empty());
-  ASSERT_EQ(deployment_->process("ss1").wait(60s), kSigkilled) << logs();
-  admin_.erase("ss1");
-  deployment_->start("utilities/street/triad-streetd", "ss1");
-  connect("ss1");
+  const std::string order = crashStreetWith("street.after-store-write", "unsent-1");
+  ASSERT_FALSE(HasFailure());
 
   // The start-up pass cannot know whether the venue has it: it raises the
   // alarm and sends nothing of its own.
@@ -414,15 +428,8 @@ TEST_F(VenueAnomaliesTest, ARouteTheVenueNeverConfirmedIsListedNotResent) {
   // numbers it never received, and takes the order once (a PossDup resend
   // of a ClOrdID it has not seen). Its fill answers the alarm.
   ASSERT_EQ(eventually(order, idl::OrderState::FILLED).state, idl::OrderState::FILLED) << logs();
-  EXPECT_FALSE(
-      fixLogHas("\x01"
-                "97=Y\x01"))
-      << "an order was re-sent as a possible resend";
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (position() != 10 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_EQ(position(), 10);
+  EXPECT_FALSE(fixLogHas(kPossResend)) << "an order was re-sent as a possible resend";
+  awaitPosition(10);
   EXPECT_EQ(venueAlarms().getAlarms().getUnconfirmed().size(), 0u);
 }
 

@@ -255,8 +255,10 @@ HandlerOutcome ReportRecorder::recordVenueReject(const VenueReject& reject) {
 
 HandlerOutcome ReportRecorder::onOrderStatus(const OrderStatusAnswer& answer) {
   const bool known = !answer.unknownOrder();
-  watch_.answered(answer.clOrdId);
+  // A start-up check first: answered() would take it for a report that the
+  // venue has the order.
   const std::optional<bool> check = watch_.checked(answer.clOrdId, known);
+  watch_.answered(answer.clOrdId);
   logger_.info("order-status-answer", {{"venue", answer.venue},
                                        {"clordid", answer.clOrdId},
                                        {"known", known},
