@@ -55,6 +55,16 @@ void OrderRouter::pass() {
   }
 }
 
+void OrderRouter::routeIfUnrouted(const std::vector<std::string>& orderIds) {
+  for (const std::string& orderId : orderIds) {
+    auto answered = recorder_.isAnswered(orderId);
+    if (!std::holds_alternative<bool>(answered) || std::get<bool>(answered)) continue;
+    auto found = recorder_.findOrder(orderId);
+    if (!std::holds_alternative<bdb::Record<idl::Order>>(found) || !isDecided(orderId)) continue;
+    if (route(std::get<bdb::Record<idl::Order>>(found).reader())) announced_.erase(orderId);
+  }
+}
+
 bool OrderRouter::resendUnfinished() {
   auto unfinished = recorder_.unfinishedRoutes();
   if (auto* error = std::get_if<RecordError>(&unfinished)) {

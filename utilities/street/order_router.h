@@ -51,6 +51,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/log.h"
 #include "base/topology.h"
@@ -84,6 +85,10 @@ class OrderRouter {
         bus_(bus) {}
 
   void pass();
+  // Routes these announced orders if no route or answer holds them yet:
+  // orders that became visible here after a pass had read their group (the
+  // scan skips a group until it moves again).
+  void routeIfUnrouted(const std::vector<std::string>& orderIds);
   // The order's owner announced it on the bus, which it does only once the
   // order is accepted: route it without waiting for the owner's release mark.
   void announced(std::string orderId);

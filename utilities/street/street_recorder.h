@@ -226,6 +226,9 @@ class StreetRecorder {
   // is known to have it (order_router.h decides what to do with the others).
   [[nodiscard]] Outcome<std::vector<UnfinishedRoute>> unfinishedRoutes();
 
+  // Whether this group holds a Route, an order rejection or a closure for it.
+  [[nodiscard]] Outcome<bool> isAnswered(std::string_view orderId);
+
   CatchUpStats catchUpStats() const;
 
  private:
@@ -256,8 +259,6 @@ class StreetRecorder {
   std::mutex& orderLock(std::string_view orderId);
   // The quantity filled so far, from this group's executions of the order.
   Outcome<int64_t> filledQuantity(std::string_view orderId);
-  // Whether this group holds a Route, an order rejection or a closure for it.
-  Outcome<bool> isAnswered(std::string_view orderId);
   bdb::Status readClosed(const bdb::Key& key, bool* closed);
   // Whether a closure, an order rejection or fills of `quantity` finished it.
   Outcome<bool> isFinished(std::string_view orderId, int64_t quantity);

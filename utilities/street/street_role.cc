@@ -167,7 +167,9 @@ void StreetRole::publishHalts() {
   for (const topology::Utility& utility : context().topology.utilities()) {
     if (utility.role == topology::Role::kFirm) firm = context().storage->group(utility.id);
   }
-  if (firm == nullptr) return;
+  // Not while the replica joins or is being initialised: a read then waits
+  // on Berkeley DB's lockout, and on the loop that would hold up routing.
+  if (firm == nullptr || firm->status().role != bdb::ReplicationRole::kClient) return;
   const uint64_t position = firm->commitPosition().sequence;
   if (haltsPosition_ == position) return;
   std::vector<bdb::Record<idl::Halt>> changed;
@@ -195,8 +197,9 @@ void StreetRole::publishHalts() {
 
 void StreetRole::runPass() {
   router_->pass();
-  publishHalts();
-  pruneAwaited();
+  // An order that replicated here after the pass read its group: the pass
+  // did not see it, and nothing would run another for it.
+  router_->routeIfUnrouted(pruneAwaited());
   if (awaited_.empty() || retryQueued_) return;
   retryQueued_ = true;
   tasks_.add(context().io.provider->getTimer().afterDelay(kAwaitRetry).then([this] {
@@ -205,8 +208,9 @@ void StreetRole::runPass() {
   }));
 }
 
-void StreetRole::pruneAwaited() {
+std::vector<std::string> StreetRole::pruneAwaited() {
   const kj::TimePoint now = context().io.provider->getTimer().now();
+  std::vector<std::string> replicated;
   std::erase_if(awaited_, [&](const Awaited& awaited) {
     if (now - awaited.since > kAwaitLimit) {
       context().logger.warning("announced-record-not-replicated",
@@ -214,12 +218,18 @@ void StreetRole::pruneAwaited() {
       return true;
     }
     if (awaited.cancelId.empty()) {
-      return std::holds_alternative<bdb::Record<idl::Order>>(recorder_.findOrder(awaited.orderId));
+      const bool here =
+          std::holds_alternative<bdb::Record<idl::Order>>(recorder_.findOrder(awaited.orderId));
+      if (here) replicated.push_back(awaited.orderId);
+      return here;
     }
     auto found = recorder_.hasCancel(awaited.orderId, awaited.cancelId);
     const bool* visible = std::get_if<bool>(&found);
+    // Replicated after the pass read its group: one more pass reads it.
+    if (visible != nullptr && *visible) passSoon();
     return visible != nullptr && *visible;
   });
+  return replicated;
 }
 
 kj::Promise<void> StreetRole::passEvery(kj::Duration interval) {
@@ -231,6 +241,7 @@ kj::Promise<void> StreetRole::passEvery(kj::Duration interval) {
 kj::Promise<void> StreetRole::heartbeatEverySecond() {
   return context().io.provider->getTimer().afterDelay(1 * kj::SECONDS).then([this] {
     bus_.heartbeat();
+    publishHalts();
     return heartbeatEverySecond();
   });
 }

@@ -57,10 +57,12 @@ class StreetRole final : public common::DaemonRole, private kj::TaskSet::ErrorHa
   // Runs a pass on the loop soon, once however often it is asked for.
   void passSoon();
   void runPass();
-  // Drops what has replicated (the pass just saw it) or waited too long.
-  void pruneAwaited();
+  // Drops what has replicated or waited too long; the orders among them
+  // that have replicated.
+  std::vector<std::string> pruneAwaited();
   // Publishes on the customer bus every halt or resume in the firm replica
-  // not yet published (all of them once at start).
+  // not yet published (all of them once at start). Once a second, with the
+  // bus heartbeat.
   void publishHalts();
   kj::Promise<void> passEvery(kj::Duration interval);
   kj::Promise<void> heartbeatEverySecond();
