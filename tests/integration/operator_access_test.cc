@@ -293,8 +293,13 @@ TEST_F(OperatorAccessTest, ALargeWithdrawalNeedsASecondTreasuryOperator) {
   auto audit = (*firm_)->auditRequest();
   audit.initFilter().setCall("approveWithdrawal");
   auto entries = firm_->call(kj::mv(audit));
-  size_t byDave = 0;
+  size_t byDave = 0, refusedForTess = 0;
   for (idl::AdminAudit::Reader entry : entries.getEntries()) {
+    if (!entry.getOk() && std::string(entry.getOperatorName().cStr()) == "tess") {
+      ++refusedForTess;
+      EXPECT_EQ(std::string(entry.getAccount().cStr()), "alice");
+      EXPECT_EQ(std::string(entry.getErrorCode().cStr()), "permissionDenied");
+    }
     if (entry.getOk() && std::string(entry.getOperatorName().cStr()) == "dave") {
       ++byDave;
       EXPECT_EQ(std::string(entry.getRequestId().cStr()), requestId);
@@ -302,6 +307,7 @@ TEST_F(OperatorAccessTest, ALargeWithdrawalNeedsASecondTreasuryOperator) {
     }
   }
   EXPECT_EQ(byDave, 1u);
+  EXPECT_EQ(refusedForTess, 1u) << "the asker's refused approval is on the trail";
 
   // A request nobody approves in time expires and posts nothing.
   Answer late = withdraw(*tess, 1500, &pending);

@@ -912,6 +912,10 @@ Result<CashPosting> Books::approveWithdrawal(std::string_view requestId, std::st
                           "no withdrawal request '" + common::echo(requestId) + "'");
   }
   idl::WithdrawalRequest::Reader request = first.getRoot<idl::WithdrawalRequest>().asReader();
+  if (audit != nullptr) {
+    audit->account = request.getAccount().cStr();
+    audit->requestId = std::string(requestId);
+  }
   if (std::string_view(request.getRequestedBy().cStr()) == approver) {
     return Error::refused(idl::ErrorCode::PERMISSION_DENIED,
                           "withdrawal request " + std::string(requestId) + " was asked for by " +
@@ -922,10 +926,6 @@ Result<CashPosting> Books::approveWithdrawal(std::string_view requestId, std::st
   const std::string account = request.getAccount().cStr();
   const std::string currency = request.getCurrency().cStr();
   const std::string reference = request.getReference().cStr();
-  if (audit != nullptr) {
-    audit->account = account;
-    audit->requestId = std::string(requestId);
-  }
   auto mark = [&](bdb::WriteTxn& txn, const std::string& postingId) -> std::optional<Error> {
     capnp::MallocMessageBuilder current;
     if (auto e = findRequest(txn, requestId, &current)) return e;
