@@ -61,7 +61,7 @@ kj::Promise<void> AdminListener::serve(kj::AuthenticatedStream stream) {
               return kj::READY_NOW;
             }
             OperatorCaller caller{identity.getCommonName().cStr(), peer};
-            logger_.info("admin-connection", {{"operator", caller.name}, {"peer", peer}});
+            logger_.debug("admin-connection", {{"operator", caller.name}, {"peer", peer}});
             auto connection = kj::heap<Connection>(
                 kj::mv(secured.stream),
                 kj::heap<OperatorGate>(admin_, access_, logger_, kj::mv(caller)));
