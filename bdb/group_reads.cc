@@ -130,6 +130,22 @@ Status OwnershipGroupImpl::getIn(DbTxn* txn, std::string_view table, const Key& 
   return s;
 }
 
+Status OwnershipGroupImpl::scanIn(DbTxn* txn, std::string_view table, std::string_view fromKey,
+                                  const VisitFn& visit) {
+  if (tableKind(table) == TableKind::kHashed && !fromKey.empty()) {
+    return Status::invalidArgument("table " + std::string(table) +
+                                   " is hashed: it is scanned whole, not from a key");
+  }
+  Db* db;
+  if (Status s = tableHandle(table, &db); !s.isOk()) return s;
+  bool visited = false;
+  Status s = Status::ok();
+  int ret = scanOnce(db, txn, fromKey, visit, &visited, &s);
+  if (!s.isOk()) return s;
+  if (ret != 0 && ret != DB_NOTFOUND) return fromDb(ret, "scanning " + std::string(table));
+  return Status::ok();
+}
+
 Status OwnershipGroupImpl::get(std::string_view table, const Key& key, Value* value) {
   Db* db;
   if (Status s = tableHandle(table, &db); !s.isOk()) return s;

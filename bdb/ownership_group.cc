@@ -495,6 +495,9 @@ Status WriteTxn::get(std::string_view table, const Key& key, Value* value) {
 Status WriteTxn::remove(std::string_view table, const Key& key) {
   return group_.removeIn(static_cast<DbTxn*>(txn_), table, key);
 }
+Status WriteTxn::scan(std::string_view table, std::string_view fromKey, const VisitFn& visit) {
+  return group_.scanIn(static_cast<DbTxn*>(txn_), table, fromKey, visit);
+}
 Status WriteTxn::nextSequence(uint64_t* sequence) {
   return group_.nextSequenceIn(static_cast<DbTxn*>(txn_), sequence);
 }

@@ -138,6 +138,12 @@ class WriteTxn {
   Status put(std::string_view table, const Key& key, capnp::MessageBuilder& message);
   Status get(std::string_view table, const Key& key, Value* value);
   Status remove(std::string_view table, const Key& key);
+  // Visits the table's records from `fromKey` in key order (a hashed table:
+  // whole, fromKey empty, in no order) as this transaction sees them,
+  // until `visit` returns false. A read here takes locks the transaction
+  // keeps to its end: scan small tables or short prefixes only.
+  Status scan(std::string_view table, std::string_view fromKey,
+              const std::function<bool(std::string_view key, const Value& value)>& visit);
   // The group's next sequence number, for ids that name their owner
   // ("cf1-000000042"). Sequences only grow and are never handed out twice,
   // even across restarts: the owner reserves them in blocks, writing the

@@ -58,6 +58,7 @@ class OwnershipGroupImpl final : public ReplicationEndpoint {
   Status write(WriteFn fn, WriteMode mode);
   Status putIn(DbTxn* txn, std::string_view table, const Key& key, capnp::MessageBuilder& message);
   Status getIn(DbTxn* txn, std::string_view table, const Key& key, Value* value);
+  Status scanIn(DbTxn* txn, std::string_view table, std::string_view fromKey, const VisitFn& visit);
   Status removeIn(DbTxn* txn, std::string_view table, const Key& key);
   Status nextSequenceIn(DbTxn* txn, uint64_t* sequence);
   uint64_t lastSequence();

@@ -83,6 +83,20 @@ class Table {
       return key.substr(0, prefix.view().size()) == prefix.view() && visit(record);
     });
   }
+  // The same, inside a write transaction (WriteTxn::scan: keep it short).
+  template <typename Visit>
+  Status scanPrefix(WriteTxn& txn, const Key& prefix, Visit&& visit) const {
+    KJ_REQUIRE(kind_ == TableKind::kOrdered, "a prefix scan needs an ordered table");
+    return scan(txn, prefix.view(), [&](std::string_view key, typename T::Reader record) {
+      return key.substr(0, prefix.view().size()) == prefix.view() && visit(record);
+    });
+  }
+  template <typename Visit>
+  Status scan(WriteTxn& txn, std::string_view fromKey, Visit&& visit) const {
+    return txn.scan(name_, fromKey, [&](std::string_view key, const Value& value) {
+      return visit(key, value.as<T>());
+    });
+  }
   // Visits records from `fromKey` in key order; return false to stop. A
   // hashed table is visited whole (fromKey empty), in no particular order.
   template <typename Visit>

@@ -43,11 +43,32 @@ TEST(LoadgenSmokeTest, ReportsThroughputAndLatencyWithoutErrors) {
         << deployment.log(id);
   }
 
-  ChildProcess loadgen(
-      testing::builtProgram("tools/triad-loadgen/triad-loadgen"),
-      {"--topology", deployment.topologyPath().string(), "--utilities", "cf1,cf2", "--setup",
-       "--account-count", "2", "--inventory", "50", "--venue", "xtst", "--concurrency", "4",
-       "--duration", "3", "--probe-interval-ms", "100", "--json", "--no-progress"});
+  ChildProcess loadgen(testing::builtProgram("tools/triad-loadgen/triad-loadgen"),
+                       {"--topology",
+                        deployment.topologyPath().string(),
+                        "--utilities",
+                        "cf1,cf2",
+                        "--setup",
+                        "--account-count",
+                        "2",
+                        "--inventory",
+                        "50",
+                        "--venue",
+                        "xtst",
+                        "--concurrency",
+                        "4",
+                        "--duration",
+                        "3",
+                        "--probe-interval-ms",
+                        "100",
+                        "--json",
+                        "--no-progress",
+                        "--admin-ca",
+                        (deployment.adminTlsPath() / "ca.crt").string(),
+                        "--admin-cert",
+                        (deployment.adminTlsPath() / "operator-test-admin.crt").string(),
+                        "--admin-key",
+                        (deployment.adminTlsPath() / "operator-test-admin.key").string()});
   std::string report;
   while (auto line = loadgen.readLine(60s)) report += *line + "\n";
   const auto status = loadgen.wait(30s);

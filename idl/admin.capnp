@@ -103,8 +103,10 @@ interface Admin {
   # answer with the same reference.
   deposit @6 (account :Text, currency :Text, amountMicros :Int64, reference :Text)
       -> (result :AdminResult);
+  # A withdrawal above the firm's four-eyes amount posts nothing yet: it is
+  # answered ok with `pendingRequest` set, and waits for approveWithdrawal.
   withdraw @7 (account :Text, currency :Text, amountMicros :Int64, reference :Text)
-      -> (result :AdminResult);
+      -> (result :AdminResult, pendingRequest :Text);
   setLimits @8 (account :Text, limits :Records.RiskLimits) -> (result :AdminResult);
   setRoute @9 (route :Records.VenueRoute) -> (result :AdminResult);
   routes @10 () -> (routes :List(Records.VenueRoute));
@@ -116,6 +118,24 @@ interface Admin {
   # A street utility's dealings with its venues (issue 16); others answer
   # UNIMPLEMENTED.
   venueAlarms @16 () -> (alarms :VenueAlarms);
+
+  # ---- Operators (issue 17): every call is made over mutual TLS by an
+  # operator whose certificate's common name the role map gives roles; a
+  # call the roles do not allow is refused with permissionDenied naming the
+  # role it needs (docs/operations.md, "Operators").
+  whoami @17 () -> (operator :OperatorInfo);           # any operator, even without roles
+  accessStats @18 () -> (stats :AccessStats);          # viewer
+  roles @19 () -> (roles :RoleMapInfo);                # admin: the role map in force here
+  # The firm's audit trail as this site's copy of the firm group holds it
+  # (viewer), oldest first: every site can answer.
+  audit @20 (filter :AuditFilter) -> (entries :List(Records.AdminAudit), truncated :Bool);
+  # Withdrawal requests waiting for a second treasury operator (viewer); with
+  # `all`, decided and expired ones too. `asOfNanos` is the clock that says
+  # which have expired.
+  withdrawals @21 (account :Text, all :Bool)
+      -> (requests :List(Records.WithdrawalRequest), asOfNanos :Int64);
+  approveWithdrawal @22 (requestId :Text) -> (result :AdminResult);        # treasury
+  rejectWithdrawal @23 (requestId :Text, reason :Text) -> (result :AdminResult);  # treasury
 }
 
 # What a street utility has met at its venues: the requests a venue has not
@@ -139,6 +159,39 @@ struct StuckRequest {
   venue @3 :Text;
   sinceNanos @4 :Int64;                  # when it was sent (or, unconfirmed, routed)
   statusRequested @5 :Bool;              # an OrderStatusRequest went out for it
+}
+
+struct OperatorInfo {
+  name @0 :Text;               # the certificate's common name
+  roles @1 :List(Text);        # "viewer", "operator", "treasury", "admin"
+  revoked @2 :Text;            # why, when the role map revokes this operator; else empty
+  peer @3 :Text;               # whoami: the address the daemon sees the call from
+}
+
+struct AccessStats {
+  # Counted since the daemon started.
+  permissionDenied @0 :UInt64;   # calls refused: a role missing, or the operator revoked
+  refusedConnections @1 :UInt64; # Admin connections refused at the TLS handshake:
+                                 # plaintext, no certificate, another CA
+  rolesDigest @2 :Text;          # of the role map in force: equal at every daemon
+  rolesLoadedAtNanos @3 :Int64;
+  rolesReloadsRefused @4 :UInt64;  # SIGHUPs whose role map was refused (the old one stays)
+}
+
+struct RoleMapInfo {
+  source @0 :Text;             # the file
+  digest @1 :Text;
+  loadedAtNanos @2 :Int64;
+  operators @3 :List(OperatorInfo);
+}
+
+struct AuditFilter {
+  operatorName @0 :Text;       # empty: any
+  account @1 :Text;            # empty: any
+  call @2 :Text;               # empty: any
+  fromNanos @3 :Int64;         # 0: from the first entry
+  toNanos @4 :Int64;           # 0: to the last
+  limit @5 :UInt32;            # the latest this many that match (0: 1000)
 }
 
 struct BusStat {

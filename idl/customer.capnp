@@ -24,6 +24,8 @@ enum ErrorCode {
   duplicate @11;
   tooLate @12;                 # e.g. cancelling a filled order
   internal @13;
+  permissionDenied @14;        # Admin: the operator's roles do not allow the call; the
+                               # reason names the role it needs
 }
 
 struct Error {

@@ -196,6 +196,8 @@ struct Posting {
   executionId @5 :Text;        # trade: the execution booked
   settledAccount @6 :Text;     # settlement: the customer whose trade cash it settles, in
                                # the legs' currency; the amount is the firm:street leg
+  auditId @7 :Text;            # the Admin audit entry (`admin_audit`) of the operator's write
+                               # that made it; empty for a trade (booked from its execution)
 
   struct Leg {
     account @0 :Text;          # a customer account or a firm book ("firm:street", "firm:bank")
@@ -235,6 +237,7 @@ struct Halt {
   halted @1 :Bool;
   reason @2 :Text;
   atNanos @3 :Int64;
+  auditId @4 :Text;            # the Admin audit entry of the halt or resume that wrote it
 }
 
 struct VenueRoute {
@@ -243,6 +246,54 @@ struct VenueRoute {
   venue @2 :Text;
   currency @3 :Text;
   lastPriceMicros @4 :Int64;   # reference price for market-order reservations
+}
+
+# ---- the operators' trail (issue 17), written by the firm utility ----
+
+struct AdminAudit {
+  # One Admin write an operator made (or the firm's own schedule), recorded
+  # by the owner of the group it changes in the same transaction as the
+  # change; a write the books refused is recorded alone, with its refusal.
+  # Key (`admin_audit`): (atNanos, id), so a time range is one cursor range.
+  id @0 :Text;                 # "firm-000000123", from the group's sequence
+  atNanos @1 :Int64;
+  operatorName @2 :Text;       # the common name of the operator's certificate, or
+                               # "system:<what>" for a write the daemon made by itself
+  peer @3 :Text;               # "127.2.0.9:40112": where the call came from; empty for system
+  call @4 :Text;               # the Admin method: "deposit", "approveWithdrawal", ...
+  arguments @5 :Text;          # its parameters, Cap'n Proto text; secrets redacted
+  account @6 :Text;            # the account it concerns, if any
+  symbol @7 :Text;             # the symbol it concerns, if any
+  ok @8 :Bool;                 # done; false: refused, and nothing else was written
+  errorCode @9 :Text;          # refused: the ErrorCode's name ("insufficientBuyingPower")
+  detail @10 :Text;            # what was done, or the refusal's reason
+  postingId @11 :Text;         # the posting it made, if any (which names this entry back)
+  requestId @12 :Text;         # the withdrawal request it made or decided, if any
+  site @13 :Text;              # the utility that served the call
+}
+
+struct WithdrawalRequest {
+  # A withdrawal above the four-eyes amount, waiting for a second treasury
+  # operator (docs/operations.md). Key (`withdrawal_requests`): (account,
+  # id), so the customer utilities' buying power reads an account's with one
+  # prefix scan. A pending request past `expiresAtNanos` is expired: it can
+  # no longer be approved and holds no cash (derived; nothing is written).
+  id @0 :Text;                 # "firm-000000051"
+  account @1 :Text;
+  currency @2 :Text;
+  amountMicros @3 :Int64;      # positive
+  reference @4 :Text;          # the posting's reference once approved (cash_references)
+  requestedBy @5 :Text;        # the operator who asked
+  requestedAtNanos @6 :Int64;
+  expiresAtNanos @7 :Int64;
+  state @8 :State;
+  decidedBy @9 :Text;          # the operator who approved or rejected it
+  decidedAtNanos @10 :Int64;
+  reason @11 :Text;            # a rejection's reason
+  postingId @12 :Text;         # approved: the withdrawal's posting
+  requestAuditId @13 :Text;    # the audit entry of the withdraw call
+  decisionAuditId @14 :Text;   # the audit entry of the approval or rejection
+  enum State { pending @0; approved @1; rejected @2; }
 }
 
 # ---- bookkeeping every group carries ----

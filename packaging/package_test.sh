@@ -38,6 +38,7 @@ done
 expect_file "$files" /usr/lib/sysusers.d/triad.conf
 expect_file "$files" /usr/lib/tmpfiles.d/triad.conf
 expect_file "$files" /etc/triad/topology.conf
+expect_file "$files" /etc/triad/operators.conf
 expect_file "$files" /usr/share/doc/triad/operations.md
 for tool in triadctl triad-trader triad-site triad-loadgen; do expect_file "$tool_files" "/usr/bin/$tool"; done
 # Nothing built for tests or benchmarks ships.
@@ -49,6 +50,12 @@ fi
 flags=$(rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$main" | grep '^/etc/triad/topology.conf ' || true)
 if [[ $flags == *c*n* ]]; then echo "ok   topology.conf is %config(noreplace) ($flags)"; else
   fail "topology.conf is not %config(noreplace): '$flags'"
+fi
+
+# The role map too (issue 17): an upgrade keeps the operators' roles.
+flags=$(rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$main" | grep '^/etc/triad/operators.conf ' || true)
+if [[ $flags == *c*n* ]]; then echo "ok   operators.conf is %config(noreplace) ($flags)"; else
+  fail "operators.conf is not %config(noreplace): '$flags'"
 fi
 
 # The ELF programs are real, not stubs: a file over 100 kB.

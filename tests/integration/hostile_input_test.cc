@@ -292,6 +292,9 @@ TEST_F(HostileInputTest, SessionRefusesHostileValuesAndWritesNothing) {
 TEST_F(HostileInputTest, AdminRefusesHostileWritesAndWritesNothing) {
   AdminConnection& admin = firm();
   const uint64_t before = commitOf(admin, "firm");
+  const int64_t startedAtNanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
   const size_t accountsBefore = admin.call(admin->accountsRequest()).getAccounts().size();
   const size_t routesBefore = admin.call(admin->routesRequest()).getRoutes().size();
 
@@ -477,8 +480,20 @@ TEST_F(HostileInputTest, AdminRefusesHostileWritesAndWritesNothing) {
     refused(admin.call(kj::mv(settle)).getResult(), invalid, "settle " + std::to_string(date));
   }
 
-  // Nothing was written, and the books still verify.
-  EXPECT_EQ(commitOf(admin, "firm"), before);
+  // Nothing was written but each refusal's audit entry (issue 17: the
+  // operator's refused writes are on the trail too), each of them short
+  // whatever the caller sent; and the books still verify.
+  auto audit = admin->auditRequest();
+  audit.initFilter().setFromNanos(startedAtNanos);
+  auto trail = admin.call(kj::mv(audit));
+  EXPECT_GT(trail.getEntries().size(), 0u);
+  for (idl::AdminAudit::Reader entry : trail.getEntries()) {
+    EXPECT_FALSE(entry.getOk()) << entry.getCall().cStr() << " " << entry.getDetail().cStr();
+    EXPECT_LE(entry.getArguments().size() + entry.getAccount().size() + entry.getSymbol().size() +
+                  entry.getDetail().size(),
+              8192u)
+        << entry.getCall().cStr();
+  }
   EXPECT_EQ(admin.call(admin->accountsRequest()).getAccounts().size(), accountsBefore);
   EXPECT_EQ(admin.call(admin->routesRequest()).getRoutes().size(), routesBefore);
   auto verified = admin.call(admin->verifyRequest());

@@ -269,8 +269,13 @@ class VenueAnomaliesTest : public ::testing::Test {
 
   // `triadctl --topology <ours> <args>`: what it printed and its exit code.
   std::pair<std::string, int> triadctl(const std::string& args) {
+    // As the tests' operator: Admin is mutual TLS only (issue 17).
+    const std::filesystem::path admin = deployment_->adminTlsPath();
     const std::string command = testing::builtProgram("tools/triadctl/triadctl") + " --topology " +
-                                deployment_->topologyPath().string() + " " + args + " 2>&1";
+                                deployment_->topologyPath().string() + " --ca " +
+                                (admin / "ca.crt").string() + " --cert " +
+                                (admin / "operator-test-admin.crt").string() + " --key " +
+                                (admin / "operator-test-admin.key").string() + " " + args + " 2>&1";
     FILE* pipe = ::popen(command.c_str(), "r");
     if (pipe == nullptr) return {"popen failed", -1};
     std::string out;

@@ -6,6 +6,7 @@
 
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include <chrono>
 #include <fstream>
@@ -42,6 +43,7 @@ class Deployment {
     }
     topology_.emplace(std::get<topology::Topology>(std::move(loaded)));
     makeSiteCertificates(tlsPath(), *topology_);
+    makeAdminCertificates(adminTlsPath(), *topology_);
   }
 
   // Starts `program` (relative to the build folder) for site `id`, with the
@@ -60,7 +62,11 @@ class Deployment {
                                   "--replica-wait-ms",
                                   "60000",
                                   "--replication-tls",
-                                  tlsPath().string()};
+                                  tlsPath().string(),
+                                  "--admin-tls",
+                                  adminTlsPath().string(),
+                                  "--operators",
+                                  operatorsPath().string()};
     args.insert(args.end(), options.begin(), options.end());
     launch(id, builtProgram(program), args);
   }
@@ -97,6 +103,9 @@ class Deployment {
   // Every utility's CURVE key pair (replication, and the firm bus if a test
   // turns CURVE on there).
   std::filesystem::path tlsPath() const { return dir_ / "replication-tls"; }
+  // Admin's mutual TLS (makeAdminCertificates) and the role map the daemons read.
+  std::filesystem::path adminTlsPath() const { return dir_ / "admin-tls"; }
+  std::filesystem::path operatorsPath() const { return adminTlsPath() / "operators.conf"; }
   const topology::Topology& topology() const { return *topology_; }
   const topology::Utility& site(const std::string& id) const { return *topology_->findUtility(id); }
   std::filesystem::path dataRoot(const std::string& id) const { return dir_ / ("data-" + id); }
@@ -125,15 +134,29 @@ class Deployment {
   std::map<std::string, std::unique_ptr<ChildProcess>> processes_;  // killed if still running
 };
 
-// The operator's side of Admin: one connection to one daemon.
+// The operator's side of Admin: one connection to one daemon, over mutual
+// TLS as `who` (default: kTestAdminOperator, every role), trusting the
+// daemon's certificate from `authority` (default: the operators' CA every
+// test deployment uses).
 
 class AdminConnection {
  public:
   AdminConnection(kj::AsyncIoContext& io, const topology::Utility& site)
+      : AdminConnection(io, site.id, site.firmAddress, site.adminPort, testAdminOperator()) {}
+  AdminConnection(kj::AsyncIoContext& io, const topology::Utility& site,
+                  const IssuedCertificate& who)
+      : AdminConnection(io, site.id, site.firmAddress, site.adminPort, who) {}
+  AdminConnection(kj::AsyncIoContext& io, const std::string& id, const std::string& host,
+                  uint16_t port, const IssuedCertificate& who,
+                  const std::string& authority = testOperatorsAuthority().certificate())
       : io_(io),
+        tls_(operatorTls(who, authority)),
         stream_(timed(io.provider->getNetwork()
-                          .parseAddress(site.firmAddress, site.adminPort)
-                          .then([](kj::Own<kj::NetworkAddress> a) { return a->connect(); }))
+                          .parseAddress(host, port)
+                          .then([](kj::Own<kj::NetworkAddress> a) { return a->connect(); })
+                          .then([this, id](kj::Own<kj::AsyncIoStream> plain) {
+                            return tls_->wrapClient(kj::mv(plain), id.c_str());
+                          }))
                     .wait(io.waitScope)),
         client_(*stream_),
         admin_(client_.bootstrap().castAs<idl::Admin>()) {}
@@ -155,6 +178,7 @@ class AdminConnection {
   }
 
   kj::AsyncIoContext& io_;
+  kj::Own<kj::TlsContext> tls_;
   kj::Own<kj::AsyncIoStream> stream_;
   capnp::TwoPartyClient client_;
   idl::Admin::Client admin_;

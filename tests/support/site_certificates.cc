@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 
 namespace triad::testing {
@@ -47,7 +48,8 @@ void addExtension(X509* cert, X509* issuer, int nid, const char* value) {
 
 // A certificate for `key` named `name`, signed by `issuerKey` as `issuer`
 // (itself when null: the CA).
-Cert sign(EVP_PKEY* key, const std::string& name, X509* issuer, EVP_PKEY* issuerKey, long serial) {
+Cert sign(EVP_PKEY* key, const std::string& name, X509* issuer, EVP_PKEY* issuerKey, long serial,
+          const std::vector<std::string>& otherNames = {}) {
   Cert cert(X509_new());
   require(cert != nullptr, "X509_new");
   X509_set_version(cert.get(), 2);
@@ -69,7 +71,9 @@ Cert sign(EVP_PKEY* key, const std::string& name, X509* issuer, EVP_PKEY* issuer
     addExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     addExtension(cert.get(), signer, NID_key_usage, "critical,digitalSignature");
     addExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth,clientAuth");
-    addExtension(cert.get(), signer, NID_subject_alt_name, ("DNS:" + name).c_str());
+    std::string names = "DNS:" + name;
+    for (const std::string& other : otherNames) names += ",DNS:" + other;
+    addExtension(cert.get(), signer, NID_subject_alt_name, names.c_str());
   }
   require(X509_sign(cert.get(), issuerKey != nullptr ? issuerKey : key, EVP_sha256()) > 0,
           "signing");
@@ -84,7 +88,84 @@ std::string pem(const std::function<int(BIO*)>& write) {
   return std::string(data, static_cast<size_t>(size));
 }
 
+void writeIssued(const std::filesystem::path& folder, const std::string& name,
+                 const IssuedCertificate& issued) {
+  std::ofstream(folder / (name + ".crt")) << issued.certificate;
+  std::ofstream(folder / (name + ".key")) << issued.privateKey;
+  std::filesystem::permissions(folder / (name + ".key"), std::filesystem::perms::owner_read |
+                                                             std::filesystem::perms::owner_write);
+}
+
 }  // namespace
+
+struct CertificateAuthority::Impl {
+  Key key;
+  Cert cert;
+  long serial = 2;
+  std::mutex mutex;  // guards serial
+};
+
+CertificateAuthority::CertificateAuthority(const std::string& name) : impl_(new Impl) {
+  impl_->key = newKey();
+  impl_->cert = sign(impl_->key.get(), name, nullptr, nullptr, 1);
+  certificate_ = pem([&](BIO* bio) { return PEM_write_bio_X509(bio, impl_->cert.get()); });
+}
+
+CertificateAuthority::~CertificateAuthority() = default;
+
+IssuedCertificate CertificateAuthority::issue(const std::string& name,
+                                              const std::vector<std::string>& otherNames) {
+  long serial;
+  {
+    std::lock_guard lock(impl_->mutex);
+    serial = impl_->serial++;
+  }
+  Key key = newKey();
+  Cert cert = sign(key.get(), name, impl_->cert.get(), impl_->key.get(), serial, otherNames);
+  return {pem([&](BIO* bio) { return PEM_write_bio_X509(bio, cert.get()); }), pem([&](BIO* bio) {
+            return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+          })};
+}
+
+CertificateAuthority& testOperatorsAuthority() {
+  static CertificateAuthority* authority = new CertificateAuthority("Triad test operators CA");
+  return *authority;
+}
+
+const IssuedCertificate& testAdminOperator() {
+  static const IssuedCertificate* issued =
+      new IssuedCertificate(testOperatorsAuthority().issue(kTestAdminOperator));
+  return *issued;
+}
+
+void makeAdminCertificates(const std::filesystem::path& folder,
+                           const topology::Topology& topology) {
+  if (std::filesystem::exists(folder / "ca.crt")) return;
+  std::filesystem::create_directories(folder);
+  CertificateAuthority& authority = testOperatorsAuthority();
+  for (const topology::Utility& utility : topology.utilities()) {
+    writeIssued(folder, utility.id, authority.issue(utility.id, {utility.firmAddress}));
+  }
+  for (const topology::Broker& broker : topology.brokers()) {
+    writeIssued(folder, broker.id, authority.issue(broker.id, {broker.firmAddress}));
+  }
+  std::ofstream(folder / "operators.conf")
+      << "# the tests' operator: every role\n[" << kTestAdminOperator
+      << "]\nroles = viewer, operator, treasury, admin\n";
+  writeIssued(folder, std::string("operator-") + kTestAdminOperator, testAdminOperator());
+  std::ofstream(folder / "ca.crt") << authority.certificate();
+}
+
+kj::Own<kj::TlsContext> operatorTls(const IssuedCertificate& who, const std::string& authority) {
+  kj::TlsCertificate trusted(kj::StringPtr(authority.c_str()));
+  kj::TlsKeypair keypair{kj::TlsPrivateKey(kj::StringPtr(who.privateKey.c_str())),
+                         kj::TlsCertificate(kj::StringPtr(who.certificate.c_str()))};
+  kj::TlsContext::Options options;
+  options.useSystemTrustStore = false;
+  options.trustedCertificates = kj::arrayPtr(&trusted, 1);
+  options.defaultKeypair = keypair;
+  return kj::heap<kj::TlsContext>(kj::mv(options));
+}
 
 SiteCertificates issueSiteCertificates(const std::vector<std::string>& ids) {
   SiteCertificates out;

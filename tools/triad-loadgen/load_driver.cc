@@ -57,6 +57,7 @@ LoadDriver::LoadDriver(kj::AsyncIoContext& io, const topology::Topology& topolog
                        LoadOptions options)
     : io_(io),
       gatewayDialer_(common::GatewayDialer::fromFiles(options.tls)),
+      adminDialer_(common::GatewayDialer::fromFiles(options.adminTls)),
       topology_(topology),
       options_(std::move(options)),
       taskErrors_(kj::heap<TaskErrors>(*this)),
@@ -93,12 +94,12 @@ std::unique_ptr<LoadDriver::Link> LoadDriver::connectFirmAdmin() {
   }
   if (firm == nullptr) throw std::runtime_error("the topology has no firm utility");
   auto link = std::make_unique<Link>();
+  // The firm's Admin certificate names its id.
+  if (adminDialer_.serverName.empty()) adminDialer_.serverName = firm->id;
   link->stream =
       io_.provider->getTimer()
-          .timeoutAfter(kRpcPatience,
-                        io_.provider->getNetwork()
-                            .parseAddress(firm->firmAddress, firm->adminPort)
-                            .then([](kj::Own<kj::NetworkAddress> a) { return a->connect(); }))
+          .timeoutAfter(kRpcPatience, adminDialer_.connect(io_.provider->getNetwork(),
+                                                           firm->firmAddress, firm->adminPort))
           .wait(io_.waitScope);
   link->client = kj::heap<capnp::TwoPartyClient>(*link->stream);
   return link;

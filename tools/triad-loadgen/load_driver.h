@@ -113,6 +113,7 @@ class LoadDriver {
 
   kj::AsyncIoContext& io_;
   common::GatewayDialer gatewayDialer_;  // TLS when options_.tls says so
+  common::GatewayDialer adminDialer_;    // the firm's Admin: mutual TLS (options_.adminTls)
   const topology::Topology& topology_;
   LoadOptions options_;
   std::vector<const topology::Utility*> utilities_;

@@ -58,6 +58,9 @@ struct LoadOptions {
   bool progress = true;
 
   std::optional<common::TlsClientFiles> tls;  // --tls-ca ...: to the Gateways over TLS
+  // --admin-ca/--admin-cert/--admin-key: the operator's certificate for the
+  // firm's Admin (mutual TLS only, issue 17); --setup and --drain need it.
+  std::optional<common::TlsClientFiles> adminTls;
 };
 
 }  // namespace triad::loadgen

@@ -7,6 +7,8 @@
 //                 [--mix buy=45,sell=45,cancel=5,status=5] [--sessions N]
 //                 [--drain] [--json] [--samples-out FILE]
 //                 [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]  (TLS to the Gateways)
+//                 [--admin-ca FILE --admin-cert FILE --admin-key FILE]
+//                                  (the operator's certificate for the firm's Admin)
 //
 // Closed loop (--concurrency N): N workers, each with one operation in
 // flight. Open loop (--rate R): operations are sent when due whatever is in
@@ -98,6 +100,12 @@ int main(int argc, char** argv) {
       "samples-out", po::value(&samplesOut), "write every placeOrder latency (ms) to this file")(
       "no-progress", "no live progress line");
   common::addTlsClientOptions(described);
+  std::string adminCa, adminCert, adminKey;
+  described.add_options()(
+      "admin-ca", po::value(&adminCa),
+      "the CA of the daemons' Admin certificates (--setup, --drain: Admin is mutual TLS)")(
+      "admin-cert", po::value(&adminCert), "the operator's certificate for Admin")(
+      "admin-key", po::value(&adminKey), "the operator's key for Admin");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, described), vm);
@@ -114,6 +122,13 @@ int main(int argc, char** argv) {
   KJ_IF_MAYBE (bad,
                kj::runCatchingExceptions([&] { options.tls = common::tlsClientFilesFrom(vm); })) {
     return usage(bad->getDescription().cStr());
+  }
+  if (!adminCa.empty() || !adminCert.empty() || !adminKey.empty()) {
+    if (adminCa.empty() || adminCert.empty() || adminKey.empty()) {
+      return usage("--admin-ca, --admin-cert and --admin-key go together");
+    }
+    options.adminTls = common::TlsClientFiles{
+        .trustedCa = adminCa, .certificate = adminCert, .privateKey = adminKey};
   }
   if (!mix.empty()) {
     if (auto fault = loadgen::parseMix(mix, options.mix)) return usage(*fault);

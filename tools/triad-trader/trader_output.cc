@@ -42,6 +42,8 @@ std::string_view errorName(idl::ErrorCode code) {
       return "too-late";
     case idl::ErrorCode::INTERNAL:
       return "internal";
+    case idl::ErrorCode::PERMISSION_DENIED:
+      return "permission-denied";
   }
   return "unknown";
 }

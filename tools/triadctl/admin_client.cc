@@ -5,10 +5,19 @@
 namespace triad::ctl {
 namespace {
 
-kj::Promise<kj::Own<kj::AsyncIoStream>> connect(kj::AsyncIoContext& io, const Endpoint& endpoint) {
+kj::Promise<kj::Own<kj::AsyncIoStream>> tcp(kj::AsyncIoContext& io, const Endpoint& endpoint) {
   return io.provider->getNetwork()
       .parseAddress(endpoint.host, endpoint.port)
       .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); });
+}
+
+// Through TLS when the endpoint has it: the daemon's certificate must name its id.
+kj::Promise<kj::Own<kj::AsyncIoStream>> connect(kj::AsyncIoContext& io, const Endpoint& endpoint) {
+  if (endpoint.tls == nullptr) return tcp(io, endpoint);
+  return tcp(io, endpoint)
+      .then([tls = endpoint.tls, id = endpoint.id](kj::Own<kj::AsyncIoStream> stream) {
+        return tls->wrapClient(kj::mv(stream), id.c_str());
+      });
 }
 
 }  // namespace
@@ -50,7 +59,7 @@ std::vector<bool> reachable(kj::AsyncIoContext& io, const std::vector<Endpoint>&
   kj::Vector<kj::Promise<void>> all;
   for (size_t i = 0; i < endpoints.size(); ++i) {
     all.add(io.provider->getTimer()
-                .timeoutAfter(timeout, connect(io, endpoints[i]))
+                .timeoutAfter(timeout, tcp(io, endpoints[i]))
                 .then([&up, i](kj::Own<kj::AsyncIoStream>) { up[i] = true; },
                       [errors, i, timeout](kj::Exception&& exception) {
                         (*errors)[i] = describeFailure(exception, timeout);

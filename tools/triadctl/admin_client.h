@@ -15,6 +15,7 @@
 
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include <cstdint>
 #include <functional>
@@ -26,9 +27,12 @@
 namespace triad::ctl {
 
 struct Endpoint {
-  std::string id;  // the daemon's id in the topology
+  std::string id;  // the daemon's id in the topology: the name its certificate holds
   std::string host;
   uint16_t port = 0;
+  // Admin is mutual TLS (issue 17): the operator's certificate and the CA
+  // that issued the daemons'. Not owned; null: plaintext (which daemons refuse).
+  kj::TlsContext* tls = nullptr;
   std::string text() const { return host + ":" + std::to_string(port); }
 };
 

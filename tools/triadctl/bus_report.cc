@@ -8,11 +8,11 @@ namespace triad::ctl {
 using nlohmann::json;
 
 std::vector<BusAnswer> gatherBus(kj::AsyncIoContext& io, const topology::Topology& topology,
-                                 kj::Duration timeout) {
+                                 kj::Duration timeout, kj::TlsContext* tls) {
   std::vector<BusAnswer> answers(topology.utilities().size());
   std::vector<Endpoint> endpoints;
   for (const topology::Utility& utility : topology.utilities()) {
-    endpoints.push_back({utility.id, utility.firmAddress, utility.adminPort});
+    endpoints.push_back({utility.id, utility.firmAddress, utility.adminPort, tls});
   }
   askEach(
       io, endpoints, timeout,

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include <string>
 #include <vector>
@@ -34,7 +35,7 @@ struct BusAnswer {
 };
 
 std::vector<BusAnswer> gatherBus(kj::AsyncIoContext& io, const topology::Topology& topology,
-                                 kj::Duration timeout);
+                                 kj::Duration timeout, kj::TlsContext* tls);
 
 // Pure: tests hand it their own answers (in topology.utilities() order).
 Outcome busReport(const topology::Topology& topology, const std::vector<BusAnswer>& answers);

@@ -3,6 +3,7 @@
 
 #pragma once
 
+#include <kj/compat/tls.h>
 #include <kj/time.h>
 
 #include <cstdint>
@@ -30,6 +31,11 @@ struct CommandOptions {
   bool allowShort = false;
   // orders
   std::string account, symbol, status, utility;
+  // audit: filters (account above too); times are UTC "YYYY-MM-DDTHH:MM:SS" or nanoseconds
+  std::string operatorName, call, from, to;
+  uint32_t limit = 0;
+  // Admin's mutual TLS: the operator's certificate (operator_credentials.h). Not owned.
+  kj::TlsContext* tls = nullptr;
 };
 
 }  // namespace triad::ctl

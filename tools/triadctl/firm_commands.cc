@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 #include "exchange/decimal_text.h"
 #include "tools/triadctl/admin_client.h"
@@ -20,7 +21,160 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kFirmCommands = {
-    "accounts", "deposit", "withdraw", "route", "routes", "halt", "resume", "settle", "verify"};
+    "accounts", "deposit", "withdraw", "route",  "routes",      "halt",    "resume",
+    "settle",   "verify",  "audit",    "whoami", "withdrawals", "approve", "reject"};
+
+// Nanoseconds since the epoch from "YYYY-MM-DDTHH:MM:SS" (UTC, or with a
+// 'Z'), "YYYY-MM-DD", or a count of nanoseconds.
+std::optional<int64_t> parseTime(const std::string& text) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit) && text.size() > 8) {
+    return std::stoll(text);
+  }
+  for (const char* format : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"}) {
+    std::tm tm{};
+    const char* end = ::strptime(text.c_str(), format, &tm);
+    if (end != nullptr && (*end == 0 || std::string(end) == "Z")) {
+      return static_cast<int64_t>(::timegm(&tm)) * 1'000'000'000;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string timeText(int64_t nanos) {
+  const std::time_t seconds = static_cast<std::time_t>(nanos / 1'000'000'000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
+}
+
+// The audit trail, as the asked site's copy of the firm group holds it.
+Outcome listAudit(AdminClient& admin, const CommandOptions& options) {
+  auto request = admin->auditRequest();
+  auto filter = request.initFilter();
+  filter.setOperatorName(options.operatorName);
+  filter.setAccount(options.account);
+  filter.setCall(options.call);
+  if (!options.from.empty()) {
+    std::optional<int64_t> from = parseTime(options.from);
+    if (!from) return failure(kExitUsage, "--from must be YYYY-MM-DDTHH:MM:SS (UTC)");
+    filter.setFromNanos(*from);
+  }
+  if (!options.to.empty()) {
+    std::optional<int64_t> to = parseTime(options.to);
+    if (!to) return failure(kExitUsage, "--to must be YYYY-MM-DDTHH:MM:SS (UTC)");
+    filter.setToNanos(*to);
+  }
+  filter.setLimit(options.limit);
+  auto response = admin.call(kj::mv(request));
+  Outcome outcome;
+  json entries = json::array();
+  TextTable table(
+      {{"TIME"}, {"ID"}, {"OPERATOR"}, {"FROM"}, {"CALL"}, {"SUBJECT"}, {"RESULT"}, {"DETAIL"}});
+  for (idl::AdminAudit::Reader entry : response.getEntries()) {
+    entries.push_back({{"id", entry.getId().cStr()},
+                       {"atNanos", entry.getAtNanos()},
+                       {"time", timeText(entry.getAtNanos())},
+                       {"operator", entry.getOperatorName().cStr()},
+                       {"peer", entry.getPeer().cStr()},
+                       {"call", entry.getCall().cStr()},
+                       {"arguments", entry.getArguments().cStr()},
+                       {"account", entry.getAccount().cStr()},
+                       {"symbol", entry.getSymbol().cStr()},
+                       {"ok", entry.getOk()},
+                       {"errorCode", entry.getErrorCode().cStr()},
+                       {"detail", entry.getDetail().cStr()},
+                       {"postingId", entry.getPostingId().cStr()},
+                       {"requestId", entry.getRequestId().cStr()},
+                       {"site", entry.getSite().cStr()}});
+    std::string subject = entry.getAccount().cStr();
+    if (entry.getSymbol().size() > 0)
+      subject += (subject.empty() ? "" : " ") + std::string(entry.getSymbol().cStr());
+    std::string detail = entry.getDetail().cStr();
+    if (entry.getPostingId().size() > 0)
+      detail += " [posting " + std::string(entry.getPostingId().cStr()) + "]";
+    table.add({timeText(entry.getAtNanos()), entry.getId(), entry.getOperatorName(),
+               entry.getPeer(), entry.getCall(), subject.empty() ? "-" : subject,
+               entry.getOk() ? "ok" : "refused: " + std::string(entry.getErrorCode().cStr()),
+               detail});
+  }
+  outcome.data = {
+      {"command", "audit"}, {"entries", entries}, {"truncated", response.getTruncated()}};
+  outcome.text = table.render();
+  if (response.getTruncated())
+    outcome.text += "(older entries not shown; narrow with --from or raise --limit)\n";
+  return outcome;
+}
+
+// Withdrawal requests waiting for a second treasury operator (or all).
+Outcome listWithdrawals(AdminClient& admin, const CommandOptions& options, bool all) {
+  auto request = admin->withdrawalsRequest();
+  request.setAccount(options.account);
+  request.setAll(all);
+  auto response = admin.call(kj::mv(request));
+  const int64_t now = response.getAsOfNanos();
+  json requests = json::array();
+  TextTable table({{"REQUEST"},
+                   {"ACCOUNT"},
+                   {"AMOUNT", true},
+                   {"CURRENCY"},
+                   {"ASKED BY"},
+                   {"ASKED AT"},
+                   {"EXPIRES"},
+                   {"STATE"},
+                   {"DECIDED BY"}});
+  for (idl::WithdrawalRequest::Reader r : response.getRequests()) {
+    std::string state = enumText(r.getState());
+    if (r.getState() == idl::WithdrawalRequest::State::PENDING && r.getExpiresAtNanos() <= now) {
+      state = "expired";
+    }
+    requests.push_back({{"id", r.getId().cStr()},
+                        {"account", r.getAccount().cStr()},
+                        {"amount", exchange::formatMicros(r.getAmountMicros())},
+                        {"amountMicros", r.getAmountMicros()},
+                        {"currency", r.getCurrency().cStr()},
+                        {"reference", r.getReference().cStr()},
+                        {"requestedBy", r.getRequestedBy().cStr()},
+                        {"requestedAtNanos", r.getRequestedAtNanos()},
+                        {"expiresAtNanos", r.getExpiresAtNanos()},
+                        {"state", state},
+                        {"decidedBy", r.getDecidedBy().cStr()},
+                        {"reason", r.getReason().cStr()},
+                        {"postingId", r.getPostingId().cStr()}});
+    table.add({r.getId(), r.getAccount(), exchange::formatMicros(r.getAmountMicros()),
+               r.getCurrency(), r.getRequestedBy(), timeText(r.getRequestedAtNanos()),
+               timeText(r.getExpiresAtNanos()), state,
+               r.getDecidedBy().size() > 0 ? std::string(r.getDecidedBy().cStr()) : "-"});
+  }
+  Outcome outcome;
+  outcome.data = {{"command", "withdrawals"}, {"requests", requests}, {"asOfNanos", now}};
+  outcome.text = table.render();
+  return outcome;
+}
+
+// Who the daemon sees: the certificate's name, the roles the map gives it.
+Outcome whoami(AdminClient& admin) {
+  auto response = admin.call(admin->whoamiRequest());
+  auto who = response.getOperator();
+  std::vector<std::string> roles;
+  for (capnp::Text::Reader role : who.getRoles()) roles.emplace_back(role);
+  std::string roleText;
+  for (const std::string& role : roles) roleText += (roleText.empty() ? "" : ", ") + role;
+  Outcome outcome;
+  outcome.data = {{"command", "whoami"},
+                  {"operator", who.getName().cStr()},
+                  {"roles", roles},
+                  {"revoked", who.getRevoked().cStr()},
+                  {"peer", who.getPeer().cStr()}};
+  outcome.text = std::string(who.getName().cStr()) + " (" +
+                 (roleText.empty() ? std::string("no roles") : roleText) + ") from " +
+                 who.getPeer().cStr() +
+                 (who.getRevoked().size() > 0 ? "; REVOKED: " + std::string(who.getRevoked().cStr())
+                                              : std::string()) +
+                 "\n";
+  return outcome;
+}
 
 Outcome usageError(const std::string& message) { return failure(kExitUsage, message); }
 
@@ -220,6 +374,12 @@ Outcome run(FirmConnection& firm, const std::vector<std::string>& words,
             attempt == kAttempts) {
           done = answer(verb, result);
           done->data["reference"] = reference;
+          if constexpr (std::is_same_v<decltype(response),
+                                       capnp::Response<idl::Admin::WithdrawResults>>) {
+            if (response.getPendingRequest().size() > 0) {
+              done->data["pendingRequest"] = response.getPendingRequest().cStr();
+            }
+          }
           if (done->exitCode != 0) done->error += " (reference " + reference + ")";
         }
         return done;
@@ -275,6 +435,24 @@ Outcome run(FirmConnection& firm, const std::vector<std::string>& words,
     return answer(verb, admin.call(kj::mv(request)).getResult());
   }
   if (verb == "verify" && n == 1) return verify(firm.get());
+  if (verb == "audit" && n == 1) return listAudit(firm.get(), options);
+  if (verb == "withdrawals" && (n == 1 || (n == 2 && words[1] == "all"))) {
+    return listWithdrawals(firm.get(), options, n == 2);
+  }
+  if (verb == "approve" && n == 2) {
+    AdminClient& admin = firm.get();
+    auto request = admin->approveWithdrawalRequest();
+    request.setRequestId(words[1]);
+    return answer(verb, admin.call(kj::mv(request)).getResult());
+  }
+  if (verb == "reject" && (n == 2 || n == 3)) {
+    AdminClient& admin = firm.get();
+    auto request = admin->rejectWithdrawalRequest();
+    request.setRequestId(words[1]);
+    if (n == 3) request.setReason(words[2]);
+    return answer(verb, admin.call(kj::mv(request)).getResult());
+  }
+  if (verb == "whoami" && n == 1) return whoami(firm.get());
   return usageError("bad arguments for '" + verb + "' (see triadctl --help)");
 }
 
@@ -291,7 +469,12 @@ Outcome runFirmCommand(kj::AsyncIoContext& io, const topology::Topology& topolog
     if (utility.role == topology::Role::kFirm) firm = &utility;
   }
   if (firm == nullptr) return usageError("the topology has no firm utility");
-  const Endpoint endpoint{firm->id, firm->firmAddress, firm->adminPort};
+  // audit and whoami may ask any site (every site holds the firm group's trail).
+  if ((words[0] == "audit" || words[0] == "whoami") && !options.utility.empty()) {
+    firm = topology.findUtility(options.utility);
+    if (firm == nullptr) return usageError("'" + options.utility + "' is not a utility");
+  }
+  const Endpoint endpoint{firm->id, firm->firmAddress, firm->adminPort, options.tls};
   Outcome outcome;
   // Connecting is quick or never (--timeout-ms); a write may wait for a
   // replica's acknowledgement (writeTimeout).

@@ -16,6 +16,7 @@
 #include <boost/algorithm/string/classification.hpp>
 #include <boost/algorithm/string/split.hpp>
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -24,9 +25,11 @@
 #include "tools/triadctl/bus_report.h"
 #include "tools/triadctl/command_options.h"
 #include "tools/triadctl/firm_commands.h"
+#include "tools/triadctl/operator_credentials.h"
 #include "tools/triadctl/orders_report.h"
 #include "tools/triadctl/outcome.h"
 #include "tools/triadctl/status_report.h"
+#include "utilities/common/tls_options.h"
 
 namespace po = boost::program_options;
 using namespace triad;
@@ -54,7 +57,18 @@ Commands:
   routes                       the venue routing table
   halt SYMBOL REASON | resume SYMBOL
   settle [YYYYMMDD]            settle trades through that date (default: yesterday)
-  verify                       check the firm's books (its invariants)
+  verify                       check the firm's books (its invariants; every
+                               operator's posting and halt has its audit entry)
+  audit [--operator NAME] [--account A] [--call METHOD] [--from T] [--to T]
+        [--limit N] [--utility ID]
+                               the operators' audit trail (T: UTC
+                               YYYY-MM-DDTHH:MM:SS); any site can answer
+  whoami [--utility ID]        the name and roles a daemon sees for your certificate
+  withdrawals [all] [--account A]
+                               withdrawal requests waiting for a second treasury
+                               operator (all: decided and expired ones too)
+  approve REQUEST | reject REQUEST [REASON]
+                               decide a withdrawal request (approve: not your own)
 
 Exit codes (for scripts and monitoring):
   0  done; status/bus: every daemon up and caught up; verify: clean
@@ -64,6 +78,11 @@ Exit codes (for scripts and monitoring):
      did not answer within --timeout-ms (firm writes: 30 s)
 
 A daemon that does not answer within --timeout-ms is shown as down.
+
+Admin is mutual TLS: triadctl presents the operator's certificate, from
+--cert/--key/--ca, else TRIAD_OPERATOR_CERT/_KEY/_CA, else the config file
+$TRIAD_OPERATOR_CONFIG or ~/.triad/operator.conf (cert =, key =, ca =). A call
+the operator's roles do not allow is refused: permission-denied, exit 1.
 )";
 
 // Prints the outcome and returns its exit code.
@@ -89,6 +108,7 @@ int main(int argc, char** argv) {
   int timeoutMs = 1500;
   int64_t maxPosition = 0;
   CommandOptions options;
+  OperatorCredentials credentials;
   std::vector<std::string> command;
   po::options_description described("Options");
   described.add_options()           //
@@ -114,8 +134,17 @@ int main(int argc, char** argv) {
       ("account", po::value(&options.account), "orders: only this account's")(
           "symbol", po::value(&options.symbol), "orders: only this symbol's")(
           "status", po::value(&options.status), "orders: only this status (or open, done)")(
-          "utility", po::value(&options.utility), "orders: ask this customer utility")(
-          "command", po::value(&command), "the command and its arguments");
+          "utility", po::value(&options.utility), "orders, audit, whoami: ask this utility")(
+          "operator", po::value(&options.operatorName), "audit: only this operator's")(
+          "call", po::value(&options.call), "audit: only this Admin method's (deposit, halt...)")(
+          "from", po::value(&options.from), "audit: from this time (UTC)")(
+          "to", po::value(&options.to), "audit: up to this time (UTC)")(
+          "limit", po::value(&options.limit), "audit: the latest N entries (default 1000)")(
+          "command", po::value(&command), "the command and its arguments")  //
+      ("cert", po::value(&credentials.certificate), "the operator's certificate (PEM)")(
+          "key", po::value(&credentials.privateKey), "the operator's private key (PEM)")(
+          "ca", po::value(&credentials.authority),
+          "the CA that issued the daemons' Admin certificates (PEM)");
   po::positional_options_description positional;
   positional.add("command", -1);
   po::variables_map vm;
@@ -151,13 +180,32 @@ int main(int argc, char** argv) {
   const auto& topology = std::get<topology::Topology>(loaded);
   kj::AsyncIoContext io = kj::setupAsyncIo();
 
+  auto found =
+      findOperatorCredentials(credentials, [](const char* name) { return ::getenv(name); });
+  if (auto* why = std::get_if<std::string>(&found)) {
+    return report(verb, failure(kExitUsage, *why), json);
+  }
+  const auto& files = std::get<OperatorCredentials>(found);
+  kj::Own<kj::TlsContext> tls;
+  KJ_IF_MAYBE (exception, kj::runCatchingExceptions([&] {
+                 tls = common::makeClientTls(common::TlsClientFiles{
+                     .trustedCa = files.authority,
+                     .certificate = files.certificate,
+                     .privateKey = files.privateKey,
+                 });
+               })) {
+    return report(verb, failure(kExitUsage, exception->getDescription().cStr()), json);
+  }
+  options.tls = tls.get();
+
   if (verb == "status" && command.size() == 1) {
-    StatusInput input = gatherStatus(io, topology, options.timeout);
+    StatusInput input = gatherStatus(io, topology, options.timeout, options.tls);
     input.maxLagRecords = options.maxLagRecords;
     return report(verb, statusReport(topology, input), json);
   }
   if (verb == "bus" && command.size() == 1) {
-    return report(verb, busReport(topology, gatherBus(io, topology, options.timeout)), json);
+    return report(verb, busReport(topology, gatherBus(io, topology, options.timeout, options.tls)),
+                  json);
   }
   if (verb == "orders" && command.size() == 1) {
     return report(verb, ordersReport(io, topology, options), json);

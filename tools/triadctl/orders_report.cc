@@ -50,7 +50,7 @@ Outcome ordersReport(kj::AsyncIoContext& io, const topology::Topology& topology,
   for (const topology::Utility& utility : topology.utilities()) {
     if (utility.role != topology::Role::kCustomer) continue;
     if (!options.utility.empty() && utility.id != options.utility) continue;
-    candidates.push_back({utility.id, utility.firmAddress, utility.adminPort});
+    candidates.push_back({utility.id, utility.firmAddress, utility.adminPort, options.tls});
   }
   if (candidates.empty()) {
     return failure(kExitUsage, options.utility.empty()

@@ -117,12 +117,12 @@ void readVenueAlarms(idl::VenueAlarms::Reader alarms, VenueAlarmsAnswer* out) {
 }  // namespace
 
 StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topology,
-                         kj::Duration timeout) {
+                         kj::Duration timeout, kj::TlsContext* tls) {
   StatusInput input;
   input.utilities.resize(topology.utilities().size());
   std::vector<Endpoint> admins;
   for (const topology::Utility& utility : topology.utilities()) {
-    admins.push_back({utility.id, utility.firmAddress, utility.adminPort});
+    admins.push_back({utility.id, utility.firmAddress, utility.adminPort, tls});
   }
   askEach(
       io, admins, timeout,
@@ -145,6 +145,7 @@ StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topol
                          }
                        });
         }
+        auto access = admin.accessStatsRequest().send();
         return admin.healthRequest()
             .send()
             .then([&out, groups = kj::mv(groups), links = kj::mv(links)](
@@ -168,7 +169,14 @@ StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topol
               readLinks(response.getLinks(), &out);
               return kj::mv(venues);
             })
-            .then([&out] { out.answered = true; });
+            .then([access = kj::mv(access)]() mutable { return kj::mv(access); })
+            .then([&out](capnp::Response<idl::Admin::AccessStatsResults> response) {
+              auto stats = response.getStats();
+              out.permissionDenied = stats.getPermissionDenied();
+              out.refusedAdminConnections = stats.getRefusedConnections();
+              out.rolesDigest = stats.getRolesDigest();
+              out.answered = true;
+            });
       },
       [&input, timeout](size_t i, const kj::Exception& reason) {
         input.utilities[i] = UtilityAnswer{};
@@ -394,6 +402,15 @@ Outcome statusReport(const topology::Topology& topology, const StatusInput& inpu
     const UtilityAnswer& answer = input.utilities[i];
     if (!answer.answered) continue;
     const std::string& site = utilities[i].id;
+    if (answer.permissionDenied > 0 || answer.refusedAdminConnections > 0) {
+      alarms.push_back({"operators", site,
+                        std::to_string(answer.permissionDenied) +
+                            " Admin calls refused (permission denied) and " +
+                            std::to_string(answer.refusedAdminConnections) +
+                            " Admin connections refused at the TLS handshake since start (see its "
+                            "log, event=permission-denied)",
+                        true});
+    }
     if (answer.refusedConnections > 0 || answer.refusedMessages > 0) {
       alarms.push_back({"refused", site,
                         std::to_string(answer.refusedConnections) +
@@ -490,6 +507,19 @@ Outcome statusReport(const topology::Topology& topology, const StatusInput& inpu
                             {"overfills", venues.overfills},
                             {"statusRequests", venues.statusRequests},
                             {"unknownReferences", venues.unknownReferences}});
+  }
+
+  // Every daemon should hold the same role map (docs/operations.md §11).
+  std::map<std::string, std::string> digests;  // digest -> the sites holding it
+  for (size_t i = 0; i < utilities.size() && i < input.utilities.size(); ++i) {
+    if (!input.utilities[i].answered || input.utilities[i].rolesDigest.empty()) continue;
+    std::string& sites = digests[input.utilities[i].rolesDigest];
+    sites += (sites.empty() ? "" : ",") + utilities[i].id;
+  }
+  if (digests.size() > 1) {
+    std::string detail = "the daemons hold different role maps:";
+    for (const auto& [digest, sites] : digests) detail += " " + digest + " at " + sites + ";";
+    alarms.push_back({"roles-differ", "operators.conf", detail});
   }
 
   json alarmList = json::array(), warningList = json::array();

@@ -46,6 +46,7 @@
 #pragma once
 
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include <cstdint>
 #include <string>
@@ -112,6 +113,9 @@ struct UtilityAnswer {
   std::vector<LinkAnswer> links;
   uint64_t refusedConnections = 0, refusedMessages = 0;
   VenueAlarmsAnswer venues;  // street utilities only
+  // Admin's access control (issue 17), since the daemon started.
+  uint64_t permissionDenied = 0, refusedAdminConnections = 0;
+  std::string rolesDigest;  // of the role map in force there
 };
 
 // A bus or venue: up when its endpoint accepts connections.
@@ -129,8 +133,9 @@ struct StatusInput {
 };
 
 // Asks every daemon of `topology`.
+// `tls`: the operator's (Admin is mutual TLS); not owned.
 StatusInput gatherStatus(kj::AsyncIoContext& io, const topology::Topology& topology,
-                         kj::Duration timeout);
+                         kj::Duration timeout, kj::TlsContext* tls);
 
 // The report: tables, JSON, alarms and the exit code. Pure: tests hand it
 // their own answers.

@@ -69,8 +69,13 @@ CtlRun runProgram(const std::string& program, const std::vector<std::string>& ar
 
 class TriadctlTest : public ::testing::Test {
  protected:
+  // As the tests' operator (every role), with its certificate from the options.
   CtlRun ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--topology", deployment_.topologyPath().string()});
+    const std::filesystem::path admin = deployment_.adminTlsPath();
+    args.insert(args.begin(), {"--topology", deployment_.topologyPath().string(), "--ca",
+                               (admin / "ca.crt").string(), "--cert",
+                               (admin / "operator-test-admin.crt").string(), "--key",
+                               (admin / "operator-test-admin.key").string()});
     return runProgram("tools/triadctl/triadctl", args, scratch_.path());
   }
 
@@ -176,6 +181,44 @@ TEST_F(TriadctlTest, AnOperatorsSessionAgainstRealDaemons) {
   CtlRun verified = ctl({"--json", "verify"});
   EXPECT_EQ(verified.exitCode, 0) << describe(verified);
   EXPECT_TRUE(verified.data["clean"].get<bool>());
+
+  // The audit trail (issue 17): the deposit under the tests' operator's name,
+  // the refused withdrawal with its refusal; cf1's copy says the same.
+  CtlRun audit = ctl({"--json", "audit", "--call", "deposit"});
+  EXPECT_EQ(audit.exitCode, 0) << describe(audit);
+  ASSERT_EQ(audit.data["entries"].size(), 1u) << describe(audit);
+  EXPECT_EQ(audit.data["entries"][0]["operator"], "test-admin");
+  EXPECT_EQ(audit.data["entries"][0]["account"], "alice");
+  EXPECT_TRUE(audit.data["entries"][0]["ok"].get<bool>());
+  CtlRun refusedAudit = ctl({"--json", "audit", "--call", "withdraw", "--utility", "firm"});
+  ASSERT_EQ(refusedAudit.data["entries"].size(), 1u) << describe(refusedAudit);
+  EXPECT_FALSE(refusedAudit.data["entries"][0]["ok"].get<bool>());
+  EXPECT_EQ(refusedAudit.data["entries"][0]["errorCode"], "insufficientBuyingPower");
+  CtlRun auditTable = ctl({"audit", "--operator", "test-admin"});
+  EXPECT_NE(auditTable.out.find("createAccount"), std::string::npos) << describe(auditTable);
+  EXPECT_EQ(auditTable.out.find("alice-secret"), std::string::npos) << "the secret is redacted";
+
+  // The certificate from a config file, as an operator keeps it in ~/.triad.
+  {
+    const std::filesystem::path admin = deployment_.adminTlsPath();
+    const std::filesystem::path config = scratch_.path() / "operator.conf";
+    std::ofstream(config) << "cert = " << (admin / "operator-test-admin.crt").string()
+                          << "\nkey = " << (admin / "operator-test-admin.key").string()
+                          << "\nca = " << (admin / "ca.crt").string() << "\n";
+    ::setenv("TRIAD_OPERATOR_CONFIG", config.c_str(), 1);
+    CtlRun who = runProgram("tools/triadctl/triadctl", {"--topology", topology, "--json", "whoami"},
+                            scratch_.path());
+    ::unsetenv("TRIAD_OPERATOR_CONFIG");
+    EXPECT_EQ(who.exitCode, 0) << describe(who);
+    EXPECT_EQ(who.data["operator"], "test-admin") << describe(who);
+    // Without any certificate: a usage error naming where it looked.
+    ::setenv("TRIAD_OPERATOR_CONFIG", (scratch_.path() / "none.conf").c_str(), 1);
+    CtlRun none =
+        runProgram("tools/triadctl/triadctl", {"--topology", topology, "whoami"}, scratch_.path());
+    ::unsetenv("TRIAD_OPERATOR_CONFIG");
+    EXPECT_EQ(none.exitCode, 2) << describe(none);
+    EXPECT_NE(none.err.find("TRIAD_OPERATOR_CERT"), std::string::npos) << describe(none);
+  }
 
   // An order placed at cf1 (ss1 does not route it: it stays pending-new),
   // found by account, symbol and status.

@@ -1,6 +1,10 @@
 #include "utilities/common/admin_server.h"
 
+#include "utilities/common/admin_audit.h"
+
+#include <capnp/message.h>
 #include <kj/debug.h>
+#include <kj/vector.h>
 
 #include <utility>
 #include <vector>
@@ -195,6 +199,76 @@ kj::Promise<void> AdminServer::replication(ReplicationContext context) {
     links[i].setBytesReceived(peer.bytesReceived);
     links[i].setDropped(peer.dropped);
   }
+  return kj::READY_NOW;
+}
+
+AdminServer::DispatchCallResult AdminServer::dispatchFrom(
+    const OperatorCaller& caller, uint64_t interfaceId, uint16_t methodId,
+    capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context) {
+  caller_ = caller;
+  // The method's synchronous part runs inside dispatchCall; afterwards no
+  // call is being dispatched.
+  KJ_DEFER(caller_ = OperatorCaller{});
+  return dispatchCall(interfaceId, methodId, context);
+}
+
+namespace {
+
+void fillOperator(const access::OperatorEntry* entry, std::string_view name, std::string_view peer,
+                  idl::OperatorInfo::Builder out) {
+  out.setName(text(name));
+  out.setPeer(text(peer));
+  if (entry == nullptr) return;
+  setTextList(out.initRoles(static_cast<unsigned>(entry->roles.names().size())),
+              entry->roles.names());
+  out.setRevoked(text(entry->revoked));
+}
+
+}  // namespace
+
+kj::Promise<void> AdminServer::whoami(WhoamiContext context) {
+  const access::OperatorEntry* entry =
+      access_ == nullptr ? nullptr : access_->map().find(caller_.name);
+  fillOperator(entry, caller_.name, caller_.peer, context.getResults().initOperator());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> AdminServer::accessStats(AccessStatsContext context) {
+  auto out = context.getResults().initStats();
+  if (access_ == nullptr) return kj::READY_NOW;
+  out.setPermissionDenied(access_->counters().permissionDenied);
+  out.setRefusedConnections(access_->counters().refusedConnections);
+  out.setRolesDigest(text(access_->map().digest()));
+  out.setRolesLoadedAtNanos(access_->loadedAtNanos());
+  out.setRolesReloadsRefused(access_->counters().reloadsRefused);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> AdminServer::roles(RolesContext context) {
+  auto out = context.getResults().initRoles();
+  if (access_ == nullptr) return kj::READY_NOW;
+  out.setSource(text(access_->source().string()));
+  out.setDigest(text(access_->map().digest()));
+  out.setLoadedAtNanos(access_->loadedAtNanos());
+  const auto& operators = access_->map().operators();
+  auto list = out.initOperators(static_cast<unsigned>(operators.size()));
+  for (unsigned i = 0; i < operators.size(); ++i) {
+    fillOperator(&operators[i], operators[i].name, "", list[i]);
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> AdminServer::audit(AuditContext context) {
+  if (firmGroup_ == nullptr) return failNotServed("audit");
+  capnp::MallocMessageBuilder scratch;
+  kj::Vector<capnp::Orphan<idl::AdminAudit>> entries;
+  bool truncated = false;
+  bdb::Status s =
+      readAudit(*firmGroup_, context.getParams().getFilter(), scratch, &entries, &truncated);
+  if (!s.isOk()) return KJ_EXCEPTION(FAILED, "reading the audit trail", s.toString().c_str());
+  auto out = context.getResults().initEntries(static_cast<unsigned>(entries.size()));
+  for (unsigned i = 0; i < entries.size(); ++i) out.setWithCaveats(i, entries[i].getReader());
+  context.getResults().setTruncated(truncated);
   return kj::READY_NOW;
 }
 

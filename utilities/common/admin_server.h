@@ -35,6 +35,7 @@
 
 #include "bdb/ownership_group.h"
 #include "idl/admin.capnp.h"
+#include "utilities/common/operator_access.h"
 #include "utilities/common/service_health.h"
 #include "utilities/common/site_storage.h"
 
@@ -60,6 +61,22 @@ class AdminServer : public idl::Admin::Server {
   // "halt is not served by triad-customerd".
   std::string notServed(std::string_view method) const;
 
+  // The role map this daemon checks calls against (admin_listener.h does the
+  // checking); whoami, accessStats and roles answer from it. Not owned; null
+  // (in-process tests): those three answer with no roles and no counts.
+  void setAccess(OperatorAccess* access) { access_ = access; }
+  // This site's copy of the firm group, where the audit trail is
+  // (admin_audit.h): `audit` answers from it at every site. Null: UNIMPLEMENTED.
+  void setFirmGroup(bdb::OwnershipGroup* firm) { firmGroup_ = firm; }
+
+  // Serves one call made by `caller` (an authenticated operator, already
+  // allowed by the role map): caller() names them while the method runs its
+  // first, synchronous part, so a method that records who did what copies
+  // caller() before it waits for anything.
+  DispatchCallResult dispatchFrom(const OperatorCaller& caller, uint64_t interfaceId,
+                                  uint16_t methodId,
+                                  capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context);
+
  protected:
   kj::Promise<void> health(HealthContext context) override;
   kj::Promise<void> groups(GroupsContext context) override;
@@ -78,6 +95,14 @@ class AdminServer : public idl::Admin::Server {
   kj::Promise<void> orders(OrdersContext context) override;
   kj::Promise<void> busStats(BusStatsContext context) override;
   kj::Promise<void> replication(ReplicationContext context) override;
+  kj::Promise<void> whoami(WhoamiContext context) override;
+  kj::Promise<void> accessStats(AccessStatsContext context) override;
+  kj::Promise<void> roles(RolesContext context) override;
+  kj::Promise<void> audit(AuditContext context) override;
+
+  // The operator whose call is being served (see dispatchFrom).
+  const OperatorCaller& caller() const { return caller_; }
+  OperatorAccess* access() const { return access_; }
 
   // What a method this daemon does not serve answers (see the file comment).
   kj::Promise<void> answerNotServed(idl::AdminResult::Builder result,
@@ -91,6 +116,9 @@ class AdminServer : public idl::Admin::Server {
   DaemonIdentity identity_;
   SiteStorage* storage_;  // not owned; may be null
   ServiceHealth& health_;
+  OperatorAccess* access_ = nullptr;          // not owned
+  bdb::OwnershipGroup* firmGroup_ = nullptr;  // not owned
+  OperatorCaller caller_;                     // of the call being dispatched
 };
 
 // Writes `reason` as an AdminResult error with `code`.

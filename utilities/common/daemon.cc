@@ -16,8 +16,11 @@
 #include <variant>
 
 #include "base/systemd_notifier.h"
+#include "utilities/common/admin_listener.h"
 #include "utilities/common/crash_point.h"
 #include "utilities/common/data_lock.h"
+#include "utilities/common/operator_access.h"
+#include "utilities/common/tls_options.h"
 
 #ifndef TRIAD_VERSION
 #error "TRIAD_VERSION must be defined (the CMake project version)"
@@ -221,6 +224,27 @@ kj::Promise<void> watchStorage(kj::Timer& timer, SiteStorage& storage) {
 
 std::string millisText(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
+int64_t wallClockNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Reloads the role map at each SIGHUP; a refused map leaves the old one in
+// force (logged as an alarm, counted in accessStats).
+kj::Promise<void> reloadOnHangup(kj::UnixEventPort& port, OperatorAccess& access,
+                                 base::Logger& logger) {
+  return port.onSignal(SIGHUP).then([&port, &access, &logger](siginfo_t) {
+    if (auto error = access.reload()) {
+      logger.warning("operators-reload-refused", {{"alarm", true}, {"reason", error->message}});
+    } else {
+      logger.info("operators-reloaded",
+                  {{"file", access.source().string()}, {"digest", access.map().digest()}});
+    }
+    return reloadOnHangup(port, access, logger);
+  });
+}
+
 // Opens the storage, serves Admin and the role until a stop signal or a
 // failure, then stops everything in order. Returns the exit code.
 int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::Topology& topology,
@@ -287,8 +311,42 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
     };
     kj::Own<DaemonRole> role =
         spec.makeRole ? spec.makeRole(context) : kj::heap<DaemonRole>(context);
+    // Who may call Admin: refused before anything listens.
+    auto opened = OperatorAccess::open(options.operatorsPath, wallClockNanos);
+    if (auto* error = std::get_if<access::RoleMapError>(&opened)) {
+      logger.error("operators-refused", {{"reason", error->message}});
+      return kExitUsage;
+    }
+    OperatorAccess access = std::get<OperatorAccess>(std::move(opened));
+    logger.info("operators-loaded",
+                {{"file", options.operatorsPath.string()},
+                 {"operators", static_cast<uint64_t>(access.map().operators().size())},
+                 {"digest", access.map().digest()}});
+    kj::Own<kj::TlsContext> adminTls;
+    KJ_IF_MAYBE (exception, kj::runCatchingExceptions([&]() {
+                   adminTls = makeServerTls(TlsServerFiles{
+                       .certificate = (options.adminTls / (options.id + ".crt")).string(),
+                       .privateKey = (options.adminTls / (options.id + ".key")).string(),
+                       .clientCa = (options.adminTls / "ca.crt").string()});
+                 })) {
+      logger.error("admin-tls-failed", {{"folder", options.adminTls.string()},
+                                        {"reason", exception->getDescription().cStr()}});
+      return kExitFailure;
+    }
+
     // Dropped before the role: a subclass's Admin may use the role's parts.
-    kj::Maybe<idl::Admin::Client> admin = idl::Admin::Client(role->makeAdmin());
+    kj::Own<AdminServer> adminServer = role->makeAdmin();
+    adminServer->setAccess(&access);
+    if (storage != nullptr) {
+      for (const topology::Utility& utility : topology.utilities()) {
+        if (utility.role != topology::Role::kFirm) continue;
+        for (const auto& group : storage->groups()) {
+          if (group->name() == utility.id) adminServer->setFirmGroup(group.get());
+        }
+      }
+    }
+    AdminServer& adminRef = *adminServer;
+    kj::Maybe<idl::Admin::Client> admin = idl::Admin::Client(kj::mv(adminServer));
 
     // The firm-side address only: Admin must never be reachable from the
     // customer-facing network.
@@ -303,13 +361,15 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
                                            {"reason", exception->getDescription().cStr()}});
       return kExitFailure;
     }
-    auto server = kj::heap<capnp::TwoPartyServer>(KJ_ASSERT_NONNULL(admin));
-    logger.info("admin-listening", {{"address", site.adminEndpoint()}});
+    auto server = kj::heap<AdminListener>(kj::mv(listener), *adminTls, io.provider->getTimer(),
+                                          adminRef, access, logger);
+    logger.info("admin-listening", {{"address", site.adminEndpoint()}, {"tls", "mutual"}});
 
     auto stopOnFailure = kj::newPromiseAndFulfiller<int>();
     FatalTaskHandler fatal(logger, kj::mv(stopOnFailure.fulfiller));
     auto tasks = kj::heap<kj::TaskSet>(fatal);
-    tasks->add(server->listen(*listener));
+    tasks->add(server->run());
+    tasks->add(reloadOnHangup(io.unixEventPort, access, logger));
     if (storage != nullptr) tasks->add(watchStorage(io.provider->getTimer(), *storage));
 
     if (auto interval = notifier.watchdogInterval()) {
@@ -361,8 +421,7 @@ int serve(const DaemonSpec& spec, const ParsedOptions& parsed, const topology::T
     health.setReady(false);
     notifier.stopping("stopping");
     tasks = nullptr;   // the start-up chain, the watchdog, accepting connections
-    server = nullptr;  // every Admin connection
-    listener = nullptr;
+    server = nullptr;  // every Admin connection, and the listening socket
     admin = nullptr;
     role = nullptr;
     replicaWait.stop();
@@ -388,6 +447,7 @@ int Daemon::run(int argc, const char* const* argv) {
   // thread inherits the blocked mask and only the event loop takes them.
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
+  kj::UnixEventPort::captureSignal(SIGHUP);  // reloads the operators' role map
   // A peer that goes away mid-write must be an error on that connection
   // (kj's and Replication Manager's), not the end of the process.
   ::signal(SIGPIPE, SIG_IGN);

@@ -38,7 +38,12 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
        "(triad-bus-keys)")  //
       ("replication-tls", po::value<std::string>()->default_value("/etc/triad/replication"),
        "replication is mutual TLS: this folder holds the deployment's ca.crt and this "
-       "utility's <id>.crt and <id>.key (scripts/make-ca --site <id>)");
+       "utility's <id>.crt and <id>.key (scripts/make-ca --site <id>)")  //
+      ("admin-tls", po::value<std::string>()->default_value("/etc/triad/admin"),
+       "Admin is mutual TLS only: this folder holds the operators' CA (ca.crt) and this "
+       "daemon's <id>.crt and <id>.key from it (scripts/make-ca --site <id>)")  //
+      ("operators", po::value<std::string>()->default_value("/etc/triad/operators.conf"),
+       "the operators' role map; reloaded on SIGHUP");
   if (addOptions) addOptions(described);
 
   auto usage = [&](const std::string& message) {
@@ -102,6 +107,10 @@ std::variant<ParsedOptions, OptionsExit> parseDaemonOptions(std::string_view dae
   }
   options.replicationTls = vm["replication-tls"].as<std::string>();
   if (options.replicationTls.empty()) return usage("--replication-tls names no folder");
+  options.adminTls = vm["admin-tls"].as<std::string>();
+  if (options.adminTls.empty()) return usage("--admin-tls names no folder");
+  options.operatorsPath = vm["operators"].as<std::string>();
+  if (options.operatorsPath.empty()) return usage("--operators names no file");
   if (vm.count("crash-at")) {
     options.crashAt = vm["crash-at"].as<std::string>();
     if (options.crashAt.empty()) return usage("--crash-at names no crash point");

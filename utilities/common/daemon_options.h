@@ -19,6 +19,13 @@
 //                          (ca.crt) and this utility's certificate and key
 //                          (<id>.crt, <id>.key; scripts/make-ca --site),
 //                          default /etc/triad/replication
+//   --admin-tls DIR        Admin is mutual TLS only (issue 17): the operators'
+//                          CA (ca.crt, which issues operators' certificates)
+//                          and this daemon's <id>.crt and <id>.key from that
+//                          CA (scripts/make-ca --site <id> DIR), default
+//                          /etc/triad/admin
+//   --operators FILE       the operators' role map (base/role_map.h), default
+//                          /etc/triad/operators.conf; reloaded on SIGHUP
 
 #pragma once
 
@@ -47,6 +54,8 @@ struct DaemonOptions {
   std::string crashAt;                // empty: no crash point armed
   std::filesystem::path firmBusKeys;  // empty: the firm bus without CURVE
   std::filesystem::path replicationTls{"/etc/triad/replication"};
+  std::filesystem::path adminTls{"/etc/triad/admin"};
+  std::filesystem::path operatorsPath{"/etc/triad/operators.conf"};
 };
 
 struct ParsedOptions {

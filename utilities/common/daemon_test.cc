@@ -215,8 +215,15 @@ class AdminProbe {
                    auto address = io_.provider->getNetwork()
                                       .parseAddress(host.c_str(), port)
                                       .wait(io_.waitScope);
+                   // Mutual TLS as the tests' operator; the daemon's
+                   // certificate names its firm-side address too.
+                   kj::Own<kj::TlsContext> tls =
+                       testing::operatorTls(testing::testAdminOperator(),
+                                            testing::testOperatorsAuthority().certificate());
                    kj::Own<kj::AsyncIoStream> stream =
-                       timed(address->connect()).wait(io_.waitScope);
+                       timed(address->connect().then([&](kj::Own<kj::AsyncIoStream> plain) {
+                         return tls->wrapClient(kj::mv(plain), host.c_str());
+                       })).wait(io_.waitScope);
                    capnp::TwoPartyClient client(*stream);
                    idl::Admin::Client admin = client.bootstrap().castAs<idl::Admin>();
                    question(admin);
@@ -301,6 +308,7 @@ class UtilityCluster {
     out.close();
     auto loaded = topology::Topology::load(topology_);
     testing::makeSiteCertificates(dir_ / "replication-tls", std::get<topology::Topology>(loaded));
+    testing::makeAdminCertificates(dir_ / "admin-tls", std::get<topology::Topology>(loaded));
   }
 
   // Starts triad-utilityd for `id`, with NOTIFY_SOCKET (and WATCHDOG_USEC
@@ -318,7 +326,11 @@ class UtilityCluster {
                                      "--ack-timeout-ms",
                                      "1000",
                                      "--replication-tls",
-                                     (dir_ / "replication-tls").string()};
+                                     (dir_ / "replication-tls").string(),
+                                     "--admin-tls",
+                                     (dir_ / "admin-tls").string(),
+                                     "--operators",
+                                     (dir_ / "admin-tls" / "operators.conf").string()};
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
     startProgram(id, program, args, watchdog, readNotifications);
   }

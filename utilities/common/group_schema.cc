@@ -32,9 +32,17 @@ const std::vector<TableSchema>& tablesFor(topology::Role role) {
   };
   // Type 2: firm data.
   static const std::vector<TableSchema> firm = {
-      entry(tables::kAccounts), entry(tables::kBalances), entry(tables::kPositions),
-      entry(tables::kBookings), entry(tables::kPostings), entry(tables::kCashReferences),
-      entry(tables::kAssets),   entry(tables::kHalts),    entry(tables::kVenueRoutes),
+      entry(tables::kAccounts),
+      entry(tables::kBalances),
+      entry(tables::kPositions),
+      entry(tables::kBookings),
+      entry(tables::kPostings),
+      entry(tables::kCashReferences),
+      entry(tables::kAssets),
+      entry(tables::kHalts),
+      entry(tables::kVenueRoutes),
+      entry(tables::kAdminAudit),
+      entry(tables::kWithdrawalRequests),
   };
   static const std::vector<TableSchema> none;
   switch (role) {

@@ -47,6 +47,12 @@ inline constexpr bdb::Table<idl::CashReference> kCashReferences{
 inline constexpr bdb::Table<idl::Asset> kAssets{"assets", bdb::TableKind::kHashed};  // asset
 inline constexpr bdb::Table<idl::Halt> kHalts{"halts"};                              // symbol
 inline constexpr bdb::Table<idl::VenueRoute> kVenueRoutes{"venue_routes"};  // symbol ("*": default)
+// The operators' trail (issue 17; admin_audit.h): key (atNanos as U64, id),
+// so a time range is one cursor range.
+inline constexpr bdb::Table<idl::AdminAudit> kAdminAudit{"admin_audit"};
+// Withdrawals waiting for a second treasury operator (pending_withdrawals.h):
+// key (account, id), so an account's are one prefix scan.
+inline constexpr bdb::Table<idl::WithdrawalRequest> kWithdrawalRequests{"withdrawal_requests"};
 
 // The key of an execution report in executions, rejects or closures: the
 // order id, then the report's dedup identity, (venue, venue session, venue

@@ -1,5 +1,8 @@
 #include "utilities/customer/buying_power.h"
 
+#include <chrono>
+
+#include "utilities/common/pending_withdrawals.h"
 #include "utilities/common/tables.h"
 #include "utilities/firm/account_reads.h"
 #include "utilities/firm/money.h"
@@ -17,6 +20,18 @@ bdb::OwnershipGroup* firmGroup(const topology::Topology& topology, common::SiteS
 }
 
 }  // namespace
+
+BuyingPower::BuyingPower(const topology::Topology& topology, common::SiteStorage& storage,
+                         std::function<int64_t()> nowNanos)
+    : topology_(topology), storage_(storage), nowNanos_(std::move(nowNanos)) {
+  if (!nowNanos_) {
+    nowNanos_ = [] {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+}
 
 int64_t BuyingPower::reserveFor(idl::Order::Reader order, int64_t lastPriceMicros) {
   int64_t price = order.getLimitPriceMicros();
@@ -97,7 +112,11 @@ std::optional<OrderError> BuyingPower::check(OrderDesk& desk, std::string_view a
   if (order.getSide() == idl::Side::BUY) {
     auto balance = firm::balanceOf(*firm, account, order.getCurrency().cStr());
     if (!balance.isOk()) return OrderError{ErrorCode::UNAVAILABLE, balance.error().reason};
-    const int64_t has = balance.value().tradeDateMicros - reservedByBuys;
+    int64_t pending = 0;
+    bdb::Status held = common::pendingWithdrawalMicros(*firm, account, order.getCurrency().cStr(),
+                                                       nowNanos_(), "", &pending);
+    if (!held.isOk()) return OrderError{ErrorCode::UNAVAILABLE, held.toString()};
+    const int64_t has = balance.value().tradeDateMicros - reservedByBuys - pending;
     if (needs > has) {
       return OrderError{ErrorCode::INSUFFICIENT_BUYING_POWER,
                         "insufficient buying power: needs " + firm::formatMicros(needs) + ", has " +

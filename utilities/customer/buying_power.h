@@ -3,7 +3,9 @@
 // account's open orders in every customer group.
 //
 // - a buy needs cash (trade-date) minus what the account's open buys
-//   reserve; a market buy reserves at a collar over the route's last price;
+//   reserve and what its pending withdrawal requests hold (four eyes, issue
+//   17: a pending withdrawal counts as gone); a market buy reserves at a
+//   collar over the route's last price;
 // - a sell needs the position minus open sells, unless the account may
 //   short;
 // - limits: maximum order notional, maximum position, allowed symbols.
@@ -14,6 +16,8 @@
 
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -28,8 +32,9 @@ inline constexpr int64_t kMarketCollarBasisPoints = 500;
 
 class BuyingPower {
  public:
-  BuyingPower(const topology::Topology& topology, common::SiteStorage& storage)
-      : topology_(topology), storage_(storage) {}
+  // `nowNanos` tells which withdrawal requests have expired; empty: the system clock.
+  BuyingPower(const topology::Topology& topology, common::SiteStorage& storage,
+              std::function<int64_t()> nowNanos = {});
 
   // What the order would reserve: quantity times the limit (or collared last) price.
   static int64_t reserveFor(idl::Order::Reader order, int64_t lastPriceMicros);
@@ -47,6 +52,7 @@ class BuyingPower {
  private:
   const topology::Topology& topology_;
   common::SiteStorage& storage_;
+  std::function<int64_t()> nowNanos_;
 };
 
 }  // namespace triad::customer

@@ -11,6 +11,7 @@
 
 #include "utilities/common/echo.h"
 #include "utilities/common/id_allocator.h"
+#include "utilities/common/pending_withdrawals.h"
 #include "utilities/common/tables.h"
 #include "utilities/firm/book_accounts.h"
 #include "utilities/firm/money.h"
@@ -311,10 +312,22 @@ Result<std::unique_ptr<Books>> Books::open(bdb::OwnershipGroup& group, BooksOpti
 Books::Books(bdb::OwnershipGroup& group, BooksOptions options)
     : group_(group), options_(std::move(options)) {}
 
-Result<> Books::write(const std::function<std::optional<Error>(bdb::WriteTxn&)>& body) {
+Result<> Books::write(const std::function<std::optional<Error>(bdb::WriteTxn&)>& body,
+                      common::AuditStamp* audit) {
   std::optional<Error> refusal;
   bdb::Status s = group_.write([&](bdb::WriteTxn& txn) {
-    refusal = body(txn);
+    if (audit != nullptr) {
+      audit->atNanos = options_.nowNanos();
+      audit->postingId.clear();
+      refusal = newPostingId(txn, group_.name(), &audit->id);
+    } else {
+      refusal.reset();
+    }
+    if (!refusal) refusal = body(txn);
+    if (!refusal && audit != nullptr) {
+      bdb::Status put = common::putAuditEntry(txn, *audit, true, "", "");
+      if (!put.isOk()) refusal = fromStorage(std::move(put));
+    }
     // A lost lock conflict goes back to the group as one, which runs the
     // batch again (the callback recomputes everything); any other refusal
     // leaves this write out of its batch and is returned below.
@@ -325,9 +338,26 @@ Result<> Books::write(const std::function<std::optional<Error>(bdb::WriteTxn&)>&
     }
     return refusal ? bdb::Status::invalidArgument(refusal->reason) : bdb::Status::ok();
   });
+  if (refusal || !s.isOk()) {
+    if (audit != nullptr) audit->id.clear();
+  }
   if (refusal) return *std::move(refusal);
   if (!s.isOk()) return Error::fromStorage(std::move(s));
   return Result<>();
+}
+
+Result<> Books::recordRefusal(common::AuditStamp& stamp, const Error& refusal) {
+  return write(
+      [&](bdb::WriteTxn& txn) -> std::optional<Error> {
+        stamp.atNanos = options_.nowNanos();
+        if (auto e = newPostingId(txn, group_.name(), &stamp.id)) return e;
+        stamp.postingId.clear();
+        bdb::Status put =
+            common::putAuditEntry(txn, stamp, false, errorCodeName(refusal.code), refusal.reason);
+        if (!put.isOk()) return fromStorage(std::move(put));
+        return std::nullopt;
+      },
+      nullptr);
 }
 
 int32_t Books::today() const { return tradeDateOf(options_.nowNanos()); }
@@ -335,7 +365,8 @@ int32_t Books::today() const { return tradeDateOf(options_.nowNanos()); }
 // ---- Accounts ----
 
 Result<> Books::createAccount(std::string_view id, std::string_view name, std::string_view secret,
-                              std::string_view currency, idl::RiskLimits::Reader limits) {
+                              std::string_view currency, idl::RiskLimits::Reader limits,
+                              common::AuditStamp* audit) {
   if (!validAccountId(id)) {
     return invalid("account id '" + common::echo(id) +
                    "' must be 1-64 letters, digits, '.', '_' or '-'");
@@ -375,54 +406,63 @@ Result<> Books::createAccount(std::string_view id, std::string_view name, std::s
   account.setLimits(limits);
   account.setCreatedAtNanos(options_.nowNanos());
 
-  return write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
-    bdb::Record<idl::Account> stored;
-    bdb::Status s = tables::kAccounts.get(txn, bdb::Key::of(id), &stored);
-    if (s.isOk()) {
-      return Error::refused(idl::ErrorCode::DUPLICATE,
-                            "account '" + std::string(id) + "' already exists");
-    }
-    if (!s.isNotFound()) return fromStorage(std::move(s));
-    // Checked, not recorded: a currency is registered by its first posting.
-    if (auto e = requireAssetKind(txn, currency, idl::Asset::Kind::CASH, 0, false)) return e;
-    s = tables::kAccounts.put(txn, bdb::Key::of(id), message);
-    if (!s.isOk()) return fromStorage(std::move(s));
-    return std::nullopt;
-  });
+  return write(
+      [&](bdb::WriteTxn& txn) -> std::optional<Error> {
+        bdb::Record<idl::Account> stored;
+        bdb::Status s = tables::kAccounts.get(txn, bdb::Key::of(id), &stored);
+        if (s.isOk()) {
+          return Error::refused(idl::ErrorCode::DUPLICATE,
+                                "account '" + std::string(id) + "' already exists");
+        }
+        if (!s.isNotFound()) return fromStorage(std::move(s));
+        // Checked, not recorded: a currency is registered by its first posting.
+        if (auto e = requireAssetKind(txn, currency, idl::Asset::Kind::CASH, 0, false)) return e;
+        s = tables::kAccounts.put(txn, bdb::Key::of(id), message);
+        if (!s.isOk()) return fromStorage(std::move(s));
+        return std::nullopt;
+      },
+      audit);
 }
 
-Result<> Books::setLimits(std::string_view account, idl::RiskLimits::Reader limits) {
+Result<> Books::setLimits(std::string_view account, idl::RiskLimits::Reader limits,
+                          common::AuditStamp* audit) {
   if (!validAccountId(account)) return noAccount(account);
   if (std::optional<Error> e = checkLimits(limits)) return *std::move(e);
-  return write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
-    bdb::Record<idl::Account> stored;
-    bdb::Status s = tables::kAccounts.get(txn, bdb::Key::of(account), &stored);
-    if (s.isNotFound()) return noAccount(account);
-    if (!s.isOk()) return fromStorage(std::move(s));
-    capnp::MallocMessageBuilder message;
-    message.setRoot(stored.reader());
-    message.getRoot<idl::Account>().setLimits(limits);
-    s = tables::kAccounts.put(txn, bdb::Key::of(account), message);
-    if (!s.isOk()) return fromStorage(std::move(s));
-    return std::nullopt;
-  });
+  return write(
+      [&](bdb::WriteTxn& txn) -> std::optional<Error> {
+        bdb::Record<idl::Account> stored;
+        bdb::Status s = tables::kAccounts.get(txn, bdb::Key::of(account), &stored);
+        if (s.isNotFound()) return noAccount(account);
+        if (!s.isOk()) return fromStorage(std::move(s));
+        capnp::MallocMessageBuilder message;
+        message.setRoot(stored.reader());
+        message.getRoot<idl::Account>().setLimits(limits);
+        s = tables::kAccounts.put(txn, bdb::Key::of(account), message);
+        if (!s.isOk()) return fromStorage(std::move(s));
+        return std::nullopt;
+      },
+      audit);
 }
 
 // ---- Cash ----
 
 Result<CashPosting> Books::deposit(std::string_view account, std::string_view currency,
-                                   int64_t amountMicros, std::string_view reference) {
-  return moveCash(account, currency, amountMicros, idl::Posting::Kind::DEPOSIT, reference);
+                                   int64_t amountMicros, std::string_view reference,
+                                   common::AuditStamp* audit) {
+  return moveCash(account, currency, amountMicros, idl::Posting::Kind::DEPOSIT, reference, audit);
 }
 
 Result<CashPosting> Books::withdraw(std::string_view account, std::string_view currency,
-                                    int64_t amountMicros, std::string_view reference) {
-  return moveCash(account, currency, amountMicros, idl::Posting::Kind::WITHDRAWAL, reference);
+                                    int64_t amountMicros, std::string_view reference,
+                                    common::AuditStamp* audit) {
+  return moveCash(account, currency, amountMicros, idl::Posting::Kind::WITHDRAWAL, reference,
+                  audit);
 }
 
 Result<CashPosting> Books::moveCash(std::string_view account, std::string_view currency,
                                     int64_t amountMicros, idl::Posting::Kind kind,
-                                    std::string_view reference) {
+                                    std::string_view reference, common::AuditStamp* audit,
+                                    const CashHook& hook, std::string_view approving) {
   if (!validAccountId(account)) return noAccount(account);
   if (!validCurrency(currency)) {
     return invalid("currency '" + common::echo(currency) + "' is not three capital letters");
@@ -440,78 +480,94 @@ Result<CashPosting> Books::moveCash(std::string_view account, std::string_view c
   const int32_t tradeDate = today();
   CashPosting posted;
 
-  Result<> written = write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
-    // A known reference is answered before anything else is checked: the
-    // first posting stands even if the balance has moved since.
-    if (!reference.empty()) {
-      bdb::Record<idl::CashReference> earlier;
-      bdb::Status s = tables::kCashReferences.get(txn, bdb::Key::of(reference), &earlier);
-      if (s.isOk()) {
-        const bool wasDeposit = earlier->getKind() == idl::Posting::Kind::DEPOSIT;
-        const std::string earlierId = text(earlier->getPosting().getId());
-        if (text(earlier->getAccount()) != account || text(earlier->getCurrency()) != currency ||
-            earlier->getAmountMicros() != amountMicros || earlier->getKind() != kind) {
-          return Error::refused(
-              idl::ErrorCode::DUPLICATE,
-              "reference '" + std::string(reference) + "' was already used for a " +
-                  (wasDeposit ? "deposit of " : "withdrawal of ") +
-                  formatMicros(earlier->getAmountMicros()) + " " + text(earlier->getCurrency()) +
-                  (wasDeposit ? " to " : " from ") + text(earlier->getAccount()) + " (posting " +
-                  earlierId + "); use a new reference");
+  Result<> written = write(
+      [&](bdb::WriteTxn& txn) -> std::optional<Error> {
+        // A known reference is answered before anything else is checked: the
+        // first posting stands even if the balance has moved since.
+        if (!reference.empty()) {
+          bdb::Record<idl::CashReference> earlier;
+          bdb::Status s = tables::kCashReferences.get(txn, bdb::Key::of(reference), &earlier);
+          if (s.isOk()) {
+            const bool wasDeposit = earlier->getKind() == idl::Posting::Kind::DEPOSIT;
+            const std::string earlierId = text(earlier->getPosting().getId());
+            if (text(earlier->getAccount()) != account ||
+                text(earlier->getCurrency()) != currency ||
+                earlier->getAmountMicros() != amountMicros || earlier->getKind() != kind) {
+              return Error::refused(
+                  idl::ErrorCode::DUPLICATE,
+                  "reference '" + std::string(reference) + "' was already used for a " +
+                      (wasDeposit ? "deposit of " : "withdrawal of ") +
+                      formatMicros(earlier->getAmountMicros()) + " " +
+                      text(earlier->getCurrency()) + (wasDeposit ? " to " : " from ") +
+                      text(earlier->getAccount()) + " (posting " + earlierId +
+                      "); use a new reference");
+            }
+            posted = {earlierId, earlier->getTradeDateMicros(), earlier->getSettledMicros(), true};
+            if (audit != nullptr) audit->postingId = earlierId;
+            return hook ? hook(txn, earlierId) : std::nullopt;
+          }
+          if (!s.isNotFound()) return fromStorage(std::move(s));
         }
-        posted = {earlierId, earlier->getTradeDateMicros(), earlier->getSettledMicros(), true};
-        return std::nullopt;
-      }
-      if (!s.isNotFound()) return fromStorage(std::move(s));
-    }
-    if (std::optional<Error> e = requireAccount(txn, account)) return e;
-    if (auto e = requireAssetKind(txn, currency, idl::Asset::Kind::CASH, now, true)) return e;
-    if (!deposit) {
-      // Settled cash already spent by unsettled buys is not free to leave.
-      bdb::Record<idl::Balance> balance;
-      bdb::Status s = tables::kBalances.get(txn, balanceKey(account, currency), &balance);
-      if (!s.isOk() && !s.isNotFound()) return fromStorage(std::move(s));
-      const int64_t available =
-          s.isOk() ? std::max<int64_t>(
-                         0, std::min(balance->getSettledMicros(), balance->getTradeDateMicros()))
-                   : 0;
-      if (available < amountMicros) {
-        return Error::refused(idl::ErrorCode::INSUFFICIENT_BUYING_POWER,
-                              "insufficient settled cash: needs " + formatMicros(amountMicros) +
-                                  ", has " + formatMicros(available));
-      }
-    }
-    CashBalance after;
-    if (std::optional<Error> e =
-            addCash(txn, account, currency, customerDelta, customerDelta, &after)) {
-      return e;
-    }
-    // The firm's bank takes the other side: the customers' cash is there.
-    PostingStamp stamp{"", kind, now, tradeDate, "", ""};
-    if (std::optional<Error> e = newPostingId(txn, group_.name(), &stamp.id)) return e;
-    auto fill = [&](idl::Posting::Builder posting) {
-      fillPosting(posting, stamp,
-                  {{account, currency, customerDelta}, {kBankBook, currency, -customerDelta}});
-    };
-    posted = {stamp.id, after.tradeDateMicros, after.settledMicros, false};
-    if (reference.empty()) return putPosting(txn, tables::kPostings, bdb::Key::of(stamp.id), fill);
+        if (std::optional<Error> e = requireAccount(txn, account)) return e;
+        if (auto e = requireAssetKind(txn, currency, idl::Asset::Kind::CASH, now, true)) return e;
+        if (!deposit) {
+          // Settled cash already spent by unsettled buys is not free to leave.
+          bdb::Record<idl::Balance> balance;
+          bdb::Status s = tables::kBalances.get(txn, balanceKey(account, currency), &balance);
+          if (!s.isOk() && !s.isNotFound()) return fromStorage(std::move(s));
+          // Cash a pending request holds is already spoken for (four eyes).
+          int64_t pending = 0;
+          bdb::Status p =
+              common::pendingWithdrawalMicros(txn, account, currency, now, approving, &pending);
+          if (!p.isOk()) return fromStorage(std::move(p));
+          const int64_t available =
+              s.isOk() ? std::max<int64_t>(0, std::min(balance->getSettledMicros(),
+                                                       balance->getTradeDateMicros()) -
+                                                  pending)
+                       : 0;
+          if (available < amountMicros) {
+            return Error::refused(idl::ErrorCode::INSUFFICIENT_BUYING_POWER,
+                                  "insufficient settled cash: needs " + formatMicros(amountMicros) +
+                                      ", has " + formatMicros(available));
+          }
+        }
+        CashBalance after;
+        if (std::optional<Error> e =
+                addCash(txn, account, currency, customerDelta, customerDelta, &after)) {
+          return e;
+        }
+        // The firm's bank takes the other side: the customers' cash is there.
+        PostingStamp stamp{"", kind, now, tradeDate, "", ""};
+        if (std::optional<Error> e = newPostingId(txn, group_.name(), &stamp.id)) return e;
+        auto fill = [&](idl::Posting::Builder posting) {
+          fillPosting(posting, stamp,
+                      {{account, currency, customerDelta}, {kBankBook, currency, -customerDelta}});
+          if (audit != nullptr) posting.setAuditId(audit->id);
+        };
+        posted = {stamp.id, after.tradeDateMicros, after.settledMicros, false};
+        if (audit != nullptr) audit->postingId = stamp.id;
+        if (reference.empty()) {
+          if (auto e = putPosting(txn, tables::kPostings, bdb::Key::of(stamp.id), fill)) return e;
+          return hook ? hook(txn, stamp.id) : std::nullopt;
+        }
 
-    // With a reference, the posting is kept in the reference's record only.
-    capnp::MallocMessageBuilder message;
-    auto record = message.initRoot<idl::CashReference>();
-    record.setReference(std::string(reference));
-    record.setAccount(std::string(account));
-    record.setCurrency(std::string(currency));
-    record.setAmountMicros(amountMicros);
-    record.setKind(kind);
-    record.setTradeDateMicros(after.tradeDateMicros);
-    record.setSettledMicros(after.settledMicros);
-    record.setAtNanos(now);
-    fill(record.initPosting());
-    bdb::Status s = tables::kCashReferences.put(txn, bdb::Key::of(reference), message);
-    if (!s.isOk()) return fromStorage(std::move(s));
-    return std::nullopt;
-  });
+        // With a reference, the posting is kept in the reference's record only.
+        capnp::MallocMessageBuilder message;
+        auto record = message.initRoot<idl::CashReference>();
+        record.setReference(std::string(reference));
+        record.setAccount(std::string(account));
+        record.setCurrency(std::string(currency));
+        record.setAmountMicros(amountMicros);
+        record.setKind(kind);
+        record.setTradeDateMicros(after.tradeDateMicros);
+        record.setSettledMicros(after.settledMicros);
+        record.setAtNanos(now);
+        fill(record.initPosting());
+        bdb::Status s = tables::kCashReferences.put(txn, bdb::Key::of(reference), message);
+        if (!s.isOk()) return fromStorage(std::move(s));
+        return hook ? hook(txn, stamp.id) : std::nullopt;
+      },
+      audit);
   if (!written.isOk()) return written.error();
   return posted;
 }
@@ -602,7 +658,7 @@ Result<BookingOutcome> Books::bookExecution(const idl::Execution::Reader& execut
 
 // ---- Settlement ----
 
-Result<SettlementRun> Books::settle(int32_t throughTradeDate) {
+Result<SettlementRun> Books::settle(int32_t throughTradeDate, common::AuditStamp* audit) {
   if (!validTradeDate(throughTradeDate)) {
     return invalid("trade date " + std::to_string(throughTradeDate) + " is not yyyymmdd");
   }
@@ -623,55 +679,71 @@ Result<SettlementRun> Books::settle(int32_t throughTradeDate) {
     run.lines.push_back(SettlementLine{"", std::get<0>(key), std::get<1>(key), std::get<2>(key),
                                        static_cast<int64_t>(amount)});
   }
-  if (run.lines.empty()) return run;
+  if (run.lines.empty()) {
+    // Nothing due: an operator's run is still recorded; the schedule's
+    // ("system:...") is not, so that a quiet day or a restart writes nothing.
+    if (audit != nullptr && audit->operatorName.rfind("system:", 0) != 0) {
+      Result<> recorded =
+          write([](bdb::WriteTxn&) -> std::optional<Error> { return std::nullopt; }, audit);
+      if (!recorded.isOk()) return recorded.error();
+    }
+    return run;
+  }
 
   const int64_t now = options_.nowNanos();
-  Result<> written = write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
-    for (SettlementLine& line : run.lines) {
-      // The firm pays (or is paid by) the street from its bank: the street
-      // book's obligation for these trades goes to zero, and the customer's
-      // trade cash becomes settled.
-      PostingStamp stamp{"", idl::Posting::Kind::SETTLEMENT, now, line.tradeDate, "", line.account};
-      if (std::optional<Error> e = newPostingId(txn, group_.name(), &stamp.id)) return e;
-      line.settlementId = stamp.id;
-      if (auto e = putPosting(txn, tables::kPostings, bdb::Key::of(stamp.id),
-                              [&](idl::Posting::Builder posting) {
-                                fillPosting(posting, stamp,
-                                            {{kStreetBook, line.currency, line.amountMicros},
-                                             {kBankBook, line.currency, -line.amountMicros}});
-                              })) {
-        return e;
-      }
-      if (auto e = addCash(txn, line.account, line.currency, 0, line.amountMicros)) return e;
-    }
-    return std::nullopt;
-  });
+  Result<> written = write(
+      [&](bdb::WriteTxn& txn) -> std::optional<Error> {
+        for (SettlementLine& line : run.lines) {
+          // The firm pays (or is paid by) the street from its bank: the street
+          // book's obligation for these trades goes to zero, and the customer's
+          // trade cash becomes settled.
+          PostingStamp stamp{"",          idl::Posting::Kind::SETTLEMENT, now, line.tradeDate, "",
+                             line.account};
+          if (std::optional<Error> e = newPostingId(txn, group_.name(), &stamp.id)) return e;
+          line.settlementId = stamp.id;
+          if (auto e = putPosting(txn, tables::kPostings, bdb::Key::of(stamp.id),
+                                  [&](idl::Posting::Builder posting) {
+                                    fillPosting(posting, stamp,
+                                                {{kStreetBook, line.currency, line.amountMicros},
+                                                 {kBankBook, line.currency, -line.amountMicros}});
+                                    if (audit != nullptr) posting.setAuditId(audit->id);
+                                  })) {
+            return e;
+          }
+          if (auto e = addCash(txn, line.account, line.currency, 0, line.amountMicros)) return e;
+        }
+        return std::nullopt;
+      },
+      audit);
   if (!written.isOk()) return written.error();
   return run;
 }
 
 // ---- Verification ----
 
-Result<VerifyReport> Books::verify(std::span<bdb::OwnershipGroup* const> streetReplicas) {
-  return verifyBooks(group_, streetReplicas);
+Result<VerifyReport> Books::verify(std::span<bdb::OwnershipGroup* const> streetReplicas,
+                                   bool requireAudit) {
+  return verifyBooks(group_, streetReplicas, /*nowNanos=*/0, requireAudit);
 }
 
 // ---- Trading halts and routes ----
 
-Result<> Books::halt(std::string_view symbol, std::string_view reason) {
+Result<> Books::halt(std::string_view symbol, std::string_view reason, common::AuditStamp* audit) {
   if (reason.empty()) return invalid("a halt needs a reason");
   if (!validName(reason)) {
     return invalid("a halt's reason must be at most " + std::to_string(kMaxNameBytes) +
                    " printable characters");
   }
-  return putHalt(symbol, true, reason);
+  return putHalt(symbol, true, reason, audit);
 }
 
-Result<> Books::resume(std::string_view symbol, std::string_view reason) {
-  return putHalt(symbol, false, reason);
+Result<> Books::resume(std::string_view symbol, std::string_view reason,
+                       common::AuditStamp* audit) {
+  return putHalt(symbol, false, reason, audit);
 }
 
-Result<> Books::putHalt(std::string_view symbol, bool halted, std::string_view reason) {
+Result<> Books::putHalt(std::string_view symbol, bool halted, std::string_view reason,
+                        common::AuditStamp* audit) {
   if (!validSymbol(symbol)) return invalid("symbol '" + common::echo(symbol) + "' is malformed");
   capnp::MallocMessageBuilder message;
   auto record = message.initRoot<idl::Halt>();
@@ -679,14 +751,17 @@ Result<> Books::putHalt(std::string_view symbol, bool halted, std::string_view r
   record.setHalted(halted);
   record.setReason(std::string(reason));
   record.setAtNanos(options_.nowNanos());
-  return write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
-    bdb::Status s = tables::kHalts.put(txn, bdb::Key::of(symbol), message);
-    if (!s.isOk()) return fromStorage(std::move(s));
-    return std::nullopt;
-  });
+  return write(
+      [&](bdb::WriteTxn& txn) -> std::optional<Error> {
+        if (audit != nullptr) message.getRoot<idl::Halt>().setAuditId(audit->id);
+        bdb::Status s = tables::kHalts.put(txn, bdb::Key::of(symbol), message);
+        if (!s.isOk()) return fromStorage(std::move(s));
+        return std::nullopt;
+      },
+      audit);
 }
 
-Result<> Books::setRoute(idl::VenueRoute::Reader route) {
+Result<> Books::setRoute(idl::VenueRoute::Reader route, common::AuditStamp* audit) {
   const std::string symbol = text(route.getSymbol());
   if (!validSymbol(symbol))
     return invalid("route symbol '" + common::echo(symbol) + "' is malformed");
@@ -700,11 +775,204 @@ Result<> Books::setRoute(idl::VenueRoute::Reader route) {
     return invalid("route for " + symbol +
                    ": reference price must be between 0 and 1,000,000,000.00");
   }
-  return write([&](bdb::WriteTxn& txn) -> std::optional<Error> {
-    bdb::Status s = tables::kVenueRoutes.put(txn, bdb::Key::of(symbol), route);
-    if (!s.isOk()) return fromStorage(std::move(s));
+  return write(
+      [&](bdb::WriteTxn& txn) -> std::optional<Error> {
+        bdb::Status s = tables::kVenueRoutes.put(txn, bdb::Key::of(symbol), route);
+        if (!s.isOk()) return fromStorage(std::move(s));
+        return std::nullopt;
+      },
+      audit);
+}
+
+// ---- Four eyes: withdrawal requests ----
+
+Result<WithdrawalRequested> Books::requestWithdrawal(
+    std::string_view account, std::string_view currency, int64_t amountMicros,
+    std::string_view reference, std::string_view requestedBy, int64_t expiresAtNanos,
+    common::AuditStamp* audit) {
+  if (!validAccountId(account)) return noAccount(account);
+  if (!validCurrency(currency)) {
+    return invalid("currency '" + common::echo(currency) + "' is not three capital letters");
+  }
+  if (amountMicros <= 0) {
+    return invalid("the amount must be positive, not " + formatMicros(amountMicros));
+  }
+  if (!reference.empty() && !validReference(reference)) {
+    return invalid("reference '" + common::echo(reference) +
+                   "' must be 1-128 printable characters without spaces");
+  }
+  const int64_t now = options_.nowNanos();
+  WithdrawalRequested requested;
+  Result<> written = write(
+      [&](bdb::WriteTxn& txn) -> std::optional<Error> {
+        if (std::optional<Error> e = requireAccount(txn, account)) return e;
+        bdb::Record<idl::Balance> balance;
+        bdb::Status s = tables::kBalances.get(txn, balanceKey(account, currency), &balance);
+        if (!s.isOk() && !s.isNotFound()) return fromStorage(std::move(s));
+        int64_t pending = 0;
+        bdb::Status p = common::pendingWithdrawalMicros(txn, account, currency, now, "", &pending);
+        if (!p.isOk()) return fromStorage(std::move(p));
+        const int64_t available =
+            s.isOk() ? std::max<int64_t>(
+                           0, std::min(balance->getSettledMicros(), balance->getTradeDateMicros()) -
+                                  pending)
+                     : 0;
+        if (available < amountMicros) {
+          return Error::refused(idl::ErrorCode::INSUFFICIENT_BUYING_POWER,
+                                "insufficient settled cash: needs " + formatMicros(amountMicros) +
+                                    ", has " + formatMicros(available));
+        }
+        if (auto e = newPostingId(txn, group_.name(), &requested.requestId)) return e;
+        requested.expiresAtNanos = expiresAtNanos;
+        capnp::MallocMessageBuilder message;
+        auto request = message.initRoot<idl::WithdrawalRequest>();
+        request.setId(requested.requestId);
+        request.setAccount(std::string(account));
+        request.setCurrency(std::string(currency));
+        request.setAmountMicros(amountMicros);
+        request.setReference(std::string(reference));
+        request.setRequestedBy(std::string(requestedBy));
+        request.setRequestedAtNanos(now);
+        request.setExpiresAtNanos(expiresAtNanos);
+        request.setState(idl::WithdrawalRequest::State::PENDING);
+        if (audit != nullptr) {
+          request.setRequestAuditId(audit->id);
+          audit->requestId = requested.requestId;
+        }
+        s = tables::kWithdrawalRequests.put(
+            txn, common::withdrawalRequestKey(account, requested.requestId), message);
+        if (!s.isOk()) return fromStorage(std::move(s));
+        return std::nullopt;
+      },
+      audit);
+  if (!written.isOk()) return written.error();
+  return requested;
+}
+
+std::optional<Error> Books::findRequest(bdb::WriteTxn& txn, std::string_view id,
+                                        capnp::MallocMessageBuilder* copy) {
+  bool found = false;
+  bdb::Status s = tables::kWithdrawalRequests.scan(
+      txn, "", [&](std::string_view, idl::WithdrawalRequest::Reader request) {
+        if (std::string_view(request.getId().cStr()) != id) return true;
+        copy->setRoot(request);
+        found = true;
+        return false;
+      });
+  if (!s.isOk()) return fromStorage(std::move(s));
+  if (!found) {
+    return Error::refused(idl::ErrorCode::NOT_FOUND,
+                          "no withdrawal request '" + common::echo(id) + "'");
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Why a request can no longer be decided, or nothing.
+std::optional<Error> undecidable(idl::WithdrawalRequest::Reader request, int64_t now) {
+  const std::string id = request.getId().cStr();
+  switch (request.getState()) {
+    case idl::WithdrawalRequest::State::APPROVED:
+      return Error::refused(
+          idl::ErrorCode::TOO_LATE,
+          "withdrawal request " + id + " was already approved by " + request.getDecidedBy().cStr());
+    case idl::WithdrawalRequest::State::REJECTED:
+      return Error::refused(
+          idl::ErrorCode::TOO_LATE,
+          "withdrawal request " + id + " was already rejected by " + request.getDecidedBy().cStr());
+    case idl::WithdrawalRequest::State::PENDING:
+      break;
+  }
+  if (request.getExpiresAtNanos() <= now) {
+    return Error::refused(idl::ErrorCode::TOO_LATE,
+                          "withdrawal request " + id + " has expired; ask for it again");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<CashPosting> Books::approveWithdrawal(std::string_view requestId, std::string_view approver,
+                                             common::AuditStamp* audit) {
+  // What to withdraw, read first; checked again inside the posting's
+  // transaction, which is what counts.
+  capnp::MallocMessageBuilder first;
+  bool found = false;
+  bdb::Status s = tables::kWithdrawalRequests.scan(
+      group_, "", [&](std::string_view, idl::WithdrawalRequest::Reader record) {
+        if (std::string_view(record.getId().cStr()) != requestId) return true;
+        first.setRoot(record);
+        found = true;
+        return false;
+      });
+  if (!s.isOk()) return Error::fromStorage(std::move(s));
+  if (!found) {
+    return Error::refused(idl::ErrorCode::NOT_FOUND,
+                          "no withdrawal request '" + common::echo(requestId) + "'");
+  }
+  idl::WithdrawalRequest::Reader request = first.getRoot<idl::WithdrawalRequest>().asReader();
+  if (audit != nullptr) {
+    audit->account = request.getAccount().cStr();
+    audit->requestId = std::string(requestId);
+  }
+  if (std::string_view(request.getRequestedBy().cStr()) == approver) {
+    return Error::refused(idl::ErrorCode::PERMISSION_DENIED,
+                          "withdrawal request " + std::string(requestId) + " was asked for by " +
+                              std::string(approver) +
+                              ": a second, different treasury operator must approve it");
+  }
+  if (std::optional<Error> e = undecidable(request, options_.nowNanos())) return *std::move(e);
+  const std::string account = request.getAccount().cStr();
+  const std::string currency = request.getCurrency().cStr();
+  const std::string reference = request.getReference().cStr();
+  auto mark = [&](bdb::WriteTxn& txn, const std::string& postingId) -> std::optional<Error> {
+    capnp::MallocMessageBuilder current;
+    if (auto e = findRequest(txn, requestId, &current)) return e;
+    auto record = current.getRoot<idl::WithdrawalRequest>();
+    if (auto e = undecidable(record.asReader(), options_.nowNanos())) return e;
+    record.setState(idl::WithdrawalRequest::State::APPROVED);
+    record.setDecidedBy(std::string(approver));
+    record.setDecidedAtNanos(options_.nowNanos());
+    record.setPostingId(postingId);
+    if (audit != nullptr) record.setDecisionAuditId(audit->id);
+    bdb::Status put = tables::kWithdrawalRequests.put(
+        txn, common::withdrawalRequestKey(account, requestId), current);
+    if (!put.isOk()) return fromStorage(std::move(put));
     return std::nullopt;
-  });
+  };
+  return moveCash(account, currency, request.getAmountMicros(), idl::Posting::Kind::WITHDRAWAL,
+                  reference, audit, mark, requestId);
+}
+
+Result<> Books::rejectWithdrawal(std::string_view requestId, std::string_view by,
+                                 std::string_view reason, common::AuditStamp* audit) {
+  if (!reason.empty() && !validName(reason)) {
+    return invalid("a rejection's reason must be at most " + std::to_string(kMaxNameBytes) +
+                   " printable characters");
+  }
+  return write(
+      [&](bdb::WriteTxn& txn) -> std::optional<Error> {
+        capnp::MallocMessageBuilder current;
+        if (auto e = findRequest(txn, requestId, &current)) return e;
+        auto record = current.getRoot<idl::WithdrawalRequest>();
+        if (auto e = undecidable(record.asReader(), options_.nowNanos())) return e;
+        const std::string account = record.getAccount().cStr();
+        if (audit != nullptr) {
+          audit->account = account;
+          audit->requestId = std::string(requestId);
+        }
+        record.setState(idl::WithdrawalRequest::State::REJECTED);
+        record.setDecidedBy(std::string(by));
+        record.setDecidedAtNanos(options_.nowNanos());
+        record.setReason(std::string(reason));
+        if (audit != nullptr) record.setDecisionAuditId(audit->id);
+        bdb::Status s = tables::kWithdrawalRequests.put(
+            txn, common::withdrawalRequestKey(account, requestId), current);
+        if (!s.isOk()) return fromStorage(std::move(s));
+        return std::nullopt;
+      },
+      audit);
 }
 
 }  // namespace triad::firm

@@ -19,6 +19,12 @@
 // bookExecution or settle is safe (both are idempotent); so is retrying a
 // deposit or withdrawal made with a reference, and only then.
 //
+// Audit (issue 17): a write given an AuditStamp records its AdminAudit entry
+// (utilities/common/admin_audit.h) in the same transaction, fills the
+// stamp's id, and names it in what it writes (Posting.auditId, Halt.auditId);
+// a refused write records nothing and leaves the id empty: record the
+// refusal with recordRefusal.
+//
 // Thread-safety: every method may be called from any thread; the group
 // commit runs the write callbacks one at a time, so read-modify-write of a
 // balance inside a callback is safe. Posting ids ("firm-000000042") come
@@ -27,6 +33,8 @@
 // writes a group (settle reads, then writes, under a mutex of its own).
 
 #pragma once
+
+#include <capnp/message.h>
 
 #include <cstdint>
 #include <functional>
@@ -40,6 +48,7 @@
 
 #include "bdb/ownership_group.h"
 #include "idl/records.capnp.h"
+#include "utilities/common/admin_audit.h"
 #include "utilities/firm/account_reads.h"
 #include "utilities/firm/books_verifier.h"
 #include "utilities/firm/result.h"
@@ -62,6 +71,13 @@ struct CashPosting {
   int64_t tradeDateMicros = 0;
   int64_t settledMicros = 0;
   bool repeat = false;  // a retry of a posting made before: nothing was written now
+};
+
+// A withdrawal above the four-eyes amount, waiting for a second treasury
+// operator (utilities/common/pending_withdrawals.h).
+struct WithdrawalRequested {
+  std::string requestId;
+  int64_t expiresAtNanos = 0;
 };
 
 struct BookingOutcome {
@@ -93,7 +109,8 @@ class Books {
   // Account ids are 1-64 letters, digits, '.', '_' or '-'; currencies three
   // capital letters. Duplicate id: duplicate.
   Result<> createAccount(std::string_view id, std::string_view name, std::string_view secret,
-                         std::string_view currency, idl::RiskLimits::Reader limits);
+                         std::string_view currency, idl::RiskLimits::Reader limits,
+                         common::AuditStamp* audit = nullptr);
 
   // Cash in or out, against the firm's bank book; both count as settled at
   // once. A withdrawal may take only settled cash not already spent by
@@ -106,9 +123,11 @@ class Books {
   // whatever the balance is now. The same reference with anything else is
   // refused (duplicate). Without a reference every call posts.
   Result<CashPosting> deposit(std::string_view account, std::string_view currency,
-                              int64_t amountMicros, std::string_view reference = {});
+                              int64_t amountMicros, std::string_view reference = {},
+                              common::AuditStamp* audit = nullptr);
   Result<CashPosting> withdraw(std::string_view account, std::string_view currency,
-                               int64_t amountMicros, std::string_view reference = {});
+                               int64_t amountMicros, std::string_view reference = {},
+                               common::AuditStamp* audit = nullptr);
 
   // Books one fill exactly once, keyed by its execution id: the customer's
   // trade-date cash and position move now, settled cash at settlement; the
@@ -121,16 +140,44 @@ class Books {
   // throughTradeDate (yyyymmdd) not yet settled: one settlement posting per
   // account, currency and trade date. Running it again moves nothing.
   // Callers pass the day before today's business date for T+1.
-  Result<SettlementRun> settle(int32_t throughTradeDate);
+  Result<SettlementRun> settle(int32_t throughTradeDate, common::AuditStamp* audit = nullptr);
 
   // Checks the books (see books_verifier.h), optionally against the
   // executions of the street groups' replicas.
-  Result<VerifyReport> verify(std::span<bdb::OwnershipGroup* const> streetReplicas = {});
+  // `requireAudit`: also every operator's posting and halt names its audit
+  // entry (the firm's Admin asks for it; Books used alone need not).
+  Result<VerifyReport> verify(std::span<bdb::OwnershipGroup* const> streetReplicas = {},
+                              bool requireAudit = false);
 
-  Result<> halt(std::string_view symbol, std::string_view reason);
-  Result<> resume(std::string_view symbol, std::string_view reason);
-  Result<> setRoute(idl::VenueRoute::Reader route);
-  Result<> setLimits(std::string_view account, idl::RiskLimits::Reader limits);
+  Result<> halt(std::string_view symbol, std::string_view reason,
+                common::AuditStamp* audit = nullptr);
+  Result<> resume(std::string_view symbol, std::string_view reason,
+                  common::AuditStamp* audit = nullptr);
+  Result<> setRoute(idl::VenueRoute::Reader route, common::AuditStamp* audit = nullptr);
+  Result<> setLimits(std::string_view account, idl::RiskLimits::Reader limits,
+                     common::AuditStamp* audit = nullptr);
+
+  // Four eyes (issue 17). A request posts nothing: it holds the cash (a
+  // withdrawal or buying power elsewhere cannot spend it) until a second
+  // treasury operator approves it, anyone with treasury rejects it, or it
+  // expires at `expiresAtNanos` (derived; nothing is written). Approval
+  // posts the withdrawal (with the request's reference) and marks the
+  // request in one transaction; it is refused for the operator who asked
+  // (permissionDenied), for a request no longer pending (tooLate: decided or
+  // expired), and as a withdrawal would be for want of cash.
+  Result<WithdrawalRequested> requestWithdrawal(std::string_view account, std::string_view currency,
+                                                int64_t amountMicros, std::string_view reference,
+                                                std::string_view requestedBy,
+                                                int64_t expiresAtNanos,
+                                                common::AuditStamp* audit = nullptr);
+  Result<CashPosting> approveWithdrawal(std::string_view requestId, std::string_view approver,
+                                        common::AuditStamp* audit = nullptr);
+  Result<> rejectWithdrawal(std::string_view requestId, std::string_view by,
+                            std::string_view reason, common::AuditStamp* audit = nullptr);
+
+  // Records `stamp`'s write as refused with `refusal`, alone (the write
+  // itself wrote nothing). Fills the stamp's id.
+  Result<> recordRefusal(common::AuditStamp& stamp, const Error& refusal);
 
   bdb::OwnershipGroup& group() { return group_; }
 
@@ -139,11 +186,25 @@ class Books {
 
   // Runs `body` as one durable write. `body` refuses by returning an Error;
   // a refusal undoes everything it wrote.
-  Result<> write(const std::function<std::optional<Error>(bdb::WriteTxn&)>& body);
+  // With `audit`, its entry is drawn an id before `body` runs (so `body` can
+  // name it) and recorded after `body` succeeds, in the same transaction.
+  Result<> write(const std::function<std::optional<Error>(bdb::WriteTxn&)>& body,
+                 common::AuditStamp* audit = nullptr);
+  // Runs in a cash posting's transaction after the posting (`postingId`);
+  // a refusal undoes the posting.
+  using CashHook =
+      std::function<std::optional<Error>(bdb::WriteTxn& txn, const std::string& postingId)>;
+  // A withdrawal may take only cash no pending request holds, but for
+  // request `approving`'s own.
   Result<CashPosting> moveCash(std::string_view account, std::string_view currency,
                                int64_t amountMicros, idl::Posting::Kind kind,
-                               std::string_view reference);
-  Result<> putHalt(std::string_view symbol, bool halted, std::string_view reason);
+                               std::string_view reference, common::AuditStamp* audit,
+                               const CashHook& hook = {}, std::string_view approving = {});
+  // The request `id` as the transaction sees it: where it is and a copy.
+  std::optional<Error> findRequest(bdb::WriteTxn& txn, std::string_view id,
+                                   capnp::MallocMessageBuilder* copy);
+  Result<> putHalt(std::string_view symbol, bool halted, std::string_view reason,
+                   common::AuditStamp* audit);
   int32_t today() const;
 
   bdb::OwnershipGroup& group_;

@@ -251,8 +251,11 @@ TEST_F(BooksLogRecordsTest, Settlements) {
   ASSERT_TRUE(run.isOk()) << run.toString();
   ASSERT_EQ(run.value().lines.size(), static_cast<size_t>(kAccounts));
   // One transaction for the run: its own records are shared by its lines.
+  // Since issue 17 a posting names its audit entry (8 bytes more), and this
+  // run's postings fill one more page: 6 records more for the 20 (2.30 of the
+  // books' per line, was 2.00), deterministic, hence 2.1 rather than 2.
   report("settlement line (a run of 20)", static_cast<double>(logRecords() - before) / kAccounts,
-         overhead / kAccounts, 2);
+         overhead / kAccounts, 2.1);
 }
 
 }  // namespace

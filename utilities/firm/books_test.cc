@@ -828,5 +828,49 @@ TEST_F(BooksTest, VerifyReportsAStreetsRefusedReportsAndUnansweredRoutes) {
   remove(tables::kRoutes.name(), bdb::Key::of("cf1-acked"));
 }
 
+// Issue 17: an operator's write recorded with its audit entry in the same
+// transaction; verify, as the firm's Admin asks for it, finds a posting made
+// around Admin (by hand, with no entry).
+TEST_F(BooksTest, VerifyFindsAnOperatorsPostingWithoutItsAuditEntry) {
+  openAccount("olga", 0);
+  auto unaudited = [&](bool requireAudit) -> size_t {
+    Result<VerifyReport> report = books_->verify(streets(), requireAudit);
+    EXPECT_TRUE(report.isOk()) << report.toString();
+    return report.isOk() ? report.value().count(Finding::Kind::kUnaudited) : 0;
+  };
+  const size_t before = unaudited(true);
+
+  common::AuditStamp stamp;
+  stamp.operatorName = "tess";
+  stamp.call = "deposit";
+  stamp.account = "olga";
+  Result<CashPosting> audited = books_->deposit("olga", "USD", 10 * kDollar, {}, &stamp);
+  ASSERT_OK(audited);
+  EXPECT_FALSE(stamp.id.empty());
+  EXPECT_EQ(stamp.postingId, audited.value().postingId);
+  EXPECT_EQ(unaudited(true), before);
+
+  common::AuditStamp halt;
+  halt.operatorName = "omar";
+  halt.call = "halt";
+  ASSERT_OK(books_->halt("OLGA", "pending news", &halt));
+  EXPECT_EQ(unaudited(true), before);
+
+  // Around Admin: a posting with no entry.
+  ASSERT_OK(books_->deposit("olga", "USD", 5 * kDollar));
+  EXPECT_EQ(unaudited(true), before + 1);
+  EXPECT_EQ(unaudited(false), 0u) << "Books used alone need no audit";
+
+  // A refused write's entry stands alone, and names its refusal.
+  common::AuditStamp refused;
+  refused.operatorName = "tess";
+  refused.call = "withdraw";
+  Result<CashPosting> overdraft = books_->withdraw("olga", "USD", 1'000 * kDollar, {}, &refused);
+  ASSERT_FALSE(overdraft.isOk());
+  EXPECT_TRUE(refused.id.empty()) << "a refused write records nothing";
+  ASSERT_OK(books_->recordRefusal(refused, overdraft.error()));
+  EXPECT_FALSE(refused.id.empty());
+}
+
 }  // namespace
 }  // namespace triad::firm

@@ -79,6 +79,10 @@ struct Snapshot {
   std::vector<StreetExecution> executions;
   // Records out of place, found while scanning (malformed keys and the like).
   std::vector<Finding> misplaced;
+  // What an operator wrote ("deposit posting firm-000000007") and the audit
+  // entry it names; the audit entries there are.
+  std::vector<std::pair<std::string, std::string>> audited;
+  std::set<std::string> auditIds;
 
   bool isCash(const std::string& asset) const {
     auto it = assets.find(asset);
@@ -199,6 +203,10 @@ void addPosting(Snapshot& snapshot, idl::Posting::Reader posting, const std::str
   const std::string execution = text(posting.getExecutionId());
   const idl::Posting::Kind kind = posting.getKind();
   if (!execution.empty()) snapshot.postingsOfExecution[execution].insert(id);
+  if (kind != idl::Posting::Kind::TRADE) {
+    snapshot.audited.emplace_back(std::string(postingKindName(kind)) + " posting " + id,
+                                  text(posting.getAuditId()));
+  }
   for (idl::Posting::Leg::Reader leg : posting.getLegs()) {
     ++snapshot.legs;
     const std::string account = text(leg.getAccount());
@@ -311,6 +319,20 @@ bdb::Status scanFirm(bdb::OwnershipGroup& firm, Snapshot& snapshot) {
       return true;
     }
     snapshot.balances[holding] = {b.getTradeDateMicros(), b.getSettledMicros()};
+    return true;
+  });
+  if (!s.isOk()) return s;
+
+  s = tables::kHalts.scan(firm, "", [&](std::string_view, idl::Halt::Reader halt) {
+    snapshot.audited.emplace_back(
+        std::string(halt.getHalted() ? "halt" : "resume") + " of " + text(halt.getSymbol()),
+        text(halt.getAuditId()));
+    return true;
+  });
+  if (!s.isOk()) return s;
+
+  s = tables::kAdminAudit.scan(firm, "", [&](std::string_view, idl::AdminAudit::Reader entry) {
+    snapshot.auditIds.insert(text(entry.getId()));
     return true;
   });
   if (!s.isOk()) return s;
@@ -512,6 +534,8 @@ std::string_view findingKindName(Finding::Kind kind) {
       return "unknown-order-report";
     case Finding::Kind::kRouteUnanswered:
       return "route-unanswered";
+    case Finding::Kind::kUnaudited:
+      return "unaudited";
   }
   return "unknown";
 }
@@ -530,9 +554,25 @@ std::string VerifyReport::toString() const {
   return out;
 }
 
+namespace {
+
+// Every operator's posting and halt names an audit entry that exists.
+void checkAudit(const Snapshot& snapshot, std::vector<Finding>& findings) {
+  for (const auto& [what, auditId] : snapshot.audited) {
+    if (auditId.empty()) {
+      findings.push_back({Finding::Kind::kUnaudited, what + " names no audit entry"});
+    } else if (!snapshot.auditIds.contains(auditId)) {
+      findings.push_back({Finding::Kind::kUnaudited,
+                          what + " names audit entry " + auditId + ", which is missing"});
+    }
+  }
+}
+
+}  // namespace
+
 Result<VerifyReport> verifyBooks(bdb::OwnershipGroup& firm,
                                  std::span<bdb::OwnershipGroup* const> streetReplicas,
-                                 int64_t nowNanos) {
+                                 int64_t nowNanos, bool requireAudit) {
   if (nowNanos == 0) {
     nowNanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
@@ -580,6 +620,7 @@ Result<VerifyReport> verifyBooks(bdb::OwnershipGroup& firm,
     checkStreetExecutions(snapshot, report.findings);
     checkReferences(snapshot, report.findings);
     report.findings.insert(report.findings.end(), streetFindings.begin(), streetFindings.end());
+    if (requireAudit) checkAudit(snapshot, report.findings);
     return report;
   }
   return Error::refused(idl::ErrorCode::UNAVAILABLE,

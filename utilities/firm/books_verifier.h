@@ -23,7 +23,11 @@
 //     ExecID reused with other terms, a malformed one: each is a finding
 //     until an operator resolves it with the venue and removes it); no
 //     route is older than kRouteAnswerLimit with no answer from its venue
-//     (acknowledgement, execution, rejection or closure).
+//     (acknowledgement, execution, rejection or closure);
+//   - with `requireAudit` (the firm's Admin asks for it; issue 17): every
+//     deposit, withdrawal and settlement posting and every halt names an
+//     operator's audit entry (admin_audit) that exists. Trades are booked
+//     from their executions and name none.
 //
 // The scans are not one transaction: verify repeats them until the firm
 // group's commit mark is the same before and after (a few attempts), so a
@@ -63,6 +67,7 @@ struct Finding {
     kOverfill,            // a venue reported more executed than the order's quantity
     kUnknownOrderReport,  // a venue report naming no order of the street
     kRouteUnanswered,     // a route older than kRouteAnswerLimit the venue never answered
+    kUnaudited,           // an operator's posting or halt with no audit entry
   };
   Kind kind;
   std::string detail;  // one line naming the records involved
@@ -95,6 +100,6 @@ struct VerifyReport {
 // `nowNanos` (0: the system clock) dates the routes' answer limit.
 Result<VerifyReport> verifyBooks(bdb::OwnershipGroup& firm,
                                  std::span<bdb::OwnershipGroup* const> streetReplicas = {},
-                                 int64_t nowNanos = 0);
+                                 int64_t nowNanos = 0, bool requireAudit = false);
 
 }  // namespace triad::firm

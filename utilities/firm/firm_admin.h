@@ -8,6 +8,10 @@
 //             AdminResult error with the Books code and reason
 //             ("insufficientBuyingPower", "insufficient settled cash: needs
 //             1,000.00, has 250.00"); `ok` says what was done.
+//   withdraw  above the four-eyes amount (FourEyesOptions): posts nothing,
+//             answers ok with `pendingRequest`; approveWithdrawal (another
+//             treasury operator) posts it; rejectWithdrawal drops it;
+//             withdrawals lists requests (pending, or all).
 //   accounts  every account, in id order, with `secretHash` cleared: the
 //             hash never leaves the firm's storage over Admin.
 //   routes    the venue routing table, in symbol order ("*" first).
@@ -25,8 +29,11 @@
 // the call with a Cap'n Proto exception carrying the reason (OVERLOADED when
 // retrying may help, FAILED otherwise).
 //
-// Every write an operator makes is logged (event=admin-<method>, with its
-// outcome), so the books' operator changes have a trail beside the ledger.
+// Every write an operator makes is recorded in the books (issue 17;
+// utilities/common/admin_audit.h): who (the caller's certificate name), from
+// where, the call and its arguments (a new account's secret redacted), and
+// the outcome, in the same transaction as the change; a refused write is
+// recorded alone with its refusal. It is also logged (event=admin-<method>).
 //
 // Blocking: each write blocks the event loop until the group commit is
 // acknowledged (~1 ms on a healthy firm-side network, up to the ack timeout
@@ -40,6 +47,8 @@
 
 #pragma once
 
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -60,6 +69,18 @@ namespace triad::firm {
 std::vector<bdb::OwnershipGroup*> streetReplicas(common::SiteStorage& storage,
                                                  const topology::Topology& topology);
 
+// Four eyes (issue 17): a withdrawal above `aboveMicros` becomes a request a
+// second treasury operator approves (Books::requestWithdrawal); it expires
+// after `ttlNanos`. From --four-eyes-above AMOUNT (0: off) and
+// --withdrawal-request-ttl-s SECONDS.
+struct FourEyesOptions {
+  int64_t aboveMicros = 0;
+  int64_t ttlNanos = int64_t{86'400} * 1'000'000'000;
+};
+void addFourEyesOptions(boost::program_options::options_description& options);
+// REQUIRES: the options were parsed with addFourEyesOptions (which checks them).
+FourEyesOptions fourEyesOptionsFrom(const boost::program_options::variables_map& variables);
+
 // yyyymmdd of the UTC day before the one `nowNanos` falls in.
 int32_t previousTradeDate(int64_t nanosSinceEpoch);
 
@@ -70,6 +91,7 @@ class FirmAdmin final : public common::AdminServer {
     const topology::Topology& topology;  // checks routes; finds the street groups
     base::Logger& logger;                // the operator trail
     std::function<int64_t()> nowNanos;   // dates settle(0); empty: the system clock
+    FourEyesOptions fourEyes{};
   };
 
   // Every referent, `storage` and `health` included, must outlive the server.
@@ -88,6 +110,9 @@ class FirmAdmin final : public common::AdminServer {
   kj::Promise<void> routes(RoutesContext context) override;
   kj::Promise<void> settle(SettleContext context) override;
   kj::Promise<void> verify(VerifyContext context) override;
+  kj::Promise<void> withdrawals(WithdrawalsContext context) override;
+  kj::Promise<void> approveWithdrawal(ApproveWithdrawalContext context) override;
+  kj::Promise<void> rejectWithdrawal(RejectWithdrawalContext context) override;
 
  private:
   // The route's street and venue as the topology knows them, or why not.
@@ -96,13 +121,19 @@ class FirmAdmin final : public common::AdminServer {
   // Writes the outcome of an operator's write into `result`: `error`'s code
   // and reason, or `done` when `error` is null; and logs it under `method`
   // with `subject` (the account, symbol or trade date written).
+  // Records a refused write's audit entry (a storage failure is only logged).
   void answer(idl::AdminResult::Builder result, std::string_view method, std::string_view subject,
-              const Error* error, std::string_view done);
+              const Error* error, std::string_view done, common::AuditStamp& audit);
+
+  // The audit stamp of a write `caller()` makes now (read it before waiting).
+  common::AuditStamp stampFor(std::string_view call, std::string arguments,
+                              std::string_view account, std::string_view symbol) const;
 
   Books& books_;
   const topology::Topology& topology_;
   base::Logger& logger_;
   std::function<int64_t()> nowNanos_;
+  FourEyesOptions fourEyes_;
   std::vector<bdb::OwnershipGroup*> streetReplicas_;  // not owned; fixed at open
 };
 

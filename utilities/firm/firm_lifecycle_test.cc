@@ -411,9 +411,13 @@ TEST_F(FirmLifecycleTest, BuyingPowerRefusesUntilADepositArrives) {
 
   // triadctl does the same with --reference: the second run posts nothing.
   auto triadctl = [&](std::string* output) {
-    ChildProcess ctl(testing::builtProgram("tools/triadctl/triadctl"),
-                     {"--topology", shared_->deployment.topologyPath().string(), "deposit", "bea",
-                      "0.50", "--reference", "bea-ctl-1"});
+    ChildProcess ctl(
+        testing::builtProgram("tools/triadctl/triadctl"),
+        {"--topology", shared_->deployment.topologyPath().string(), "--ca",
+         (shared_->deployment.adminTlsPath() / "ca.crt").string(), "--cert",
+         (shared_->deployment.adminTlsPath() / "operator-test-admin.crt").string(), "--key",
+         (shared_->deployment.adminTlsPath() / "operator-test-admin.key").string(), "deposit",
+         "bea", "0.50", "--reference", "bea-ctl-1"});
     output->clear();
     while (auto line = ctl.readLine(30s)) *output += *line + "\n";
     return ctl.wait(30s).value_or(-1);

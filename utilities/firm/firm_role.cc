@@ -128,11 +128,13 @@ FirmRole::~FirmRole() noexcept {
 }
 
 kj::Own<common::AdminServer> FirmRole::makeAdmin() {
-  return kj::heap<FirmAdmin>(context().identity, *context().storage, context().health,
-                             FirmAdmin::Parts{.books = *books_,
-                                              .topology = context().topology,
-                                              .logger = context().logger,
-                                              .nowNanos = {}});
+  return kj::heap<FirmAdmin>(
+      context().identity, *context().storage, context().health,
+      FirmAdmin::Parts{.books = *books_,
+                       .topology = context().topology,
+                       .logger = context().logger,
+                       .nowNanos = {},
+                       .fourEyes = fourEyesOptionsFrom(context().variables)});
 }
 
 kj::Promise<void> FirmRole::start() {

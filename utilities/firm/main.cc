@@ -3,8 +3,10 @@
 //
 //   triad-firmd --topology /etc/triad/topology.conf --id firm --data /var/lib/triad
 //               [--settle-at 06:00 | --settle-every SECONDS] [--settlement-days 1]
+//               [--four-eyes-above AMOUNT] [--withdrawal-request-ttl-s SECONDS]
 
 #include "utilities/common/daemon.h"
+#include "utilities/firm/firm_admin.h"
 #include "utilities/firm/firm_role.h"
 #include "utilities/firm/settlement_schedule.h"
 
@@ -12,7 +14,11 @@ int main(int argc, char** argv) {
   triad::common::Daemon daemon({
       .name = "triad-firmd",
       .roles = {triad::topology::Role::kFirm},
-      .addOptions = triad::firm::addSettlementOptions,
+      .addOptions =
+          [](boost::program_options::options_description& options) {
+            triad::firm::addSettlementOptions(options);
+            triad::firm::addFourEyesOptions(options);
+          },
       .makeRole = [](triad::common::DaemonContext& context) -> kj::Own<triad::common::DaemonRole> {
         return kj::heap<triad::firm::FirmRole>(context);
       },

@@ -127,7 +127,13 @@ bool ScheduledSettlement::sleepUntil(int64_t atNanos) {
 void ScheduledSettlement::run() {
   int32_t through = schedule_.throughFor(schedule_.runAtStart(nowNanos_()));
   for (;;) {
-    Result<SettlementRun> settled = books_.settle(through);
+    // The daemon's own write: recorded in the audit trail as the schedule's.
+    common::AuditStamp audit;
+    audit.operatorName = "system:settlement-schedule";
+    audit.call = "settle";
+    audit.arguments = "(throughTradeDate = " + std::to_string(through) + ")";
+    audit.detail = "settle through " + std::to_string(through);
+    Result<SettlementRun> settled = books_.settle(through, &audit);
     int64_t next;
     if (settled.isOk()) {
       const size_t lines = settled.value().lines.size();
